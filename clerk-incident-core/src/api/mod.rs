@@ -1,0 +1,46 @@
+//! A typed client for Clerk's Backend API, built for incidents.
+//!
+//! [`ClerkApi`] sends every request with the secret key and a pinned `Clerk-API-Version`,
+//! paces itself under the instance's rate limit ([`RateLimit`]), honours `Retry-After` on 429
+//! by pausing every caller, retries transient failures with jittered exponential backoff
+//! ([`RetryPolicy`]), and puts a timeout and a size cap on every response. Errors
+//! ([`ApiError`]) carry Clerk's error code and trace id, the number of attempts, and never the
+//! key.
+//!
+//! The operations the runbook needs:
+//!
+//! | Operation | Endpoint |
+//! | --- | --- |
+//! | [`ClerkApi::list_users`], [`ClerkApi::list_user_pages`] | `GET /v1/users` (cursor pages) |
+//! | [`ClerkApi::count_users`] | `GET /v1/users/count` |
+//! | [`ClerkApi::get_user`] | `GET /v1/users/{id}` |
+//! | [`ClerkApi::list_sessions`] | `GET /v1/sessions?user_id=…&paginated=true` |
+//! | [`ClerkApi::get_session`] | `GET /v1/sessions/{id}` |
+//! | [`ClerkApi::revoke_session`] | `POST /v1/sessions/{id}/revoke` |
+//! | [`ClerkApi::jwks`] | `GET /v1/jwks` |
+//! | [`ClerkApi::instance`] | `GET /v1/instance` |
+
+mod client;
+mod counters;
+mod error;
+mod instance;
+mod models;
+mod pacing;
+mod retry;
+mod secret_key;
+mod sessions;
+mod users;
+
+pub use self::client::{
+    ClerkApi, ClerkApiBuilder, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT,
+};
+pub use self::counters::ApiCounters;
+pub use self::error::{ApiError, ClerkErrorDetail};
+pub use self::models::{
+    EmailAddress, EnvironmentType, Instance, Jwk, Jwks, Session, SessionStatus, User,
+};
+pub use self::pacing::RateLimit;
+pub use self::retry::RetryPolicy;
+pub use self::secret_key::{KeyKind, SecretKey};
+pub use self::sessions::RevokeOutcome;
+pub use self::users::{MAX_IDS_PER_FILTER, MAX_PAGE_SIZE, UserOrder, UserQuery};

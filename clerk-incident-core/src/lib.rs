@@ -1,0 +1,53 @@
+//! Clerk's incident runbook as typed, tested operations.
+//!
+//! `clerk-incident-core` is the framework-free heart of [clerk-incident]: everything the
+//! `clerk-incident` binary and the axum and actix-web middleware do is here, over a pluggable
+//! HTTP seam.
+//!
+//! | Module | Runbook step |
+//! | --- | --- |
+//! | [`http`] | the [`HttpClient`](http::HttpClient) seam every request goes through |
+//! | [`api`] | a paced, retrying, typed Backend API client ([`ClerkApi`](api::ClerkApi)) |
+//! | [`triage`] | 1. what is wrong: the status page, … |
+//!
+//! # Example
+//!
+//! Count the users active in the last week, against the built-in simulated Clerk:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use clerk_incident_core::api::{ClerkApi, SecretKey, UserQuery};
+//!
+//! let sim = clerk_incident_sim::Sim::builder().users(200).start().await?;
+//! let api = ClerkApi::builder(SecretKey::new(sim.secret_key()))
+//!     .base_url(sim.base_url())
+//!     .build()?;
+//! let week_ago = std::time::SystemTime::now()
+//!     .duration_since(std::time::UNIX_EPOCH)?
+//!     .as_millis() as i64
+//!     - 8 * 86_400_000;
+//! let active = api.count_users(&UserQuery::new().last_active_at_after(week_ago)).await?;
+//! assert!(active < 200, "most seeded users have been away for more than a week");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Dependencies
+//!
+//! Beyond `http`, `bytes`, `serde` and `tokio`: `async-trait` keeps [`http::HttpClient`]
+//! object safe; `secrecy` holds the secret key; `backon` computes the jittered exponential
+//! retry delays; `httpdate` reads `Retry-After` dates; `form_urlencoded` and
+//! `percent-encoding` build query strings and path segments; `reqwest` (feature `reqwest`, default) is the ready-made HTTP client, with rustls
+//! on aws-lc-rs, the one crypto backend of the workspace.
+//!
+//! [clerk-incident]: https://github.com/clerk-incident/clerk-incident
+
+pub mod api;
+pub mod http;
+pub mod triage;
+
+/// The README's code blocks, compiled as doctests.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
