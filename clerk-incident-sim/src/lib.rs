@@ -1,0 +1,108 @@
+//! A stateful fake of [Clerk](https://clerk.com), served over real HTTP on `127.0.0.1`, with
+//! fault injection: for tests and for rehearsing incidents offline.
+//!
+//! A [`Sim`] serves, on one ephemeral port:
+//!
+//! * the Backend API subset an incident touches, in the shapes of Clerk's OpenAPI spec
+//!   (version 2026-05-12), behind `Authorization: Bearer <secret key>`:
+//!   `GET /v1/users` (filters `user_id`, `organization_id` with `+`/`-`,
+//!   `created_at_after/before`, `last_active_at_after/before`; `order_by`; `limit`/`offset`;
+//!   the `starting_after` cursor), `GET /v1/users/count`, `GET /v1/users/{user_id}`,
+//!   `GET /v1/sessions` (`user_id` or `client_id`, `status`, `paginated`), `GET
+//!   /v1/sessions/{session_id}`, `POST /v1/sessions/{session_id}/revoke`, `GET /v1/jwks`
+//!   and `GET /v1/instance`;
+//! * the Frontend API JWKS at `GET /.well-known/jwks.json` (no authentication);
+//! * Clerk's status page (Statuspage.io shapes) at `GET /api/v2/status.json` and
+//!   `GET /api/v2/summary.json`;
+//! * a control API under `/_sim/` (faults, status page, reseeding, token minting, counters,
+//!   secret keys, signing key rotation), so that drills can steer a sim over HTTP too.
+//!
+//! Errors use Clerk's body, `{"errors":[{"message","long_message","code","meta"}],
+//! "clerk_trace_id"}`: 401 `authentication_invalid` for a missing, unknown or revoked secret
+//! key (the key presented is never echoed), 404 `resource_not_found`, 422
+//! `form_param_missing`/`form_param_format_invalid`/`form_param_value_invalid` for bad query
+//! parameters, and 400 `session_not_active` when revoking a session that is no longer active
+//! or pending (Clerk does not document its answer; this code is the sim's choice).
+//!
+//! # Data
+//!
+//! Users, sessions and organisations are generated from a seed and a "now"
+//! ([`SimBuilder::seed`], [`SimBuilder::now_unix_ms`]): the same pair always gives the same ids,
+//! timestamps and statuses. The data behaves like a real instance's: `last_active_at` has day
+//! precision, most users have been inactive for more than a week, and only users active within
+//! the maximum session lifetime hold `active` sessions, so pruning users with
+//! `last_active_at_after` never misses a session to revoke. [`Sim::admin_user_id`] is an
+//! `org:admin` with an active session, ready for [`Sim::mint_token`].
+//!
+//! # Faults
+//!
+//! [`Faults`] adds latency, an outage (503 or hanging), a sliding-window rate limit (429 with
+//! `Retry-After`) and a random share of 500s to the Backend API and the JWKS; revoking the
+//! secret key ([`Sim::revoke_secret_key`]) turns every Backend API call into a 401.
+//! [`Counters`] records what each endpoint saw.
+//!
+//! # Example
+//!
+//! ```
+//! use clerk_incident_sim::{Faults, Outage, Sim, TokenRequest};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sim = Sim::builder().users(20).sessions(30).start().await?;
+//! let users_url = format!("{}/v1/users?limit=5", sim.base_url());
+//! assert!(users_url.starts_with("http://127.0.0.1:"));
+//!
+//! // A session token for the seeded organisation admin, verifiable with the sim's JWKS.
+//! let admin = sim.admin_user_id().ok_or("no admin")?;
+//! let token = sim.mint_token(&TokenRequest::for_user(admin))?;
+//! assert_eq!(token.split('.').count(), 3);
+//!
+//! // Clerk goes down: every Backend API call now gets a 503.
+//! sim.set_faults(Faults {
+//!     outage: Some(Outage::Unavailable),
+//!     ..Faults::default()
+//! });
+//! assert_eq!(sim.faults().outage, Some(Outage::Unavailable));
+//!
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod base64url;
+mod builder;
+mod clock;
+mod counters;
+pub mod endpoint;
+mod error;
+mod faults;
+mod http;
+mod ids;
+mod jwt;
+mod model;
+mod query_params;
+mod rate_limit;
+mod seed;
+mod session_query;
+mod signing_keys;
+mod sim;
+mod state;
+mod status_page;
+mod store;
+mod token;
+mod user_query;
+
+pub use builder::{DEFAULT_MAX_SESSION_LIFETIME, DEFAULT_SECRET_KEY, SimBuilder};
+pub use counters::Counters;
+pub use error::SimError;
+pub use faults::{Faults, Outage, RateLimitFault};
+pub use model::{OrgRole, SessionStatus, SimMembership, SimOrganization, SimSession, SimUser};
+pub use sim::Sim;
+pub use status_page::{
+    Component, ComponentStatus, Impact, Incident, IncidentStatus, Indicator, StatusPage,
+};
+pub use token::{ClaimsVersion, DEFAULT_AZP, DEFAULT_TOKEN_LIFETIME, TokenRequest};
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
