@@ -33,8 +33,8 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remo
 /// A typed, paced and retrying client for Clerk's Backend API.
 ///
 /// Cheap to clone: clones share the pacer, so every clone together stays under the instance's
-/// rate limit, and a 429 seen by one pauses all. Operations are in [`users`](super::users),
-/// [`sessions`](super::sessions) and [`instance`](super::instance).
+/// rate limit, and a 429 seen by one pauses all. The operations are listed in the
+/// [module documentation](crate::api).
 ///
 /// # Example
 ///
@@ -181,9 +181,14 @@ impl ClerkApi {
                 Failure::RateLimited(Some(wait)) => Some(*wait),
                 _ => delays.next(),
             };
+            // `Retry-After` is read from the network: a huge value must not overflow.
             let within_budget = wait.filter(|wait| {
                 attempts < inner.retry.max_attempts
-                    && started.elapsed() + *wait <= inner.retry.max_elapsed
+                    && started
+                        .elapsed()
+                        .checked_add(*wait)
+                        .is_some_and(|total| total <= inner.retry.max_elapsed)
+                    && tokio::time::Instant::now().checked_add(*wait).is_some()
             });
             let Some(wait) = within_budget else {
                 return Err(match failure {
@@ -305,9 +310,13 @@ impl Call {
 }
 
 /// Percent-encodes an id for use as one path segment, so that an id such as `../users` cannot
-/// change which endpoint is called.
-pub(crate) fn segment(id: &str) -> String {
-    utf8_percent_encode(id, PATH_SEGMENT).to_string()
+/// change which endpoint is called. An empty, `.` or `..` id is refused: URL parsers (reqwest's
+/// among them) read `%2E` as `.`, so encoding alone cannot keep it from being a dot segment.
+pub(crate) fn segment(id: &str) -> Result<String, ApiError> {
+    if matches!(id, "" | "." | "..") {
+        return Err(ApiError::Config(format!("{id:?} is not a Clerk id")));
+    }
+    Ok(utf8_percent_encode(id, PATH_SEGMENT).to_string())
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -490,7 +499,10 @@ mod tests {
 
     #[test]
     fn ids_cannot_escape_their_segment() {
-        assert_eq!(segment("sess_123"), "sess_123");
-        assert_eq!(segment("../users?x=1"), "%2E%2E%2Fusers%3Fx%3D1");
+        assert_eq!(segment("sess_123").unwrap(), "sess_123");
+        assert_eq!(segment("../users?x=1").unwrap(), "%2E%2E%2Fusers%3Fx%3D1");
+        for dot in ["", ".", ".."] {
+            assert!(matches!(segment(dot), Err(ApiError::Config(_))), "{dot:?}");
+        }
     }
 }

@@ -73,7 +73,7 @@ impl ClerkApi {
     pub async fn get_session(&self, session_id: &str) -> Result<Session, ApiError> {
         let call = Call::get(
             "get session",
-            format!("/v1/sessions/{}", segment(session_id)),
+            format!("/v1/sessions/{}", segment(session_id)?),
         );
         self.json(&call).await
     }
@@ -91,7 +91,7 @@ impl ClerkApi {
     pub async fn revoke_session(&self, session_id: &str) -> Result<RevokeOutcome, ApiError> {
         let call = Call::post(
             "revoke session",
-            format!("/v1/sessions/{}/revoke", segment(session_id)),
+            format!("/v1/sessions/{}/revoke", segment(session_id)?),
         );
         let refusal = match self.json::<Session>(&call).await {
             Ok(session) => return Ok(RevokeOutcome::Revoked(session)),

@@ -191,7 +191,7 @@ impl ClerkApi {
     pub fn list_users(
         &self,
         query: UserQuery,
-    ) -> impl Stream<Item = Result<User, ApiError>> + Send + 'static {
+    ) -> impl Stream<Item = Result<User, ApiError>> + Send + 'static + use<> {
         self.list_user_pages(query)
             .map_ok(|page| stream::iter(page.into_iter().map(Ok)))
             .try_flatten()
@@ -201,7 +201,7 @@ impl ClerkApi {
     pub fn list_user_pages(
         &self,
         query: UserQuery,
-    ) -> impl Stream<Item = Result<Vec<User>, ApiError>> + Send + 'static {
+    ) -> impl Stream<Item = Result<Vec<User>, ApiError>> + Send + 'static + use<> {
         let api = self.clone();
         stream::try_unfold(Some(None::<String>), move |cursor| {
             let api = api.clone();
@@ -245,7 +245,7 @@ impl ClerkApi {
     ///
     /// Any [`ApiError`]; an unknown id is an [`ApiError::Api`] with status 404.
     pub async fn get_user(&self, user_id: &str) -> Result<User, ApiError> {
-        let call = Call::get("get user", format!("/v1/users/{}", segment(user_id)));
+        let call = Call::get("get user", format!("/v1/users/{}", segment(user_id)?));
         self.json(&call).await
     }
 }
