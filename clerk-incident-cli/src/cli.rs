@@ -1,0 +1,161 @@
+//! The command line, declared with clap.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clerk_incident_core::api::DEFAULT_BASE_URL;
+use clerk_incident_core::triage::status_page::DEFAULT_STATUS_URL;
+
+use crate::exit_code;
+
+/// Triage, repairs and drills for teams running on Clerk.
+///
+/// The secret key is read from CLERK_SECRET_KEY only, never from a flag, so that it stays out
+/// of shell history and process lists.
+#[derive(Debug, Parser)]
+#[command(name = "clerk-incident", version, after_help = exit_code::HELP)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: GlobalArgs,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Clerk Backend API base URL.
+    #[arg(long, global = true, env = "CLERK_API_URL", default_value = DEFAULT_BASE_URL)]
+    pub(crate) api_url: String,
+    /// Clerk status page base URL.
+    #[arg(long, global = true, env = "CLERK_STATUS_URL", default_value = DEFAULT_STATUS_URL)]
+    pub(crate) status_url: String,
+    /// Print machine-readable JSON on stdout instead of text.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// One line from Clerk's status page; exit 0 when operational, 3/4/5 otherwise.
+    Status(StatusArgs),
+    /// Serve the simulated Clerk in the foreground and print the exports that point the other
+    /// commands and the example services at it.
+    Sim(SimArgs),
+    /// Rehearse the runbook against an embedded simulated Clerk, phase by phase.
+    Drill(DrillArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// How long to wait for the status page.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub(crate) timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SimArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub(crate) bind: SocketAddr,
+    /// Seeded users.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) users: usize,
+    /// Seeded sessions.
+    #[arg(long, default_value_t = 80)]
+    pub(crate) sessions: usize,
+    /// Seed of the generated data.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// Start in an outage.
+    #[arg(long, value_enum)]
+    pub(crate) outage: Option<OutageArg>,
+    /// Latency added to every API answer.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub(crate) latency: Option<Duration>,
+    /// Fraction of API requests answered 500 (0.0 to 1.0).
+    #[arg(long, value_parser = parse_fraction)]
+    pub(crate) error_rate: Option<f64>,
+    /// Rate limit as REQUESTS/WINDOW, e.g. 100/10s; over it the sim answers 429.
+    #[arg(long, value_parser = parse_rate_limit)]
+    pub(crate) rate_limit: Option<(u32, Duration)>,
+}
+
+/// `--outage` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutageArg {
+    /// Answer 503 with Clerk's error body.
+    Unavailable,
+    /// Accept connections and never answer.
+    Hang,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DrillArgs {
+    /// Seeded users in the drill's sim.
+    #[arg(long, default_value_t = 200)]
+    pub(crate) users: usize,
+    /// Seeded sessions in the drill's sim.
+    #[arg(long, default_value_t = 300)]
+    pub(crate) sessions: usize,
+}
+
+fn parse_fraction(value: &str) -> Result<f64, String> {
+    let fraction: f64 = value
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number"))?;
+    if (0.0..=1.0).contains(&fraction) {
+        Ok(fraction)
+    } else {
+        Err(format!("{value} is not between 0.0 and 1.0"))
+    }
+}
+
+fn parse_rate_limit(value: &str) -> Result<(u32, Duration), String> {
+    let (requests, window) = value
+        .split_once('/')
+        .ok_or_else(|| format!("{value:?} is not REQUESTS/WINDOW, e.g. 100/10s"))?;
+    let requests: u32 = requests
+        .trim()
+        .parse()
+        .map_err(|_| format!("{requests:?} is not a whole number of requests"))?;
+    let window = humantime::parse_duration(window.trim()).map_err(|err| err.to_string())?;
+    if requests == 0 || window.is_zero() {
+        return Err("the rate limit needs at least one request per non-zero window".into());
+    }
+    Ok((requests, window))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn rate_limits_parse() {
+        assert_eq!(
+            parse_rate_limit("100/10s"),
+            Ok((100, Duration::from_secs(10)))
+        );
+        assert!(parse_rate_limit("0/1s").is_err());
+        assert!(parse_rate_limit("100").is_err());
+        assert!(parse_fraction("1.5").is_err());
+        assert_eq!(parse_fraction("0.05"), Ok(0.05));
+    }
+
+    #[test]
+    fn the_secret_key_has_no_flag() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(!help.contains("--secret-key"));
+        assert!(help.contains("Exit codes:"));
+    }
+}

@@ -1,0 +1,97 @@
+//! `clerk-incident sim`: serve the simulated Clerk until Ctrl-C.
+
+use std::time::Duration;
+
+use clerk_incident_sim::{Faults, Outage, RateLimitFault, Sim, SimBuilder};
+use serde_json::json;
+
+use crate::cli::{GlobalArgs, OutageArg, SimArgs};
+use crate::exit_code::Exit;
+use crate::terminal;
+
+/// Starts a sim, or says on stderr why it could not.
+pub(crate) async fn start(builder: SimBuilder) -> Result<Sim, Exit> {
+    builder.start().await.map_err(|err| {
+        terminal::problem(&format!(
+            "cannot start the sim: {}",
+            terminal::error_chain(&err)
+        ));
+        Exit::Failure
+    })
+}
+
+pub(crate) async fn run(global: &GlobalArgs, args: &SimArgs) -> Exit {
+    let builder = Sim::builder()
+        .bind(args.bind)
+        .users(args.users)
+        .sessions(args.sessions)
+        .seed(args.seed)
+        .faults(faults(args));
+    let sim = match start(builder).await {
+        Ok(sim) => sim,
+        Err(exit) => return exit,
+    };
+
+    let exports = exports(&sim);
+    if global.json {
+        let vars: serde_json::Map<String, serde_json::Value> = exports
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), json!(value)))
+            .collect();
+        terminal::json_line(&json!({ "base_url": sim.base_url(), "env": vars }));
+    } else {
+        terminal::out(format!(
+            "# simulated Clerk at {} ({} users, {} sessions, seed {}); Ctrl-C stops it",
+            sim.base_url(),
+            args.users,
+            args.sessions,
+            args.seed
+        ));
+        terminal::out("# point the other commands and the example services at it:");
+        for (name, value) in &exports {
+            terminal::out(format!("export {name}={value}"));
+        }
+        terminal::out(format!(
+            "# drive it: curl {}/_sim/counters ; curl -X PUT {}/_sim/faults -d '{{\"outage\":\"unavailable\"}}' -H 'content-type: application/json'",
+            sim.base_url(),
+            sim.base_url()
+        ));
+    }
+
+    if let Err(err) = tokio::signal::ctrl_c().await {
+        terminal::problem(&format!("cannot wait for Ctrl-C: {err}"));
+    }
+    sim.shutdown().await;
+    Exit::Ok
+}
+
+/// The environment that points every command and example at `sim`. The secret key is the
+/// sim's own, a public test value.
+pub(crate) fn exports(sim: &Sim) -> Vec<(&'static str, String)> {
+    vec![
+        ("CLERK_API_URL", sim.base_url().to_owned()),
+        ("CLERK_STATUS_URL", sim.base_url().to_owned()),
+        ("CLERK_SECRET_KEY", sim.secret_key().to_owned()),
+        ("CLERK_JWKS_URL", sim.jwks_url()),
+        ("CLERK_ISSUER", sim.issuer()),
+    ]
+}
+
+fn faults(args: &SimArgs) -> Faults {
+    Faults {
+        outage: args.outage.map(|outage| match outage {
+            OutageArg::Unavailable => Outage::Unavailable,
+            OutageArg::Hang => Outage::Hang,
+        }),
+        latency_ms: args.latency.map_or(0, |latency| {
+            u64::try_from(latency.as_millis()).unwrap_or(u64::MAX)
+        }),
+        error_rate: args.error_rate.unwrap_or(0.0),
+        rate_limit: args
+            .rate_limit
+            .map(|(requests, window): (u32, Duration)| RateLimitFault {
+                requests,
+                window_ms: u64::try_from(window.as_millis()).unwrap_or(u64::MAX),
+            }),
+    }
+}

@@ -1,0 +1,35 @@
+//! The process exit codes, one place, so that scripts can rely on them.
+
+use std::process::ExitCode;
+
+/// Every exit code the binary uses. Documented in `--help` and docs/runbook.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// Success; for `status`, Clerk is operational.
+    Ok = 0,
+    /// The command failed (a drill expectation was not met, an I/O error…).
+    Failure = 1,
+    // 2 is clap's own code for invalid arguments.
+    /// `status`: Clerk reports a minor degradation.
+    Degraded = 3,
+    /// `status`: Clerk reports a major or critical outage.
+    Outage = 4,
+    /// `status`: the status page could not be reached or read.
+    Unknown = 5,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        ExitCode::from(exit as u8)
+    }
+}
+
+/// The exit-code table shown at the end of `--help`.
+pub(crate) const HELP: &str = "\
+Exit codes:
+  0  success (status: Clerk operational)
+  1  failure (a drill expectation failed, an I/O or API error)
+  2  invalid arguments
+  3  status: Clerk reports a minor degradation
+  4  status: Clerk reports a major or critical outage
+  5  status: the status page could not be reached or read";

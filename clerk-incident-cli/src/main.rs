@@ -1,0 +1,47 @@
+//! `clerk-incident`: the on-call engineer's tool for Clerk incidents.
+//!
+//! Run `clerk-incident --help` for the commands and exit codes; `clerk-incident drill`
+//! rehearses the runbook against a built-in simulated Clerk and needs no account.
+//!
+//! Beyond clap and tokio: `tracing-subscriber` renders the libraries' logs on stderr (`-v`),
+//! `humantime` parses durations such as `45m`, and `clerk-incident-sim` is linked in so that
+//! `sim` and `drill` work offline.
+
+mod cli;
+mod commands;
+mod drill;
+mod exit_code;
+mod terminal;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let exit = match &cli.command {
+        Command::Status(args) => commands::status::run(&cli.global, args).await,
+        Command::Sim(args) => commands::sim::run(&cli.global, args).await,
+        Command::Drill(args) => drill::run(&cli.global, args).await,
+    };
+    exit.into()
+}
+
+/// Logs go to stderr, so that `--json` output on stdout stays parseable.
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

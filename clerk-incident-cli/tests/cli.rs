@@ -1,0 +1,118 @@
+//! The `clerk-incident` binary end to end: the drill, `status` exit codes, and `sim`.
+
+// Test helpers outside #[test] fns may fail loudly too.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+use clerk_incident_core::api::{ClerkApi, SecretKey};
+use clerk_incident_sim::{Sim, StatusPage};
+use serde_json::Value;
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_clerk-incident"));
+    command
+        .env_remove("CLERK_API_URL")
+        .env_remove("CLERK_STATUS_URL")
+        .env_remove("CLERK_SECRET_KEY")
+        .env_remove("RUST_LOG");
+    command
+}
+
+/// Runs the binary off the async runtime's threads.
+async fn run(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
+        .await
+        .expect("the blocking task completes")
+}
+
+#[tokio::test]
+async fn the_drill_passes_every_step() {
+    let mut command = binary();
+    command.args(["drill", "--json", "--users", "60", "--sessions", "90"]);
+    let output = run(command).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "drill failed:\n{stdout}");
+    let report: Value = serde_json::from_str(&stdout).expect("--json prints one JSON document");
+    assert_eq!(report["passed"], true);
+    let steps = report["steps"].as_array().expect("steps");
+    assert!(steps.len() >= 6, "three phases of two steps at least");
+    assert!(steps.iter().all(|s| s["passed"] == true));
+    let phases: Vec<&str> = steps.iter().filter_map(|s| s["phase"].as_str()).collect();
+    assert!(phases.contains(&"Phase 2"), "the outage phase ran");
+}
+
+async fn status_exit_code(status_url: &str) -> (Option<i32>, String) {
+    let mut command = binary();
+    command.args(["status", "--timeout", "2s", "--status-url", status_url]);
+    let output = run(command).await;
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn status_exit_codes_follow_the_status_page() {
+    let sim = Sim::builder().start().await.unwrap();
+
+    let (code, line) = status_exit_code(sim.base_url()).await;
+    assert_eq!(code, Some(0), "{line}");
+    assert!(line.starts_with("Clerk status: operational"), "{line}");
+
+    sim.set_status_page(StatusPage::major_outage());
+    let (code, line) = status_exit_code(sim.base_url()).await;
+    assert_eq!(code, Some(4), "{line}");
+    assert!(line.contains("OUTAGE"), "{line}");
+
+    // A port nothing listens on.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", free.local_addr().unwrap());
+    drop(free);
+    let (code, line) = status_exit_code(&url).await;
+    assert_eq!(code, Some(5), "{line}");
+}
+
+/// Kills the child process when the test ends, however it ends.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn sim_prints_exports_that_work() {
+    let mut child = binary()
+        .args(["sim", "--json", "--users", "12"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map(KillOnDrop)
+        .expect("the binary starts");
+    let stdout = child.0.stdout.take().expect("piped stdout");
+    let first_line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await
+    .unwrap()
+    .expect("sim prints its exports");
+    let exports: Value = serde_json::from_str(&first_line).expect("one JSON line");
+    let env = &exports["env"];
+    let api_url = env["CLERK_API_URL"].as_str().expect("CLERK_API_URL");
+    let key = env["CLERK_SECRET_KEY"].as_str().expect("CLERK_SECRET_KEY");
+    assert!(env["CLERK_JWKS_URL"].as_str().is_some());
+
+    let api = ClerkApi::builder(SecretKey::new(key))
+        .base_url(api_url)
+        .build()
+        .unwrap();
+    let count = api
+        .count_users(&clerk_incident_core::api::UserQuery::new())
+        .await
+        .unwrap();
+    assert_eq!(count, 12);
+}
