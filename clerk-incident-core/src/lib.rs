@@ -44,6 +44,7 @@
 //! [clerk-incident]: https://github.com/clerk-incident/clerk-incident
 
 pub mod api;
+pub mod auth;
 pub mod http;
 pub mod triage;
 

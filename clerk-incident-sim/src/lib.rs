@@ -101,7 +101,9 @@ pub use sim::Sim;
 pub use status_page::{
     Component, ComponentStatus, Impact, Incident, IncidentStatus, Indicator, StatusPage,
 };
-pub use token::{ClaimsVersion, DEFAULT_AZP, DEFAULT_TOKEN_LIFETIME, TokenRequest};
+pub use token::{
+    ClaimsVersion, DEFAULT_AZP, DEFAULT_TOKEN_LIFETIME, SESSION_TOKEN_CATEGORY, TokenRequest,
+};
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

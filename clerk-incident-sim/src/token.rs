@@ -35,10 +35,13 @@ pub enum ClaimsVersion {
     V2,
 }
 
+/// The header `cat` (token category) Clerk puts on session tokens.
+pub const SESSION_TOKEN_CATEGORY: &str = "cl_B7d4PD111AAA";
+
 /// What [`Sim::mint_token`](crate::Sim::mint_token) should mint.
 ///
-/// The token is an RS256 JWT signed with the sim's current key. Its header is
-/// `{"alg":"RS256","typ":"JWT","kid":<current kid>}` merged with
+/// The token is an RS256 JWT signed with the sim's current key. Its header is, like Clerk's,
+/// `{"alg":"RS256","typ":"JWT","kid":<current kid>,"cat":"cl_B7d4PD111AAA"}` merged with
 /// [`extra_header`](Self::extra_header). Its claims are `sub`, `sid`, `iss` (the sim's
 /// [`issuer`](crate::Sim::issuer)), `azp` (when set), `iat`, `nbf` (`iat` − 10 s),
 /// `exp` (`iat` + [`lifetime`](Self::lifetime)), `sts` (`"pending"` for a pending session,
@@ -58,7 +61,7 @@ pub enum ClaimsVersion {
 /// let request = TokenRequest::for_user("user_123")
 ///     .version(ClaimsVersion::V2)
 ///     .lifetime(Duration::from_secs(300))
-///     .header("cat", "cl_B7d4PD111AAA");
+///     .header("cat", "cl_B7d4PD222AAA"); // not a session token
 /// assert_eq!(request.azp.as_deref(), Some("http://localhost:3000"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -176,6 +179,7 @@ pub(crate) fn mint(shared: &Shared, request: &TokenRequest) -> Result<String, Si
     header.insert("alg".to_owned(), json!("RS256"));
     header.insert("typ".to_owned(), json!("JWT"));
     header.insert("kid".to_owned(), json!(shared.signing.kid(generation)));
+    header.insert("cat".to_owned(), json!(SESSION_TOKEN_CATEGORY));
     header.extend(request.extra_header.clone());
 
     jwt::sign_rs256(&header, &claims, shared.signing.encoding_key(generation))

@@ -1,0 +1,397 @@
+//! [`JwksCache`]: the instance's signing keys, kept fresh without ever letting Clerk's
+//! availability decide whether cached keys can verify.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use jsonwebtoken::DecodingKey;
+use serde::Serialize;
+use tokio::time::Instant;
+
+use super::keys::KeySet;
+use crate::api::{ApiError, ClerkApi, Jwks};
+use crate::http::{HttpClient, TransportError};
+
+/// Where a JWKS is fetched from.
+#[async_trait]
+pub trait JwksSource: Send + Sync + 'static {
+    /// Fetches the current key set.
+    async fn fetch(&self) -> Result<Jwks, KeyFetchError>;
+
+    /// A short name for health output, such as `backend_api`.
+    fn name(&self) -> &'static str;
+}
+
+/// Why a JWKS fetch failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFetchError {
+    /// The Backend API call failed.
+    #[error("the Backend API JWKS could not be fetched")]
+    Api(#[source] ApiError),
+    /// The Frontend API JWKS URL did not answer.
+    #[error("the JWKS URL did not answer")]
+    Transport(#[source] TransportError),
+    /// The JWKS URL answered with an error status.
+    #[error("the JWKS URL answered HTTP {0}")]
+    Status(u16),
+    /// The answer was not a JWKS.
+    #[error("the answer is not a JSON Web Key Set")]
+    Decode,
+    /// The fetch took longer than the cache's fetch timeout.
+    #[error("the JWKS fetch timed out")]
+    Timeout,
+    /// The JWKS holds no RS256 signing key.
+    #[error("the JWKS holds no usable RS256 key")]
+    NoUsableKey,
+}
+
+/// The Backend API JWKS (`GET /v1/jwks`, needs the secret key).
+#[derive(Clone, Debug)]
+pub struct BackendApiJwks(pub ClerkApi);
+
+#[async_trait]
+impl JwksSource for BackendApiJwks {
+    async fn fetch(&self) -> Result<Jwks, KeyFetchError> {
+        self.0.jwks().await.map_err(KeyFetchError::Api)
+    }
+
+    fn name(&self) -> &'static str {
+        "backend_api"
+    }
+}
+
+/// The Frontend API JWKS (`https://<frontend api>/.well-known/jwks.json`, no secret needed).
+pub struct FrontendApiJwks {
+    http: Arc<dyn HttpClient>,
+    url: String,
+}
+
+impl std::fmt::Debug for FrontendApiJwks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrontendApiJwks")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FrontendApiJwks {
+    /// Fetches `url` through `http`.
+    pub fn new(http: Arc<dyn HttpClient>, url: impl Into<String>) -> Self {
+        Self {
+            http,
+            url: url.into(),
+        }
+    }
+}
+
+#[async_trait]
+impl JwksSource for FrontendApiJwks {
+    async fn fetch(&self) -> Result<Jwks, KeyFetchError> {
+        let request = http::Request::get(&self.url)
+            .header(http::header::ACCEPT, "application/json")
+            .body(Bytes::new())
+            .map_err(|err| {
+                KeyFetchError::Transport(TransportError::InvalidRequest(Box::new(err)))
+            })?;
+        let response = self
+            .http
+            .send(request)
+            .await
+            .map_err(KeyFetchError::Transport)?;
+        if !response.status().is_success() {
+            return Err(KeyFetchError::Status(response.status().as_u16()));
+        }
+        serde_json::from_slice(response.body()).map_err(|_| KeyFetchError::Decode)
+    }
+
+    fn name(&self) -> &'static str {
+        "frontend_api"
+    }
+}
+
+/// How a [`JwksCache`] refreshes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JwksCacheConfig {
+    /// After a fetch (successful or not), an unknown `kid` triggers no new fetch for this long,
+    /// so a flood of forged `kid`s costs at most one fetch per cooldown. Default 30 s.
+    pub refresh_cooldown: Duration,
+    /// The longest one fetch may take. Default 5 s.
+    pub fetch_timeout: Duration,
+    /// How long the last good key set keeps verifying while refreshes fail; `None` keeps it
+    /// forever. Default 24 h: long enough to ride out a Clerk outage, bounded so that a key
+    /// revoked during a long outage stops verifying eventually.
+    pub max_staleness: Option<Duration>,
+}
+
+impl Default for JwksCacheConfig {
+    fn default() -> Self {
+        Self {
+            refresh_cooldown: Duration::from_secs(30),
+            fetch_timeout: Duration::from_secs(5),
+            max_staleness: Some(Duration::from_secs(24 * 60 * 60)),
+        }
+    }
+}
+
+/// The state of the verification keys, for health endpoints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct KeyStatus {
+    /// `pinned_pem`, `backend_api` or `frontend_api`.
+    pub source: &'static str,
+    /// Keys held.
+    pub key_count: usize,
+    /// Their ids.
+    pub kids: Vec<String>,
+    /// When the keys in use were fetched (RFC 3339), if ever.
+    pub last_refresh: Option<String>,
+    /// Seconds since then.
+    pub staleness_secs: Option<u64>,
+    /// True when the keys are older than the staleness bound and no longer verify.
+    pub too_stale: bool,
+    /// The last fetch error, if the last fetch failed.
+    pub last_error: Option<String>,
+    /// Fetches attempted.
+    pub fetches: u64,
+    /// Fetches that failed.
+    pub failures: u64,
+}
+
+/// Why no key could be found for a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyLookupError {
+    /// Keys are available, but none has this `kid`.
+    UnknownKey,
+    /// No usable key set (never fetched, or too stale).
+    Unavailable,
+}
+
+/// The signing keys of an instance, fetched from a [`JwksSource`] and cached.
+///
+/// - A token with a `kid` the cache does not hold triggers a refresh, at most one per
+///   [`refresh_cooldown`](JwksCacheConfig::refresh_cooldown), and concurrent misses share it
+///   (single flight).
+/// - A refresh replaces the whole set; a failed refresh keeps the last good set, for at most
+///   [`max_staleness`](JwksCacheConfig::max_staleness).
+/// - Lookups of cached keys never wait for a fetch, so a hung Clerk cannot slow verification.
+///
+/// Cheap to clone; clones share the cache.
+#[derive(Clone)]
+pub struct JwksCache {
+    inner: Arc<CacheInner>,
+}
+
+struct CacheInner {
+    source: Box<dyn JwksSource>,
+    config: JwksCacheConfig,
+    state: RwLock<CacheState>,
+    refresh_lock: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct CacheState {
+    keys: Arc<KeySet>,
+    generation: u64,
+    fetched_at: Option<(Instant, SystemTime)>,
+    last_attempt: Option<Instant>,
+    last_error: Option<String>,
+    fetches: u64,
+    failures: u64,
+}
+
+impl std::fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwksCache")
+            .field("source", &self.inner.source.name())
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwksCache {
+    /// A cache over `source`; nothing is fetched until the first lookup or
+    /// [`refresh`](Self::refresh).
+    pub fn new(source: impl JwksSource, config: JwksCacheConfig) -> Self {
+        Self {
+            inner: Arc::new(CacheInner {
+                source: Box::new(source),
+                config,
+                state: RwLock::new(CacheState::default()),
+                refresh_lock: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// Fetches now (waiting for a fetch already under way instead of starting another),
+    /// whatever the cooldown.
+    ///
+    /// # Errors
+    ///
+    /// The fetch's error; the previous keys stay in use.
+    pub async fn refresh(&self) -> Result<(), KeyFetchError> {
+        let _flight = self.inner.refresh_lock.lock().await;
+        self.fetch_and_store().await
+    }
+
+    /// Keeps the keys fresh by refreshing every `every` in a background task, until the
+    /// returned handle is dropped.
+    pub fn spawn_background_refresh(&self, every: Duration) -> BackgroundRefresh {
+        let cache = self.clone();
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                // Failures are recorded in the status and logged by the fetch itself.
+                let _ = cache.refresh().await;
+            }
+        });
+        BackgroundRefresh(task)
+    }
+
+    /// The state of the keys, for health output.
+    pub fn status(&self) -> KeyStatus {
+        let state = self.read();
+        let staleness = state.fetched_at.map(|(at, _)| at.elapsed());
+        KeyStatus {
+            source: self.inner.source.name(),
+            key_count: state.keys.len(),
+            kids: state.keys.kids(),
+            last_refresh: state
+                .fetched_at
+                .map(|(_, wall)| humantime::format_rfc3339_seconds(wall).to_string()),
+            staleness_secs: staleness.map(|s| s.as_secs()),
+            too_stale: self.too_stale(&state),
+            last_error: state.last_error.clone(),
+            fetches: state.fetches,
+            failures: state.failures,
+        }
+    }
+
+    /// The key generation: it changes whenever a refresh replaces the set.
+    pub(crate) fn generation(&self) -> u64 {
+        self.read().generation
+    }
+
+    /// The key for `kid`, refreshing once (per cooldown) when it is unknown.
+    pub(crate) async fn key(
+        &self,
+        kid: Option<&str>,
+    ) -> Result<(Arc<DecodingKey>, u64), KeyLookupError> {
+        let seen = match self.cached(kid) {
+            Ok(found) => return Ok(found),
+            Err(generation) => generation,
+        };
+        self.refresh_after_miss(seen).await;
+        self.cached(kid).map_err(|_| {
+            let state = self.read();
+            if state.keys.is_empty() || self.too_stale(&state) {
+                KeyLookupError::Unavailable
+            } else {
+                KeyLookupError::UnknownKey
+            }
+        })
+    }
+
+    /// The cached key for `kid`, or the generation that did not have it.
+    fn cached(&self, kid: Option<&str>) -> Result<(Arc<DecodingKey>, u64), u64> {
+        let state = self.read();
+        if self.too_stale(&state) {
+            return Err(state.generation);
+        }
+        match state.keys.get(kid) {
+            Some(key) => Ok((Arc::clone(key), state.generation)),
+            None => Err(state.generation),
+        }
+    }
+
+    async fn refresh_after_miss(&self, seen_generation: u64) {
+        let _flight = self.inner.refresh_lock.lock().await;
+        {
+            let state = self.read();
+            let refreshed_meanwhile = state.generation != seen_generation;
+            let cooling_down = state
+                .last_attempt
+                .is_some_and(|at| at.elapsed() < self.inner.config.refresh_cooldown);
+            if refreshed_meanwhile || cooling_down {
+                return;
+            }
+        }
+        // The outcome is recorded in the state; the caller reads it from there.
+        let _ = self.fetch_and_store().await;
+    }
+
+    /// Fetches and stores; the caller holds the refresh lock.
+    async fn fetch_and_store(&self) -> Result<(), KeyFetchError> {
+        self.write().last_attempt = Some(Instant::now());
+        let fetched =
+            tokio::time::timeout(self.inner.config.fetch_timeout, self.inner.source.fetch())
+                .await
+                .unwrap_or(Err(KeyFetchError::Timeout))
+                .and_then(|jwks| {
+                    let keys = KeySet::from_jwks(&jwks);
+                    if keys.is_empty() {
+                        Err(KeyFetchError::NoUsableKey)
+                    } else {
+                        Ok(keys)
+                    }
+                });
+        let mut state = self.write();
+        state.fetches += 1;
+        match fetched {
+            Ok(keys) => {
+                tracing::info!(
+                    source = self.inner.source.name(),
+                    keys = keys.len(),
+                    "JWKS refreshed"
+                );
+                state.keys = Arc::new(keys);
+                state.generation += 1;
+                state.fetched_at = Some((Instant::now(), SystemTime::now()));
+                state.last_error = None;
+                Ok(())
+            }
+            Err(err) => {
+                tracing::warn!(source = self.inner.source.name(), error = %err, "JWKS refresh failed; keeping the last good keys");
+                state.failures += 1;
+                state.last_error = Some(err.to_string());
+                Err(err)
+            }
+        }
+    }
+
+    fn too_stale(&self, state: &CacheState) -> bool {
+        match (self.inner.config.max_staleness, state.fetched_at) {
+            (Some(max), Some((at, _))) => at.elapsed() > max,
+            _ => false,
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, CacheState> {
+        self.inner
+            .state
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, CacheState> {
+        self.inner
+            .state
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The background refresh task of a [`JwksCache`]; dropping it stops the task.
+#[derive(Debug)]
+pub struct BackgroundRefresh(tokio::task::JoinHandle<()>);
+
+impl Drop for BackgroundRefresh {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,73 @@
+//! Session-token verification and the emergency bypass modes: the framework-free heart of
+//! both middleware crates.
+//!
+//! - [`Verifier`] checks a Clerk session token (RS256 only, signature before claims, time
+//!   claims with leeway, issuer, authorized parties, token category, pending sessions, size)
+//!   and returns the [`VerifiedSession`], v1 and v2 claims normalised into one model with
+//!   Clerk's [`has`](VerifiedSession::has) semantics; or a typed [`RejectReason`].
+//! - Keys come from a pinned PEM ([`KeySource::pem`]) or a [`JwksCache`] over the Backend API
+//!   ([`BackendApiJwks`]) or the Frontend API ([`FrontendApiJwks`]).
+//! - [`BypassSwitch`] holds the [`AuthMode`] (`Enforce`, `Grace`, `Open`), switched by
+//!   operators only, always with an expiry.
+//! - [`AuthPolicy::decide`] is the single decision: credentials and a [`RouteClass`] in,
+//!   [`Decision`] out. [`AuthPolicy::health`] is what the health endpoint serves.
+//!
+//! # Example
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use clerk_incident_core::auth::{
+//!     AuthPolicy, BypassSwitch, Credentials, Decision, KeySource, RouteClass, Verifier,
+//!     VerifierConfig,
+//! };
+//! use clerk_incident_sim::{Sim, TokenRequest};
+//!
+//! let sim = Sim::builder().start().await?;
+//! let verifier = Verifier::new(KeySource::pem(sim.public_key_pem())?, VerifierConfig::default());
+//! let policy = AuthPolicy::new(verifier, BypassSwitch::new());
+//!
+//! let token = sim.mint_token(&TokenRequest::for_user(sim.admin_user_id().ok_or("no admin")?))?;
+//! let header = format!("Bearer {token}");
+//! let credentials = Credentials { authorization: Some(header.as_bytes()), cookie: None };
+//! assert!(matches!(policy.decide(&credentials, RouteClass::Protected).await, Decision::Allow(_)));
+//!
+//! let anonymous = Credentials::default();
+//! match policy.decide(&anonymous, RouteClass::Protected).await {
+//!     Decision::Reject { rejection, .. } => assert_eq!(rejection.status(), 401),
+//!     Decision::Allow(_) => unreachable!("fail closed"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+mod claims;
+mod credentials;
+mod health;
+mod jwks_cache;
+mod keys;
+mod mode;
+mod policy;
+mod reject;
+mod session;
+mod token_cache;
+mod verifier;
+
+pub use self::credentials::{Credentials, TokenPresence, extract_token};
+pub use self::health::{AuthCounters, AuthHealth, HealthStatus};
+pub use self::jwks_cache::{
+    BackendApiJwks, BackgroundRefresh, FrontendApiJwks, JwksCache, JwksCacheConfig, JwksSource,
+    KeyFetchError, KeyStatus,
+};
+pub use self::keys::{InvalidPemKey, KeySet};
+pub use self::mode::{
+    AuthMode, BypassConfigError, BypassSwitch, ChangeCause, DEFAULT_BYPASS_TTL,
+    DEFAULT_GRACE_MAX_AGE, ENV_BYPASS, ENV_BYPASS_GRACE_MAX_AGE, ENV_BYPASS_TTL, ENV_BYPASS_UNTIL,
+    MAX_BYPASS_TTL, ModeChange, ModeState,
+};
+pub use self::policy::{AuthContext, AuthPolicy, Decision, Rejection, RouteClass, authorize};
+pub use self::reject::RejectReason;
+pub use self::session::{
+    Check, FactorVerificationAge, Organization, SessionClaimStatus, VerifiedSession,
+};
+pub use self::verifier::{KeySource, SESSION_TOKEN_CATEGORY, Verifier, VerifierConfig};

@@ -1,0 +1,471 @@
+//! Reading a bypass from the environment at start-up, for
+//! [`BypassSwitch::from_env`](super::BypassSwitch::from_env).
+//!
+//! Anything not understood is an error, never a guess: a typo in the bypass variable must not
+//! open the service, nor silently leave it closed when the operator meant to open it.
+
+use std::time::{Duration, SystemTime};
+
+use super::{AuthMode, DEFAULT_GRACE_MAX_AGE};
+
+/// The variable that switches a bypass on at start-up: `true` or `open`, `grace`, or `false`,
+/// `0`, `off`, `enforce`, empty or unset for none.
+pub const ENV_BYPASS: &str = "CLERK_EMERGENCY_BYPASS";
+
+/// How long the start-up bypass lasts, as a duration such as `45m` or `2h`.
+pub const ENV_BYPASS_TTL: &str = "CLERK_EMERGENCY_BYPASS_TTL";
+
+/// When the start-up bypass ends, as an RFC 3339 time such as `2026-11-26T20:00:00Z`.
+pub const ENV_BYPASS_UNTIL: &str = "CLERK_EMERGENCY_BYPASS_UNTIL";
+
+/// In grace mode, how long past `exp` a token is accepted, as a duration (default `30m`).
+pub const ENV_BYPASS_GRACE_MAX_AGE: &str = "CLERK_EMERGENCY_BYPASS_GRACE_MAX_AGE";
+
+/// The longest part of a rejected value an error repeats.
+const SHOWN_CHARS: usize = 64;
+
+/// Why the bypass environment variables were rejected.
+///
+/// Each message names the variable, repeats its value (cut to 64 characters) and lists what is
+/// accepted; no other variable's value appears.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BypassConfigError {
+    /// The bypass variable holds a value that is not a mode.
+    #[error(
+        "{variable}={value:?} is not a bypass mode; use true or open (emergency bypass), grace \
+         (accept recently expired tokens), or false, 0, off, enforce or nothing (no bypass)"
+    )]
+    InvalidMode {
+        /// The variable ([`ENV_BYPASS`]).
+        variable: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// A duration variable does not hold a positive duration.
+    #[error("{variable}={value:?} is not a usable duration ({detail}); use e.g. 45m, 2h or 1h30m")]
+    InvalidDuration {
+        /// The variable ([`ENV_BYPASS_TTL`] or [`ENV_BYPASS_GRACE_MAX_AGE`]).
+        variable: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The end-time variable does not hold an RFC 3339 time.
+    #[error(
+        "{variable}={value:?} is not an RFC 3339 time ({detail}); use e.g. \
+         2026-11-26T20:00:00Z or 2026-11-26T21:00:00+01:00"
+    )]
+    InvalidTime {
+        /// The variable ([`ENV_BYPASS_UNTIL`]).
+        variable: &'static str,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The end time has already passed.
+    #[error(
+        "{variable}={value:?} is in the past; give a future time, or a duration in \
+         CLERK_EMERGENCY_BYPASS_TTL"
+    )]
+    InThePast {
+        /// The variable ([`ENV_BYPASS_UNTIL`]).
+        variable: &'static str,
+        /// Its value.
+        value: String,
+    },
+    /// Both a TTL and an end time were given.
+    #[error(
+        "CLERK_EMERGENCY_BYPASS_TTL and CLERK_EMERGENCY_BYPASS_UNTIL are both set; set only one"
+    )]
+    ConflictingExpiry,
+}
+
+impl BypassConfigError {
+    /// The variable at fault (for [`ConflictingExpiry`](Self::ConflictingExpiry),
+    /// [`ENV_BYPASS_UNTIL`]).
+    pub fn variable(&self) -> &'static str {
+        match self {
+            BypassConfigError::InvalidMode { variable, .. }
+            | BypassConfigError::InvalidDuration { variable, .. }
+            | BypassConfigError::InvalidTime { variable, .. }
+            | BypassConfigError::InThePast { variable, .. } => variable,
+            BypassConfigError::ConflictingExpiry => ENV_BYPASS_UNTIL,
+        }
+    }
+}
+
+/// A bypass the environment asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct Request {
+    pub(super) mode: AuthMode,
+    pub(super) expiry: Expiry,
+    pub(super) reason: String,
+}
+
+/// When the requested bypass ends.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Expiry {
+    /// The switch's default TTL.
+    Default,
+    /// After this long.
+    Ttl(Duration),
+    /// At `at`, which is `ttl` from the time the variables were read.
+    Until { ttl: Duration, at: SystemTime },
+}
+
+/// Reads the bypass variables through `get`; `None` when no bypass is asked for. `now` is the
+/// wall-clock time an end time is measured from.
+pub(super) fn read(
+    get: &impl Fn(&str) -> Option<String>,
+    now: SystemTime,
+) -> Result<Option<Request>, BypassConfigError> {
+    let Some(raw) = value(get, ENV_BYPASS) else {
+        return Ok(None);
+    };
+    let word = raw.to_ascii_lowercase();
+    let mode = match word.as_str() {
+        "false" | "0" | "off" | "enforce" => return Ok(None),
+        "true" | "open" => AuthMode::Open,
+        "grace" => AuthMode::Grace {
+            max_token_age: match value(get, ENV_BYPASS_GRACE_MAX_AGE) {
+                Some(text) => duration(ENV_BYPASS_GRACE_MAX_AGE, &text)?,
+                None => DEFAULT_GRACE_MAX_AGE,
+            },
+        },
+        _ => {
+            return Err(BypassConfigError::InvalidMode {
+                variable: ENV_BYPASS,
+                value: shown(&raw),
+            });
+        }
+    };
+    let expiry = match (value(get, ENV_BYPASS_TTL), value(get, ENV_BYPASS_UNTIL)) {
+        (Some(_), Some(_)) => return Err(BypassConfigError::ConflictingExpiry),
+        (Some(text), None) => Expiry::Ttl(duration(ENV_BYPASS_TTL, &text)?),
+        (None, Some(text)) => {
+            let at = parse_rfc3339(&text).map_err(|detail| BypassConfigError::InvalidTime {
+                variable: ENV_BYPASS_UNTIL,
+                value: shown(&text),
+                detail,
+            })?;
+            let ttl = at
+                .duration_since(now)
+                .ok()
+                .filter(|ttl| !ttl.is_zero())
+                .ok_or_else(|| BypassConfigError::InThePast {
+                    variable: ENV_BYPASS_UNTIL,
+                    value: shown(&text),
+                })?;
+            Expiry::Until { ttl, at }
+        }
+        (None, None) => Expiry::Default,
+    };
+    Ok(Some(Request {
+        mode,
+        expiry,
+        reason: format!("{ENV_BYPASS}={word} at start-up"),
+    }))
+}
+
+/// A variable's value, trimmed; empty counts as unset.
+fn value(get: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    get(name)
+        .map(|value| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+fn duration(variable: &'static str, text: &str) -> Result<Duration, BypassConfigError> {
+    let invalid = |detail: String| BypassConfigError::InvalidDuration {
+        variable,
+        value: shown(text),
+        detail,
+    };
+    match humantime::parse_duration(text) {
+        Ok(duration) if duration.is_zero() => Err(invalid("it must be more than zero".into())),
+        Ok(duration) => Ok(duration),
+        Err(err) => Err(invalid(err.to_string())),
+    }
+}
+
+/// Parses an RFC 3339 time: `Z` or a numeric offset, any fraction of a second.
+fn parse_rfc3339(text: &str) -> Result<SystemTime, String> {
+    // RFC 3339 allows a lower-case `t` and `z`.
+    let text = text.to_ascii_uppercase();
+    let Some((local, sign, offset)) = split_offset(&text) else {
+        return humantime::parse_rfc3339(&text).map_err(|err| err.to_string());
+    };
+    let local = humantime::parse_rfc3339(&format!("{local}Z")).map_err(|err| err.to_string())?;
+    let utc = if sign == b'-' {
+        local.checked_add(offset)
+    } else {
+        local.checked_sub(offset)
+    };
+    utc.ok_or_else(|| "time out of range".to_owned())
+}
+
+/// Splits `…±HH:MM` into the local time, the sign and the offset.
+fn split_offset(text: &str) -> Option<(&str, u8, Duration)> {
+    let split = text.len().checked_sub(6)?;
+    let local = text.get(..split)?;
+    let &[sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] = text.get(split..)?.as_bytes() else {
+        return None;
+    };
+    let digits = [h1, h2, m1, m2];
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let [h1, h2, m1, m2] = digits.map(|d| u64::from(d - b'0'));
+    let (hours, minutes) = (h1 * 10 + h2, m1 * 10 + m2);
+    // Out-of-range offsets are left to the parser, which rejects the whole string.
+    (hours <= 23 && minutes <= 59).then(|| {
+        (
+            local,
+            sign,
+            Duration::from_secs(hours * 3600 + minutes * 60),
+        )
+    })
+}
+
+/// A value as an error repeats it: at most [`SHOWN_CHARS`] characters.
+fn shown(value: &str) -> String {
+    let mut chars = value.chars();
+    let mut out: String = chars.by_ref().take(SHOWN_CHARS).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::super::{BypassSwitch, ModeState};
+    use super::*;
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        let map: HashMap<&str, &str> = pairs.iter().copied().collect();
+        move |name| map.get(name).map(|value| (*value).to_owned())
+    }
+
+    fn switch(pairs: &[(&str, &str)]) -> Result<BypassSwitch, BypassConfigError> {
+        BypassSwitch::from_vars(vars(pairs))
+    }
+
+    fn state(pairs: &[(&str, &str)]) -> ModeState {
+        switch(pairs).unwrap().current()
+    }
+
+    fn lasts(state: &ModeState) -> Duration {
+        state
+            .expires_at
+            .unwrap()
+            .duration_since(state.since)
+            .unwrap()
+    }
+
+    #[test]
+    fn modes() {
+        for value in ["true", "TRUE", " open ", "Open"] {
+            let state = state(&[(ENV_BYPASS, value)]);
+            assert_eq!(state.mode, AuthMode::Open, "{value}");
+            assert!(state.reason.contains("CLERK_EMERGENCY_BYPASS="));
+        }
+        assert_eq!(
+            state(&[(ENV_BYPASS, "grace")]).mode,
+            AuthMode::Grace {
+                max_token_age: DEFAULT_GRACE_MAX_AGE
+            }
+        );
+        for value in ["false", "0", "off", "OFF", "enforce", "", "  "] {
+            let switch = switch(&[(ENV_BYPASS, value)]).unwrap();
+            assert_eq!(switch.mode(), AuthMode::Enforce, "{value:?}");
+            assert!(switch.history().is_empty());
+        }
+        assert_eq!(state(&[]).mode, AuthMode::Enforce);
+    }
+
+    #[test]
+    fn anything_else_fails_closed() {
+        for value in ["1", "yes", "on", "ture", "open please"] {
+            let err = switch(&[(ENV_BYPASS, value)]).unwrap_err();
+            assert!(
+                matches!(&err, BypassConfigError::InvalidMode { value: v, .. } if v == value),
+                "{err:?}"
+            );
+            let message = err.to_string();
+            assert!(
+                message.starts_with(&format!("CLERK_EMERGENCY_BYPASS={value:?} ")),
+                "{message}"
+            );
+            assert!(message.contains("true or open"), "{message}");
+        }
+    }
+
+    #[test]
+    fn errors_never_show_other_variables() {
+        let err = switch(&[
+            (ENV_BYPASS, "grace"),
+            (ENV_BYPASS_GRACE_MAX_AGE, "soon"),
+            ("CLERK_SECRET_KEY", "sk_live_secret"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable(), ENV_BYPASS_GRACE_MAX_AGE);
+        let message = err.to_string();
+        assert!(!message.contains("sk_live_secret"), "{message}");
+        assert!(message.contains("CLERK_EMERGENCY_BYPASS_GRACE_MAX_AGE=\"soon\""));
+
+        let long = "x".repeat(1000);
+        let err = switch(&[(ENV_BYPASS, &long)]).unwrap_err();
+        assert!(err.to_string().len() < 300, "{err}");
+    }
+
+    #[test]
+    fn ttl() {
+        let open = state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_TTL, "45m")]);
+        assert_eq!(lasts(&open), 45 * MINUTE);
+        let composite = state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_TTL, "1h 30m")]);
+        assert_eq!(lasts(&composite), 90 * MINUTE);
+        // Without one, the default cap; above the maximum, the maximum.
+        assert_eq!(lasts(&state(&[(ENV_BYPASS, "open")])), 60 * MINUTE);
+        let clamped = state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_TTL, "3days")]);
+        assert_eq!(lasts(&clamped), 24 * 60 * MINUTE);
+        // An empty TTL is no TTL.
+        assert_eq!(
+            lasts(&state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_TTL, "")])),
+            60 * MINUTE
+        );
+    }
+
+    #[test]
+    fn bad_durations() {
+        for (variable, text) in [
+            (ENV_BYPASS_TTL, "45"),
+            (ENV_BYPASS_TTL, "45 minuets"),
+            (ENV_BYPASS_TTL, "-5m"),
+            (ENV_BYPASS_TTL, "0"),
+            (ENV_BYPASS_TTL, "0s"),
+            (ENV_BYPASS_GRACE_MAX_AGE, "half an hour"),
+        ] {
+            let err = switch(&[(ENV_BYPASS, "grace"), (variable, text)]).unwrap_err();
+            assert!(
+                matches!(&err, BypassConfigError::InvalidDuration { variable: v, .. } if *v == variable),
+                "{text}: {err:?}"
+            );
+            assert!(err.to_string().contains("use e.g. 45m"), "{err}");
+        }
+    }
+
+    #[test]
+    fn grace_max_age() {
+        let state = state(&[(ENV_BYPASS, "grace"), (ENV_BYPASS_GRACE_MAX_AGE, "10m")]);
+        assert_eq!(
+            state.mode,
+            AuthMode::Grace {
+                max_token_age: 10 * MINUTE
+            }
+        );
+        // Read for grace only.
+        assert_eq!(
+            self::state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_GRACE_MAX_AGE, "nonsense")]).mode,
+            AuthMode::Open
+        );
+    }
+
+    #[test]
+    fn until() {
+        let at = SystemTime::now() + 2 * 60 * MINUTE;
+        let text = humantime::format_rfc3339(at).to_string();
+        let state = state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_UNTIL, &text)]);
+        assert_eq!(state.mode, AuthMode::Open);
+        assert_eq!(state.expires_at, Some(at));
+
+        // Beyond the maximum: clamped, and the expiry shows when it really ends.
+        let far = humantime::format_rfc3339(SystemTime::now() + 48 * 60 * MINUTE).to_string();
+        let clamped = self::state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_UNTIL, &far)]);
+        assert_eq!(lasts(&clamped), 24 * 60 * MINUTE);
+    }
+
+    #[test]
+    fn until_in_the_past_or_malformed() {
+        let err = switch(&[
+            (ENV_BYPASS, "open"),
+            (ENV_BYPASS_UNTIL, "2020-01-01T00:00:00Z"),
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(err, BypassConfigError::InThePast { .. }),
+            "{err:?}"
+        );
+        assert_eq!(err.variable(), ENV_BYPASS_UNTIL);
+
+        for text in [
+            "tomorrow",
+            "2026-11-26 20:00",
+            "2026-11-26T20:00:00",
+            "2026-13-01T00:00:00Z",
+            "2026-11-26T20:00:00+25:00",
+            "2026-11-26T20:00:00é00:00",
+        ] {
+            let err = switch(&[(ENV_BYPASS, "open"), (ENV_BYPASS_UNTIL, text)]).unwrap_err();
+            assert!(
+                matches!(err, BypassConfigError::InvalidTime { .. }),
+                "{text}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rfc3339_offsets() {
+        let utc = parse_rfc3339("2026-11-26T20:00:00Z").unwrap();
+        for text in [
+            "2026-11-26t20:00:00z",
+            "2026-11-26T21:00:00+01:00",
+            "2026-11-26T14:30:00-05:30",
+            "2026-11-26T20:00:00+00:00",
+            "2026-11-26T20:00:00-00:00",
+        ] {
+            assert_eq!(parse_rfc3339(text), Ok(utc), "{text}");
+        }
+        assert_eq!(
+            parse_rfc3339("2026-11-26T21:00:00.250+01:00"),
+            Ok(utc + Duration::from_millis(250))
+        );
+    }
+
+    #[test]
+    fn ttl_and_until_together_are_refused() {
+        let err = switch(&[
+            (ENV_BYPASS, "open"),
+            (ENV_BYPASS_TTL, "45m"),
+            (ENV_BYPASS_UNTIL, "2099-01-01T00:00:00Z"),
+        ])
+        .unwrap_err();
+        assert!(matches!(err, BypassConfigError::ConflictingExpiry));
+        assert!(err.to_string().contains("set only one"));
+    }
+
+    #[test]
+    fn expiry_variables_are_ignored_without_a_bypass() {
+        let switch = switch(&[
+            (ENV_BYPASS, "false"),
+            (ENV_BYPASS_TTL, "garbage"),
+            (ENV_BYPASS_UNTIL, "2020-01-01T00:00:00Z"),
+        ])
+        .unwrap();
+        assert_eq!(switch.mode(), AuthMode::Enforce);
+    }
+
+    #[test]
+    fn reads_the_process_environment() {
+        // Nothing in the test environment sets the variable; the real reader must agree.
+        if std::env::var_os(ENV_BYPASS).is_none() {
+            assert_eq!(BypassSwitch::from_env().unwrap().mode(), AuthMode::Enforce);
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! [`AuthPolicy::decide`]: the one function that turns a request's credentials and its route
+//! class into allow or reject, in every mode. Both middleware crates only translate its
+//! [`Decision`] into a response.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::credentials::{Credentials, TokenPresence, extract_token};
+use super::health::{AuthCounters, AuthHealth};
+use super::mode::{AuthMode, BypassSwitch, DEFAULT_GRACE_MAX_AGE};
+use super::reject::RejectReason;
+use super::session::{Check, VerifiedSession};
+use super::verifier::{Expiry, Verifier};
+
+/// How a route is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RouteClass {
+    /// No token needed, in any mode.
+    Public,
+    /// A valid token needed in `Enforce`; degraded access in `Grace` and `Open`.
+    Protected,
+    /// A fully valid token needed in every mode (admin, role and permission guards).
+    Sensitive,
+}
+
+/// The request's identity, handed to handlers.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct AuthContext {
+    /// The verified session, if the request carried a token that verified.
+    pub session: Option<Arc<VerifiedSession>>,
+    /// The mode the decision was made in.
+    pub mode: AuthMode,
+    /// True when the session was accepted although expired (Grace).
+    pub degraded: bool,
+    /// True when the request passed without a valid token (Open).
+    pub bypassed: bool,
+}
+
+impl AuthContext {
+    /// True for a session that verified in full: not expired, not bypassed.
+    pub fn is_fully_verified(&self) -> bool {
+        self.session.is_some() && !self.degraded && !self.bypassed
+    }
+
+    /// The `X-Auth-Bypass` value every response in this mode carries, if any.
+    pub fn bypass_header(&self) -> Option<&'static str> {
+        self.mode.bypass_header_value()
+    }
+}
+
+/// Why a request was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// No acceptable token: 401, or 503 when keys are unavailable.
+    Unauthenticated(RejectReason),
+    /// A valid token without the role or permission the route needs: 403.
+    Forbidden,
+}
+
+impl Rejection {
+    /// How long clients should wait before retrying a 503, in seconds.
+    pub const RETRY_AFTER_SECS: u32 = 5;
+
+    /// The HTTP status: 401, 403 or 503.
+    pub fn status(&self) -> u16 {
+        match self {
+            Rejection::Unauthenticated(reason) => reason.status(),
+            Rejection::Forbidden => 403,
+        }
+    }
+
+    /// The `WWW-Authenticate` value (RFC 6750) for 401 and 403; none for 503.
+    pub fn www_authenticate(&self) -> Option<&'static str> {
+        match self.status() {
+            401 => Some(r#"Bearer error="invalid_token""#),
+            403 => Some(r#"Bearer error="insufficient_scope""#),
+            _ => None,
+        }
+    }
+
+    /// The `Retry-After` seconds for a 503.
+    pub fn retry_after_secs(&self) -> Option<u32> {
+        (self.status() == 503).then_some(Self::RETRY_AFTER_SECS)
+    }
+
+    /// A short snake_case reason for logs and JSON bodies; never request data.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Rejection::Unauthenticated(reason) => reason.as_str(),
+            Rejection::Forbidden => "insufficient_scope",
+        }
+    }
+}
+
+/// The outcome of [`AuthPolicy::decide`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Decision {
+    /// Serve the request with this context.
+    Allow(AuthContext),
+    /// Refuse it.
+    Reject {
+        /// Why.
+        rejection: Rejection,
+        /// The mode in force (rejections carry `X-Auth-Bypass` too outside `Enforce`).
+        mode: AuthMode,
+    },
+}
+
+impl Decision {
+    /// The `X-Auth-Bypass` value of the response, if any.
+    pub fn bypass_header(&self) -> Option<&'static str> {
+        match self {
+            Decision::Allow(context) => context.bypass_header(),
+            Decision::Reject { mode, .. } => mode.bypass_header_value(),
+        }
+    }
+}
+
+/// The whole auth policy: a [`Verifier`], the [`BypassSwitch`], and the counters of what was
+/// let through. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AuthPolicy {
+    verifier: Verifier,
+    switch: BypassSwitch,
+    counters: Arc<PolicyCounters>,
+}
+
+#[derive(Debug, Default)]
+struct PolicyCounters {
+    bypassed: AtomicU64,
+    grace_allowed: AtomicU64,
+}
+
+impl AuthPolicy {
+    /// A policy verifying with `verifier`, in the mode `switch` holds.
+    pub fn new(verifier: Verifier, switch: BypassSwitch) -> Self {
+        Self {
+            verifier,
+            switch,
+            counters: Arc::default(),
+        }
+    }
+
+    /// The verifier.
+    pub fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
+
+    /// The bypass switch (operators flip it; requests never can).
+    pub fn switch(&self) -> &BypassSwitch {
+        &self.switch
+    }
+
+    /// Decides a request on a route of class `route`.
+    ///
+    /// | Mode | Public | Protected | Sensitive |
+    /// | --- | --- | --- | --- |
+    /// | `Enforce` | allow | valid token, else 401 (503 without keys) | same |
+    /// | `Grace` | allow | valid token, or one expired for at most `max_token_age` (degraded) | valid token |
+    /// | `Open` | allow | allow; identity attached when a token still verifies | valid token |
+    pub async fn decide(&self, credentials: &Credentials<'_>, route: RouteClass) -> Decision {
+        let mode = self.switch.mode();
+        if route == RouteClass::Public {
+            return Decision::Allow(AuthContext {
+                session: None,
+                mode,
+                degraded: false,
+                bypassed: false,
+            });
+        }
+        let presence = extract_token(credentials, self.verifier.config().cookie);
+        let lenient = route == RouteClass::Protected;
+        match mode {
+            AuthMode::Open if lenient => self.open(presence, mode).await,
+            AuthMode::Grace { max_token_age } if lenient => {
+                self.verify(presence, mode, Expiry::AllowExpiredFor(max_token_age))
+                    .await
+            }
+            _ => self.verify(presence, mode, Expiry::Strict).await,
+        }
+    }
+
+    async fn verify(
+        &self,
+        presence: TokenPresence<'_>,
+        mode: AuthMode,
+        expiry: Expiry,
+    ) -> Decision {
+        let reject = |reason| Decision::Reject {
+            rejection: Rejection::Unauthenticated(reason),
+            mode,
+        };
+        let token = match presence {
+            TokenPresence::Present(token) => token,
+            TokenPresence::Missing => {
+                self.verifier.count_rejection(RejectReason::Missing);
+                return reject(RejectReason::Missing);
+            }
+            TokenPresence::Malformed => {
+                self.verifier.count_rejection(RejectReason::Malformed);
+                return reject(RejectReason::Malformed);
+            }
+        };
+        match self.verifier.verify_with(token, expiry).await {
+            Ok(verified) => {
+                let degraded = verified.expired_for.is_some();
+                if degraded {
+                    self.counters.grace_allowed.fetch_add(1, Ordering::Relaxed);
+                }
+                Decision::Allow(AuthContext {
+                    session: Some(verified.session),
+                    mode,
+                    degraded,
+                    bypassed: false,
+                })
+            }
+            Err(reason) => reject(reason),
+        }
+    }
+
+    /// Open mode on a protected route: always allowed, logged and counted; the identity is
+    /// kept when the token still verifies (expired up to the Grace default).
+    async fn open(&self, presence: TokenPresence<'_>, mode: AuthMode) -> Decision {
+        let verified = match presence {
+            TokenPresence::Present(token) => self
+                .verifier
+                .verify_uncounted(token, Expiry::AllowExpiredFor(DEFAULT_GRACE_MAX_AGE))
+                .await
+                .ok(),
+            _ => None,
+        };
+        self.counters.bypassed.fetch_add(1, Ordering::Relaxed);
+        let user = verified.as_ref().map(|v| v.session.user_id.as_str());
+        tracing::warn!(
+            user = user.unwrap_or("-"),
+            "emergency auth bypass: request allowed in Open mode"
+        );
+        Decision::Allow(AuthContext {
+            degraded: verified.as_ref().is_some_and(|v| v.expired_for.is_some()),
+            session: verified.map(|v| v.session),
+            mode,
+            bypassed: true,
+        })
+    }
+
+    /// The health state the adapters' health endpoint serves.
+    pub fn health(&self) -> AuthHealth {
+        let counters = self.verifier.counters();
+        let rejected = RejectReason::ALL
+            .iter()
+            .zip(counters.rejected.iter())
+            .map(|(reason, count)| (reason.as_str(), count.load(Ordering::Relaxed)))
+            .collect();
+        AuthHealth::new(
+            self.switch.current(),
+            self.verifier.keys().status(),
+            AuthCounters {
+                verified: counters.verified.load(Ordering::Relaxed),
+                cache_hits: counters.cache_hits.load(Ordering::Relaxed),
+                rejected,
+                bypassed: self.counters.bypassed.load(Ordering::Relaxed),
+                grace_allowed: self.counters.grace_allowed.load(Ordering::Relaxed),
+            },
+        )
+    }
+}
+
+/// Checks a role, permission, feature or plan for a guard: a fully verified session that has
+/// it passes, one without it is [`Rejection::Forbidden`], and a context without a fully
+/// verified session (bypassed or degraded) is refused as unauthenticated.
+///
+/// # Errors
+///
+/// The [`Rejection`] to answer with.
+pub fn authorize(context: &AuthContext, check: Check<'_>) -> Result<(), Rejection> {
+    let session = match &context.session {
+        Some(session) if context.is_fully_verified() => session,
+        _ => return Err(Rejection::Unauthenticated(RejectReason::Missing)),
+    };
+    if session.has(check) {
+        Ok(())
+    } else {
+        Err(Rejection::Forbidden)
+    }
+}
