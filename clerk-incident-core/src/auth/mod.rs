@@ -65,7 +65,9 @@ pub use self::mode::{
     DEFAULT_GRACE_MAX_AGE, ENV_BYPASS, ENV_BYPASS_GRACE_MAX_AGE, ENV_BYPASS_TTL, ENV_BYPASS_UNTIL,
     MAX_BYPASS_TTL, ModeChange, ModeState,
 };
-pub use self::policy::{AuthContext, AuthPolicy, Decision, Rejection, RouteClass, authorize};
+pub use self::policy::{
+    AuthContext, AuthPolicy, Decision, Rejection, Requirement, RouteClass, RouteRule, authorize,
+};
 pub use self::reject::RejectReason;
 pub use self::session::{
     Check, FactorVerificationAge, Organization, SessionClaimStatus, VerifiedSession,

@@ -24,6 +24,57 @@ pub enum RouteClass {
     Sensitive,
 }
 
+/// What one middleware instance enforces: a [`RouteClass`] and the [`Requirement`]s of a
+/// guard. Adding a requirement makes the rule [`Sensitive`](RouteClass::Sensitive): a guarded
+/// route never runs on a bypassed or degraded identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteRule {
+    class: RouteClass,
+    requirements: Vec<Requirement>,
+}
+
+impl RouteRule {
+    /// Valid token in `Enforce`, degraded access in `Grace` and `Open`.
+    pub fn protected() -> Self {
+        Self {
+            class: RouteClass::Protected,
+            requirements: Vec::new(),
+        }
+    }
+
+    /// A fully valid token in every mode.
+    pub fn sensitive() -> Self {
+        Self {
+            class: RouteClass::Sensitive,
+            requirements: Vec::new(),
+        }
+    }
+
+    /// Adds a requirement (all must hold) and makes the rule sensitive.
+    #[must_use]
+    pub fn require(mut self, requirement: Requirement) -> Self {
+        self.class = RouteClass::Sensitive;
+        self.requirements.push(requirement);
+        self
+    }
+
+    /// The route class.
+    pub fn class(&self) -> RouteClass {
+        self.class
+    }
+
+    /// The requirements.
+    pub fn requirements(&self) -> &[Requirement] {
+        &self.requirements
+    }
+}
+
+impl Default for RouteRule {
+    fn default() -> Self {
+        Self::protected()
+    }
+}
+
 /// The request's identity, handed to handlers.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -84,6 +135,18 @@ impl Rejection {
     /// The `Retry-After` seconds for a 503.
     pub fn retry_after_secs(&self) -> Option<u32> {
         (self.status() == 503).then_some(Self::RETRY_AFTER_SECS)
+    }
+
+    /// The default JSON body: `{"error":"invalid_token","reason":"expired"}`, with `error`
+    /// `insufficient_scope` for a 403 and `temporarily_unavailable` for a 503. It names the
+    /// reason, never anything from the request.
+    pub fn json_body(&self) -> String {
+        let error = match self.status() {
+            401 => "invalid_token",
+            403 => "insufficient_scope",
+            _ => "temporarily_unavailable",
+        };
+        format!(r#"{{"error":"{error}","reason":"{}"}}"#, self.reason())
     }
 
     /// A short snake_case reason for logs and JSON bodies; never request data.
@@ -266,6 +329,42 @@ impl AuthPolicy {
                 grace_allowed: self.counters.grace_allowed.load(Ordering::Relaxed),
             },
         )
+    }
+}
+
+/// What a guarded route needs, owned so that a middleware layer can hold it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Requirement {
+    /// An organisation role, such as `org:admin` (`admin` works too).
+    Role(String),
+    /// An organisation permission, such as `org:dashboard:manage`.
+    Permission(String),
+    /// A feature, such as `dashboard` or `org:dashboard`.
+    Feature(String),
+    /// A plan, such as `pro` or `user:pro`.
+    Plan(String),
+}
+
+impl Requirement {
+    /// Needs the organisation role `role`.
+    pub fn role(role: impl Into<String>) -> Self {
+        Self::Role(role.into())
+    }
+
+    /// Needs the organisation permission `permission`.
+    pub fn permission(permission: impl Into<String>) -> Self {
+        Self::Permission(permission.into())
+    }
+
+    /// The borrowed [`Check`] for [`VerifiedSession::has`].
+    pub fn as_check(&self) -> Check<'_> {
+        match self {
+            Requirement::Role(role) => Check::Role(role),
+            Requirement::Permission(permission) => Check::Permission(permission),
+            Requirement::Feature(feature) => Check::Feature(feature),
+            Requirement::Plan(plan) => Check::Plan(plan),
+        }
     }
 }
 

@@ -114,6 +114,60 @@ impl Default for VerifierConfig {
     }
 }
 
+impl VerifierConfig {
+    /// Accepts only tokens issued by one of `issuers` (your Frontend API URL).
+    #[must_use]
+    pub fn issuers<I: IntoIterator<Item = S>, S: Into<String>>(mut self, issuers: I) -> Self {
+        self.issuers = issuers.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Accepts only tokens whose `azp` is one of `parties` (your app's origins).
+    #[must_use]
+    pub fn authorized_parties<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        parties: I,
+    ) -> Self {
+        self.authorized_parties = parties.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The clock-skew allowance.
+    #[must_use]
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Also reads the token from the `__session` cookie.
+    #[must_use]
+    pub fn cookie(mut self, enabled: bool) -> Self {
+        self.cookie = enabled;
+        self
+    }
+
+    /// Rejects (or accepts) sessions whose `sts` is `pending`.
+    #[must_use]
+    pub fn reject_pending(mut self, reject: bool) -> Self {
+        self.reject_pending = reject;
+        self
+    }
+
+    /// The longest token accepted, in bytes.
+    #[must_use]
+    pub fn max_token_bytes(mut self, bytes: usize) -> Self {
+        self.max_token_bytes = bytes;
+        self
+    }
+
+    /// How many verified tokens are cached (0 turns the cache off).
+    #[must_use]
+    pub fn cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache_capacity = capacity;
+        self
+    }
+}
+
 /// How expiry is judged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Expiry {
@@ -157,7 +211,7 @@ type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// let sim = Sim::builder().start().await?;
 /// let verifier = Verifier::new(
 ///     KeySource::pem(sim.public_key_pem())?,
-///     VerifierConfig { issuers: vec![sim.issuer()], ..VerifierConfig::default() },
+///     VerifierConfig::default().issuers([sim.issuer()]),
 /// );
 /// let admin = sim.admin_user_id().ok_or("no admin")?;
 /// let token = sim.mint_token(&TokenRequest::for_user(admin.clone()))?;

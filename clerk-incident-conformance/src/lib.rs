@@ -1,0 +1,96 @@
+//! The one table of auth-middleware behaviour that `clerk-incident-axum` and
+//! `clerk-incident-actix` must both pass, so that the two adapters cannot drift apart.
+//!
+//! Each adapter's test builds the same small app for each [`AppVariant`] (its
+//! [`AuthPolicy`] from [`Fixture::policy`]):
+//!
+//! | Route | Protection | Handler answers |
+//! | --- | --- | --- |
+//! | `GET /public` | none (outside the middleware) | [`handler_view`]`(None)` |
+//! | `GET /api/me` | [`RouteRule::protected`] | [`handler_view`] of the context |
+//! | `GET /api/admin/ping` | protected + [`Requirement::role`]`("org:admin")` | [`handler_view`] |
+//! | `GET /api/teams/manage` | protected + [`Requirement::permission`]`("org:teams:manage")` | [`handler_view`] |
+//! | `GET /api/clerk-health` | none | the adapter's health handler |
+//!
+//! then sends every [`Case`] of [`cases`] through it and hands what came back to
+//! [`Case::check`]; [`run`] does the bookkeeping and fails with every mismatch at once.
+
+mod case;
+mod fixture;
+mod table;
+
+use std::future::Future;
+
+use clerk_incident_core::auth::AuthContext;
+use serde_json::{Value, json};
+
+pub use self::case::{Case, Expect, Observed, Seen};
+pub use self::fixture::{AppVariant, Fixture, ModeSetup};
+pub use self::table::cases;
+pub use clerk_incident_core::auth::{Requirement, RouteRule};
+
+/// The path of the protected route.
+pub const ME: &str = "/api/me";
+/// The path of the route guarded by the `org:admin` role.
+pub const ADMIN: &str = "/api/admin/ping";
+/// The path of the route guarded by the `org:teams:manage` permission.
+pub const TEAMS_MANAGE: &str = "/api/teams/manage";
+/// The path of the public route.
+pub const PUBLIC: &str = "/public";
+/// The path of the health endpoint.
+pub const HEALTH: &str = "/api/clerk-health";
+
+/// The rule of the admin route.
+pub fn admin_rule() -> RouteRule {
+    RouteRule::protected().require(Requirement::role("org:admin"))
+}
+
+/// The rule of the permission-guarded route.
+pub fn teams_manage_rule() -> RouteRule {
+    RouteRule::protected().require(Requirement::permission("org:teams:manage"))
+}
+
+/// What a test handler answers: the context it saw, as JSON.
+pub fn handler_view(context: Option<&AuthContext>) -> Value {
+    match context {
+        None => json!({ "authenticated": false }),
+        Some(context) => json!({
+            "authenticated": context.session.is_some(),
+            "user_id": context.session.as_ref().map(|s| s.user_id.clone()),
+            "org_role": context.session.as_ref().and_then(|s| s.organization.as_ref()).map(|o| o.role.clone()),
+            "degraded": context.degraded,
+            "bypassed": context.bypassed,
+            "mode": context.mode.name(),
+        }),
+    }
+}
+
+/// Runs every case through `send` and panics listing every failure.
+///
+/// # Panics
+///
+/// When any case fails: that is the test failing.
+#[allow(clippy::panic)]
+pub async fn run<F, Fut>(fixture: &Fixture, mut send: F)
+where
+    F: FnMut(Case) -> Fut,
+    Fut: Future<Output = Observed>,
+{
+    let cases = cases(fixture);
+    let total = cases.len();
+    let mut failures = Vec::new();
+    for case in cases {
+        fixture.prepare(&case);
+        let observed = send(case.clone()).await;
+        if let Err(problem) = case.check(&observed) {
+            failures.push(problem);
+        }
+    }
+    fixture.switch.deactivate("conformance run finished");
+    assert!(
+        failures.is_empty(),
+        "{} of {total} conformance cases failed:\n  {}",
+        failures.len(),
+        failures.join("\n  ")
+    );
+}
