@@ -12,7 +12,9 @@
 //! | `GET /api/teams/manage` | protected + [`Requirement::permission`]`("org:teams:manage")` | [`handler_view`] |
 //! | `GET /api/clerk-health` | none | the adapter's health handler |
 //!
-//! then sends every [`Case`] of [`cases`] through it and hands what came back to
+//! with the whole app wrapped in the adapter's bypass-header layer (so that public routes carry
+//! `X-Auth-Bypass` too outside `Enforce`), the handlers reading the context with the adapter's
+//! optional extractor. It then sends every [`Case`] of [`cases`] through it and hands what came back to
 //! [`Case::check`]; [`run`] does the bookkeeping and fails with every mismatch at once.
 
 mod case;

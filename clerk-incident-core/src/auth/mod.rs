@@ -43,6 +43,8 @@
 
 mod claims;
 mod credentials;
+#[cfg(feature = "reqwest")]
+mod env_config;
 mod health;
 mod jwks_cache;
 mod keys;
@@ -54,6 +56,11 @@ mod token_cache;
 mod verifier;
 
 pub use self::credentials::{Credentials, TokenPresence, extract_token};
+#[cfg(feature = "reqwest")]
+pub use self::env_config::{
+    ENV_API_URL, ENV_AUTHORIZED_PARTIES, ENV_ISSUER, ENV_JWKS_URL, ENV_JWT_KEY, ENV_SECRET_KEY,
+    EnvConfigError,
+};
 pub use self::health::{AuthCounters, AuthHealth, HealthStatus};
 pub use self::jwks_cache::{
     BackendApiJwks, BackgroundRefresh, FrontendApiJwks, JwksCache, JwksCacheConfig, JwksSource,
