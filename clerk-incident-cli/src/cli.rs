@@ -44,8 +44,9 @@ pub(crate) enum Command {
     /// One line from Clerk's status page; exit 0 when operational, 3/4/5 otherwise.
     Status(StatusArgs),
     /// Serve the simulated Clerk in the foreground and print the exports that point the other
-    /// commands and the example services at it.
-    Sim(SimArgs),
+    /// commands and the example services at it; `sim token` mints a session token from a
+    /// running sim.
+    Sim(SimCommand),
     /// Rehearse the runbook against an embedded simulated Clerk, phase by phase.
     Drill(DrillArgs),
 }
@@ -55,6 +56,38 @@ pub(crate) struct StatusArgs {
     /// How long to wait for the status page.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub(crate) timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct SimCommand {
+    #[command(subcommand)]
+    pub(crate) action: Option<SimAction>,
+    #[command(flatten)]
+    pub(crate) serve: SimArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SimAction {
+    /// Mint a session token for a seeded user of the sim at --api-url (CLERK_API_URL) and
+    /// print it, so that the example services can be curled.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {
+    /// The user (default: the seeded organisation admin).
+    #[arg(long, conflicts_with = "session")]
+    pub(crate) user: Option<String>,
+    /// A specific session instead of the user's newest active one.
+    #[arg(long)]
+    pub(crate) session: Option<String>,
+    /// Token lifetime (Clerk's are 60 s; longer is handier for curl).
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub(crate) lifetime: Duration,
+    /// Version 2 claims (organisation in `o`, features, plan).
+    #[arg(long)]
+    pub(crate) v2: bool,
 }
 
 #[derive(Debug, Args)]

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, SimAction};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -26,7 +26,10 @@ async fn main() -> ExitCode {
     init_tracing(cli.global.verbose);
     let exit = match &cli.command {
         Command::Status(args) => commands::status::run(&cli.global, args).await,
-        Command::Sim(args) => commands::sim::run(&cli.global, args).await,
+        Command::Sim(sim) => match &sim.action {
+            Some(SimAction::Token(args)) => commands::sim_token::run(&cli.global, args).await,
+            None => commands::sim::run(&cli.global, &sim.serve).await,
+        },
         Command::Drill(args) => drill::run(&cli.global, args).await,
     };
     exit.into()

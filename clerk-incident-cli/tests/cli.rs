@@ -115,4 +115,31 @@ async fn sim_prints_exports_that_work() {
         .await
         .unwrap();
     assert_eq!(count, 12);
+
+    // `sim token` mints through the running sim's control API.
+    let mut token = binary();
+    token
+        .args(["sim", "token", "--json", "--v2"])
+        .env("CLERK_API_URL", api_url);
+    let output = run(token).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let minted: Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    let jwt = minted["token"].as_str().expect("a token");
+    assert_eq!(jwt.split('.').count(), 3);
+    assert!(
+        minted["user_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("user_"))
+    );
+
+    // Without a sim URL it refuses clearly instead of calling Clerk.
+    let mut lost = binary();
+    lost.args(["sim", "token"]);
+    let output = run(lost).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("CLERK_API_URL"));
 }

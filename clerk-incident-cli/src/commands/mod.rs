@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
 pub(crate) mod sim;
+pub(crate) mod sim_token;
 pub(crate) mod status;

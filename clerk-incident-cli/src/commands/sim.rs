@@ -51,6 +51,9 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SimArgs) -> Exit {
         for (name, value) in &exports {
             terminal::out(format!("export {name}={value}"));
         }
+        terminal::out(
+            "# a session token for the seeded admin: clerk-incident sim token (with these exports)",
+        );
         terminal::out(format!(
             "# drive it: curl {}/_sim/counters ; curl -X PUT {}/_sim/faults -d '{{\"outage\":\"unavailable\"}}' -H 'content-type: application/json'",
             sim.base_url(),
@@ -74,6 +77,10 @@ pub(crate) fn exports(sim: &Sim) -> Vec<(&'static str, String)> {
         ("CLERK_SECRET_KEY", sim.secret_key().to_owned()),
         ("CLERK_JWKS_URL", sim.jwks_url()),
         ("CLERK_ISSUER", sim.issuer()),
+        (
+            "CLERK_AUTHORIZED_PARTIES",
+            clerk_incident_sim::DEFAULT_AZP.to_owned(),
+        ),
     ]
 }
 
