@@ -158,9 +158,9 @@ impl Rejection {
     }
 }
 
-/// The outcome of [`AuthPolicy::decide`].
+/// The outcome of [`AuthPolicy::decide`]. Deliberately exhaustive: a new kind of decision
+/// must make every adapter fail to compile rather than guess.
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub enum Decision {
     /// Serve the request with this context.
     Allow(AuthContext),
@@ -174,6 +174,14 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// The context of an allowed request, or why it was refused.
+    pub fn into_result(self) -> Result<AuthContext, Rejection> {
+        match self {
+            Decision::Allow(context) => Ok(context),
+            Decision::Reject { rejection, .. } => Err(rejection),
+        }
+    }
+
     /// The `X-Auth-Bypass` value of the response, if any.
     pub fn bypass_header(&self) -> Option<&'static str> {
         match self {
@@ -245,6 +253,27 @@ impl AuthPolicy {
             }
             _ => self.verify(presence, mode, Expiry::Strict).await,
         }
+    }
+
+    /// Decides a request on a route protected by `rule`: [`decide`](Self::decide) for the
+    /// rule's [class](RouteRule::class), then, when that allows, every
+    /// [requirement](RouteRule::requirements) checked with [`authorize`]. A valid token without
+    /// a requirement is [`Rejection::Forbidden`].
+    ///
+    /// This is what both middleware crates call: they only translate the [`Decision`].
+    pub async fn decide_rule(&self, credentials: &Credentials<'_>, rule: &RouteRule) -> Decision {
+        let decision = self.decide(credentials, rule.class()).await;
+        if let Decision::Allow(context) = &decision {
+            for requirement in rule.requirements() {
+                if let Err(rejection) = authorize(context, requirement.as_check()) {
+                    return Decision::Reject {
+                        rejection,
+                        mode: context.mode,
+                    };
+                }
+            }
+        }
+        decision
     }
 
     async fn verify(

@@ -109,6 +109,8 @@ impl fmt::Display for RejectReason {
     }
 }
 
+impl std::error::Error for RejectReason {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -211,12 +211,17 @@ impl fmt::Display for StatusPageReport {
         if let Some(description) = &self.description {
             write!(f, " ({description})")?;
         }
+        const SHOWN: usize = 3;
         let degraded: Vec<String> = self
             .degraded_components()
             .map(|c| format!("{}: {}", c.name, c.status))
             .collect();
         if !degraded.is_empty() {
-            write!(f, "; {}", degraded.join(", "))?;
+            let shown: Vec<&str> = degraded.iter().take(SHOWN).map(String::as_str).collect();
+            write!(f, "; {}", shown.join(", "))?;
+            if degraded.len() > SHOWN {
+                write!(f, " (+{} more)", degraded.len() - SHOWN)?;
+            }
         }
         if !self.incidents.is_empty() {
             let names: Vec<&str> = self.incidents.iter().map(|i| i.name.as_str()).collect();
