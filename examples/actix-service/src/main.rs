@@ -1,0 +1,79 @@
+//! `actix-service-example`: serves the example app on `BIND` (default `127.0.0.1:3000`), with the
+//! auth policy from the environment (`CLERK_JWT_KEY`, `CLERK_SECRET_KEY` or `CLERK_JWKS_URL`,
+//! and the `CLERK_EMERGENCY_BYPASS*` variables; see `AuthPolicy::from_env`).
+//!
+//! Logs go to stderr (`RUST_LOG` filters them, `info` by default). SIGINT and SIGTERM stop the
+//! server gracefully: it stops accepting, then lets requests in flight finish.
+//!
+//! Exit status: 0 after a clean shutdown, 1 when the server cannot run, 2 for a bad
+//! configuration.
+
+use std::error::Error;
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use actix_web::HttpServer;
+use clerk_incident_actix::core::auth::AuthPolicy;
+use tracing_subscriber::EnvFilter;
+
+/// The address served when `BIND` is not set.
+const DEFAULT_BIND: &str = "127.0.0.1:3000";
+
+/// How long requests in flight get to finish once a shutdown signal arrives, in seconds.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    // Inside the runtime: a bypass set from the environment arms its expiry timer here.
+    let policy = match AuthPolicy::from_env() {
+        Ok(policy) => policy,
+        Err(error) => {
+            tracing::error!("invalid configuration: {}", chain(&error));
+            return ExitCode::from(2);
+        }
+    };
+    let bind = std::env::var("BIND").unwrap_or_else(|_| DEFAULT_BIND.to_owned());
+
+    let server = {
+        let policy = policy.clone();
+        HttpServer::new(move || actix_service_example::app(policy.clone()))
+            .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+            .bind(bind.as_str())
+    };
+    let server = match server {
+        Ok(server) => server,
+        Err(error) => {
+            tracing::error!(bind, "cannot listen: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(bind, mode = %policy.switch().mode(), "actix-service-example listening");
+    match server.run().await {
+        Ok(()) => {
+            tracing::info!("actix-service-example stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            tracing::error!("server failed: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `error` and its sources, `: `-separated.
+fn chain(error: &dyn Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let _ = write!(text, ": {cause}");
+        source = cause.source();
+    }
+    text
+}
