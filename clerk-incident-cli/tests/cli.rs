@@ -41,6 +41,17 @@ async fn the_drill_passes_every_step() {
     assert!(steps.iter().all(|s| s["passed"] == true));
     let phases: Vec<&str> = steps.iter().filter_map(|s| s["phase"].as_str()).collect();
     assert!(phases.contains(&"Phase 2"), "the outage phase ran");
+    let step = |name: &str| steps.iter().find(|s| s["step"] == name).cloned();
+    let grace = step("expired token, Grace").expect("the Grace step ran");
+    assert!(
+        grace["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("X-Auth-Bypass: grace"))
+    );
+    assert!(
+        step("bypass expiry").is_some(),
+        "the Open mode expired by itself"
+    );
 }
 
 async fn status_exit_code(status_url: &str) -> (Option<i32>, String) {

@@ -7,6 +7,7 @@
 //! Each runbook capability adds its steps here.
 
 mod connectivity;
+mod middleware;
 
 use std::time::{Duration, Instant};
 
@@ -90,7 +91,7 @@ impl Recorder {
         if !self.json {
             let mark = if observation.passed { "ok  " } else { "FAIL" };
             terminal::out(format!(
-                "  {mark} {name:<22} {} ({} ms)",
+                "  {mark} {name:<24} {} ({} ms)",
                 observation.observed,
                 elapsed.as_millis()
             ));
@@ -167,6 +168,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &DrillArgs) -> Exit {
         records: Vec::new(),
     };
     connectivity::run(&drill, &mut recorder).await;
+    middleware::run(&drill, &mut recorder).await;
 
     let passed = recorder.records.iter().filter(|r| r.passed).count();
     let total = recorder.records.len();
