@@ -221,12 +221,20 @@ pub fn cases(fixture: &Fixture) -> Vec<Case> {
             with_bypass(ok(anonymous_bypass.clone()), "true"),
         ),
         case(
-            "Open, valid token keeps the identity",
+            "Open, a valid token is served as in Enforce",
             Standard,
             Open,
             ME,
             bearer(&t.admin_v1),
-            with_bypass(ok(admin(false, true)), "true"),
+            with_bypass(ok(admin(false, false)), "true"),
+        ),
+        case(
+            "Open, a recently expired token keeps its identity, bypassed",
+            Standard,
+            Open,
+            ME,
+            bearer(&t.expired_recently),
+            with_bypass(ok(admin(true, true)), "true"),
         ),
         case(
             "Open, bad signature gets no identity",

@@ -198,6 +198,9 @@ struct CacheState {
     generation: u64,
     fetched_at: Option<(Instant, SystemTime)>,
     last_attempt: Option<Instant>,
+    /// When an unknown `kid` last triggered a fetch: the cooldown counts from there, so that
+    /// background refreshes never delay picking up a rotated key.
+    last_miss_fetch: Option<Instant>,
     last_error: Option<String>,
     fetches: u64,
     failures: u64,
@@ -272,9 +275,11 @@ impl JwksCache {
         }
     }
 
-    /// The key generation: it changes whenever a refresh replaces the set.
-    pub(crate) fn generation(&self) -> u64 {
-        self.read().generation
+    /// The key generation, which changes whenever a refresh replaces the set; `None` while
+    /// the keys are too stale to verify (so cached verifications stop counting too).
+    pub(crate) fn generation(&self) -> Option<u64> {
+        let state = self.read();
+        (!self.too_stale(&state)).then_some(state.generation)
     }
 
     /// The key for `kid`, refreshing once (per cooldown) when it is unknown.
@@ -284,7 +289,7 @@ impl JwksCache {
     ) -> Result<(Arc<DecodingKey>, u64), KeyLookupError> {
         let seen = match self.cached(kid) {
             Ok(found) => return Ok(found),
-            Err(generation) => generation,
+            Err(fetches) => fetches,
         };
         self.refresh_after_miss(seen).await;
         self.cached(kid).map_err(|_| {
@@ -297,29 +302,33 @@ impl JwksCache {
         })
     }
 
-    /// The cached key for `kid`, or the generation that did not have it.
+    /// The cached key for `kid` and its generation, or the number of fetches attempted so far.
     fn cached(&self, kid: Option<&str>) -> Result<(Arc<DecodingKey>, u64), u64> {
         let state = self.read();
         if self.too_stale(&state) {
-            return Err(state.generation);
+            return Err(state.fetches);
         }
         match state.keys.get(kid) {
             Some(key) => Ok((Arc::clone(key), state.generation)),
-            None => Err(state.generation),
+            None => Err(state.fetches),
         }
     }
 
-    async fn refresh_after_miss(&self, seen_generation: u64) {
+    /// Fetches for a missed `kid`, unless a fetch was attempted since the miss was seen
+    /// (single flight: concurrent misses share one fetch, successful or not) or the cooldown
+    /// since the last miss-triggered fetch is still running.
+    async fn refresh_after_miss(&self, fetches_seen: u64) {
         let _flight = self.inner.refresh_lock.lock().await;
         {
-            let state = self.read();
-            let refreshed_meanwhile = state.generation != seen_generation;
+            let mut state = self.write();
+            let fetched_meanwhile = state.fetches != fetches_seen;
             let cooling_down = state
-                .last_attempt
+                .last_miss_fetch
                 .is_some_and(|at| at.elapsed() < self.inner.config.refresh_cooldown);
-            if refreshed_meanwhile || cooling_down {
+            if fetched_meanwhile || cooling_down {
                 return;
             }
+            state.last_miss_fetch = Some(Instant::now());
         }
         // The outcome is recorded in the state; the caller reads it from there.
         let _ = self.fetch_and_store().await;

@@ -85,7 +85,8 @@ pub struct AuthContext {
     pub mode: AuthMode,
     /// True when the session was accepted although expired (Grace).
     pub degraded: bool,
-    /// True when the request passed without a valid token (Open).
+    /// True when the request passed without a valid token (Open): it would have been refused
+    /// in `Enforce`. A valid token in `Open` is not bypassed.
     pub bypassed: bool,
 }
 
@@ -232,7 +233,7 @@ impl AuthPolicy {
     /// | --- | --- | --- | --- |
     /// | `Enforce` | allow | valid token, else 401 (503 without keys) | same |
     /// | `Grace` | allow | valid token, or one expired for at most `max_token_age` (degraded) | valid token |
-    /// | `Open` | allow | allow; identity attached when a token still verifies | valid token |
+    /// | `Open` | allow | allow; a valid token is served as in `Enforce`, otherwise the request is bypassed (logged, counted), keeping the identity of a token expired within the Grace default | valid token |
     pub async fn decide(&self, credentials: &Credentials<'_>, route: RouteClass) -> Decision {
         let mode = self.switch.mode();
         if route == RouteClass::Public {
@@ -325,14 +326,24 @@ impl AuthPolicy {
                 .ok(),
             _ => None,
         };
+        // A token that verifies in full needs no bypass: the request is served as in Enforce,
+        // so guards and `is_fully_verified` keep working for genuine users during the bypass.
+        if let Some(verified) = verified.as_ref().filter(|v| v.expired_for.is_none()) {
+            return Decision::Allow(AuthContext {
+                session: Some(Arc::clone(&verified.session)),
+                mode,
+                degraded: false,
+                bypassed: false,
+            });
+        }
         self.counters.bypassed.fetch_add(1, Ordering::Relaxed);
         let user = verified.as_ref().map(|v| v.session.user_id.as_str());
         tracing::warn!(
             user = user.unwrap_or("-"),
-            "emergency auth bypass: request allowed in Open mode"
+            "emergency auth bypass: request allowed in Open mode without a valid token"
         );
         Decision::Allow(AuthContext {
-            degraded: verified.as_ref().is_some_and(|v| v.expired_for.is_some()),
+            degraded: verified.is_some(),
             session: verified.map(|v| v.session),
             mode,
             bypassed: true,

@@ -13,8 +13,9 @@ use serde::Serialize;
 pub enum RejectReason {
     /// No token in the request.
     Missing,
-    /// Not a JWT: wrong segment count, bad base64 or JSON, claims of the wrong type, an
-    /// `Authorization` header that is not `Bearer` or not UTF-8.
+    /// Not a JWT: wrong segment count, bad base64 or JSON, claims of the wrong type, a `crit`
+    /// header (no extension is understood), an `Authorization` header that is not `Bearer` or
+    /// not UTF-8.
     Malformed,
     /// A header `alg` other than `RS256` (including every casing of `none`).
     DisallowedAlgorithm,

@@ -52,9 +52,10 @@ impl KeySource {
         }
     }
 
-    fn generation(&self) -> u64 {
+    /// The key generation; `None` while the keys are too stale to verify.
+    fn generation(&self) -> Option<u64> {
         match self {
-            KeySource::Pinned(_) => 0,
+            KeySource::Pinned(_) => Some(0),
             KeySource::Jwks(cache) => cache.generation(),
         }
     }
@@ -376,7 +377,7 @@ impl Verifier {
         let now = unix_seconds((inner.clock)());
 
         if let Some(cached) = inner.cache.get(token) {
-            if cached.key_generation == inner.keys.generation() {
+            if Some(cached.key_generation) == inner.keys.generation() {
                 inner.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
                 let expired_for = self.expiry(cached.session.expires_at, now, expiry)?;
                 return Ok(Verified {
