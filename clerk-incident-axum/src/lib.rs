@@ -105,3 +105,9 @@ pub use self::extract::{Auth, AuthRejection, AuthRejectionKind, VerifiedUser};
 pub use self::health::{HEALTH_PATH, health_response, health_router};
 pub use self::layer::{ClerkAuth, ClerkAuthLayer};
 pub use self::rejection::{X_AUTH_BYPASS, default_rejection_response};
+
+/// The workspace README's code blocks, compiled as doctests (this crate's dev-dependencies
+/// cover every crate they use).
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -48,7 +48,7 @@ pub mod auth;
 pub mod http;
 pub mod triage;
 
-/// The README's code blocks, compiled as doctests.
-#[doc = include_str!("../../README.md")]
+/// The code blocks of docs/bypass.md, compiled as doctests.
+#[doc = include_str!("../../docs/bypass.md")]
 #[cfg(doctest)]
-pub struct ReadmeDoctests;
+pub struct BypassDocDoctests;
