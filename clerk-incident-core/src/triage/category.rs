@@ -176,7 +176,10 @@ mod tests {
         for severity in Severity::ALL {
             assert_eq!(severity.as_str().parse::<Severity>(), Ok(severity));
         }
-        assert_eq!("Clerk-Outage".parse::<Category>(), Ok(Category::ClerkOutage));
+        assert_eq!(
+            "Clerk-Outage".parse::<Category>(),
+            Ok(Category::ClerkOutage)
+        );
         assert!("meltdown".parse::<Category>().is_err());
         assert!(Severity::Critical > Severity::High && Severity::Low > Severity::None);
     }

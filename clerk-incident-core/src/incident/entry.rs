@@ -1,0 +1,256 @@
+//! [`Entry`] and [`EntryKind`]: one line of the log.
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use super::redact::redact;
+use super::timestamp::{self, rfc3339_millis};
+use crate::triage::{Category, Severity};
+
+/// One event of an incident: when, and what.
+///
+/// On disk an entry is one JSON object on one line; the time is `at`, the kind's tag is `type`
+/// and the kind's fields sit beside them:
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use clerk_incident_core::incident::{Entry, EntryKind};
+///
+/// let at = UNIX_EPOCH + Duration::from_millis(1_795_716_245_123);
+/// let entry = Entry::new(at, EntryKind::Note { text: "status page confirms".into() });
+/// let line = serde_json::to_string(&entry)?;
+/// assert_eq!(
+///     line,
+///     r#"{"at":"2026-11-26T18:04:05.123Z","type":"note","text":"status page confirms"}"#
+/// );
+/// assert_eq!(serde_json::from_str::<Entry>(&line)?, entry);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Entry {
+    /// When it happened, to the millisecond; RFC 3339 in UTC on disk
+    /// (`2026-11-26T18:04:05.123Z`).
+    #[serde(with = "rfc3339_millis")]
+    pub at: SystemTime,
+    /// What happened.
+    #[serde(flatten)]
+    pub kind: EntryKind,
+}
+
+impl Entry {
+    /// An entry at `at`, cut to the millisecond (the precision of the log, so that the entry
+    /// reads back equal).
+    pub fn new(at: SystemTime, kind: EntryKind) -> Self {
+        Self {
+            at: timestamp::to_millis(at),
+            kind,
+        }
+    }
+}
+
+/// What happened, as the runbook's steps record it.
+///
+/// Every text field is free text that an operator typed or a summary one of our commands
+/// produced. **Commands must never put secrets in an entry**: no secret keys, webhook secrets,
+/// tokens or personal data beyond user ids. As a safety net,
+/// [`IncidentLog::append`](super::IncidentLog::append) replaces anything that looks like a
+/// Clerk secret key (`sk_live_…`, `sk_test_…`), a webhook secret (`whsec_…`) or a JWT before
+/// writing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EntryKind {
+    /// The incident was detected and the log opened. The first entry of every log.
+    Started {
+        /// A short title, such as `Sign-in failing: Clerk API answers 503`.
+        title: String,
+        /// The severity first assessed.
+        severity: Severity,
+        /// The category first assessed.
+        category: Category,
+    },
+    /// A free-text note.
+    Note {
+        /// The note.
+        text: String,
+    },
+    /// A triage result (`clerk-incident triage --incident FILE`).
+    Triage {
+        /// The category the evidence points to.
+        category: Category,
+        /// How bad it is.
+        severity: Severity,
+        /// One line saying what is wrong.
+        summary: String,
+        /// The observations behind it, one per item.
+        #[serde(default)]
+        evidence: Vec<String>,
+    },
+    /// The auth mode changed: `enforce`, `grace` or `open` (see
+    /// [`AuthMode::name`](crate::auth::AuthMode::name)).
+    ModeChange {
+        /// The mode before.
+        from: String,
+        /// The mode after.
+        to: String,
+        /// Why: who switched it, or that the bypass expired by itself.
+        reason: String,
+    },
+    /// A repair one of the commands ran: a revocation run, a key rotation step, a webhook
+    /// replay…
+    Action {
+        /// The command, without secrets, such as `clerk-incident revoke --all`.
+        command: String,
+        /// What came of it, such as `revoked 4210 sessions of 1380 users`.
+        outcome: String,
+    },
+    /// The severity was reassessed.
+    SeverityChanged {
+        /// The new severity.
+        severity: Severity,
+        /// Why.
+        reason: String,
+    },
+    /// The incident is over.
+    Resolved {
+        /// How it ended.
+        summary: String,
+        /// The root cause, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        root_cause: Option<String>,
+    },
+}
+
+impl EntryKind {
+    /// The `type` tag, such as `mode_change`.
+    ///
+    /// ```
+    /// use clerk_incident_core::incident::EntryKind;
+    ///
+    /// let kind = EntryKind::Note { text: "paged the app team".into() };
+    /// assert_eq!(kind.name(), "note");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            EntryKind::Started { .. } => "started",
+            EntryKind::Note { .. } => "note",
+            EntryKind::Triage { .. } => "triage",
+            EntryKind::ModeChange { .. } => "mode_change",
+            EntryKind::Action { .. } => "action",
+            EntryKind::SeverityChanged { .. } => "severity_changed",
+            EntryKind::Resolved { .. } => "resolved",
+        }
+    }
+
+    /// The same entry with secret-looking text replaced.
+    pub(crate) fn redacted(self) -> Self {
+        fn clean(text: String) -> String {
+            match redact(&text) {
+                std::borrow::Cow::Borrowed(_) => text,
+                std::borrow::Cow::Owned(clean) => clean,
+            }
+        }
+        match self {
+            EntryKind::Started {
+                title,
+                severity,
+                category,
+            } => EntryKind::Started {
+                title: clean(title),
+                severity,
+                category,
+            },
+            EntryKind::Note { text } => EntryKind::Note { text: clean(text) },
+            EntryKind::Triage {
+                category,
+                severity,
+                summary,
+                evidence,
+            } => EntryKind::Triage {
+                category,
+                severity,
+                summary: clean(summary),
+                evidence: evidence.into_iter().map(clean).collect(),
+            },
+            EntryKind::ModeChange { from, to, reason } => EntryKind::ModeChange {
+                from: clean(from),
+                to: clean(to),
+                reason: clean(reason),
+            },
+            EntryKind::Action { command, outcome } => EntryKind::Action {
+                command: clean(command),
+                outcome: clean(outcome),
+            },
+            EntryKind::SeverityChanged { severity, reason } => EntryKind::SeverityChanged {
+                severity,
+                reason: clean(reason),
+            },
+            EntryKind::Resolved {
+                summary,
+                root_cause,
+            } => EntryKind::Resolved {
+                summary: clean(summary),
+                root_cause: root_cause.map(clean),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+
+    #[test]
+    fn lines_are_flat_json_with_a_type_tag() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_795_716_245_123);
+        let entry = Entry::new(
+            at,
+            EntryKind::Resolved {
+                summary: "Clerk recovered".into(),
+                root_cause: None,
+            },
+        );
+        let line = serde_json::to_string(&entry).unwrap();
+        assert_eq!(
+            line,
+            r#"{"at":"2026-11-26T18:04:05.123Z","type":"resolved","summary":"Clerk recovered"}"#
+        );
+        assert_eq!(serde_json::from_str::<Entry>(&line).unwrap(), entry);
+    }
+
+    #[test]
+    fn unknown_types_and_bad_times_do_not_parse() {
+        for line in [
+            r#"{"at":"2026-11-26T18:04:05.123Z","type":"party"}"#,
+            r#"{"at":"yesterday","type":"note","text":"x"}"#,
+            r#"{"type":"note","text":"x"}"#,
+            r#"{"at":"2026-11-26T18:04:05Z","type":"note"}"#,
+        ] {
+            assert!(serde_json::from_str::<Entry>(line).is_err(), "{line}");
+        }
+    }
+
+    #[test]
+    fn redaction_reaches_every_text_field() {
+        let kind = EntryKind::Triage {
+            category: Category::KeyCompromise,
+            severity: Severity::Critical,
+            summary: "sk_live_0123456789abcdef works".into(),
+            evidence: vec!["whsec_0123456789abcdef".into(), "fine".into()],
+        }
+        .redacted();
+        assert_eq!(
+            kind,
+            EntryKind::Triage {
+                category: Category::KeyCompromise,
+                severity: Severity::Critical,
+                summary: "sk_live_[redacted] works".into(),
+                evidence: vec!["whsec_[redacted]".into(), "fine".into()],
+            }
+        );
+    }
+}

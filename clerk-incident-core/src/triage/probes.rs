@@ -1,0 +1,353 @@
+//! The four probes. Each returns a [`ProbeResult`] whatever happens: it never panics on what
+//! the network sends and never outlives its timeout.
+
+use std::error::Error as StdError;
+use std::fmt::Write as _;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::app_health::AppHealthSnapshot;
+use super::config::{ApiTarget, TriageConfig};
+use super::probe::{ProbeName, ProbeOutcome, ProbeResult, millis};
+use super::status_page::{self, StatusPageError, StatusPageReport};
+use super::text::clip;
+use crate::api::{ApiError, ClerkApi, RetryPolicy, UserQuery};
+use crate::http::{HttpClient, HttpResponse, TransportError};
+
+/// The most key ids a JWKS outcome keeps, and their longest length.
+const MAX_KIDS: usize = 32;
+const MAX_KID_LEN: usize = 100;
+
+/// Runs `probe` under `timeout` and times it.
+async fn timed(
+    name: ProbeName,
+    target: Option<String>,
+    timeout: Duration,
+    probe: impl Future<Output = ProbeOutcome>,
+) -> ProbeResult {
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(timeout, probe)
+        .await
+        .unwrap_or_else(|_| timed_out(timeout));
+    ProbeResult::new(name, target, outcome, started.elapsed())
+}
+
+fn timed_out(timeout: Duration) -> ProbeOutcome {
+    ProbeOutcome::TimedOut {
+        timeout_ms: millis(timeout),
+    }
+}
+
+fn skipped(name: ProbeName, reason: &str) -> ProbeResult {
+    ProbeResult::new(
+        name,
+        None,
+        ProbeOutcome::Skipped {
+            reason: reason.to_owned(),
+        },
+        Duration::ZERO,
+    )
+}
+
+/// An error and its sources on one line.
+fn chain(err: &dyn StdError) -> String {
+    let mut line = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let _ = write!(line, ": {cause}");
+        source = cause.source();
+    }
+    clip(&line, 200)
+}
+
+fn transport_outcome(err: &TransportError, timeout: Duration) -> ProbeOutcome {
+    match err {
+        TransportError::Timeout => timed_out(timeout),
+        TransportError::InvalidRequest(_) => ProbeOutcome::Invalid { error: chain(err) },
+        _ => ProbeOutcome::Unreachable { error: chain(err) },
+    }
+}
+
+/// `GET url` with `Accept: application/json`.
+async fn get(
+    http: &dyn HttpClient,
+    url: &str,
+    timeout: Duration,
+) -> Result<HttpResponse, ProbeOutcome> {
+    let request = http::Request::get(url)
+        .header(http::header::ACCEPT, "application/json")
+        .body(Bytes::new())
+        .map_err(|_| ProbeOutcome::Invalid {
+            error: format!("{:?} is not a valid URL", clip(url, 200)),
+        })?;
+    http.send(request)
+        .await
+        .map_err(|err| transport_outcome(&err, timeout))
+}
+
+pub(super) async fn status_page(http: &dyn HttpClient, config: &TriageConfig) -> ProbeResult {
+    let base = config.status_url.trim_end_matches('/');
+    let target = format!("{base}/api/v2/summary.json");
+    let timeout = config.timeout;
+    timed(ProbeName::StatusPage, Some(target), timeout, async {
+        match status_page::fetch(http, base, timeout).await {
+            Ok(report) => ProbeOutcome::StatusPage {
+                report: bounded(report),
+            },
+            Err(StatusPageError::Transport(err)) => transport_outcome(&err, timeout),
+            Err(StatusPageError::Status(status)) => {
+                ProbeOutcome::ErrorStatus { status, code: None }
+            }
+            Err(err) => ProbeOutcome::Invalid { error: chain(&err) },
+        }
+    })
+    .await
+}
+
+/// The page's text clipped and its lists capped, so that a hostile or broken page cannot
+/// flood the report or the terminal.
+fn bounded(mut report: StatusPageReport) -> StatusPageReport {
+    const MAX_ITEMS: usize = 50;
+    const MAX_TEXT: usize = 120;
+    report.description = report.description.map(|d| clip(&d, MAX_TEXT));
+    report.components.truncate(MAX_ITEMS);
+    for component in &mut report.components {
+        component.name = clip(&component.name, MAX_TEXT);
+    }
+    report.incidents.truncate(MAX_ITEMS);
+    for incident in &mut report.incidents {
+        incident.name = clip(&incident.name, MAX_TEXT);
+        incident.status = clip(&incident.status, MAX_TEXT);
+        incident.impact = clip(&incident.impact, MAX_TEXT);
+    }
+    report
+}
+
+/// The client the Backend API and JWKS probes use, or why there is none.
+pub(super) fn api_client(
+    http: &Arc<dyn HttpClient>,
+    config: &TriageConfig,
+) -> Option<Result<ClerkApi, ApiError>> {
+    Some(match config.api.as_ref()? {
+        ApiTarget::Client(api) => Ok(api.clone()),
+        ApiTarget::Key { base_url, key } => ClerkApi::builder(key.clone())
+            .base_url(base_url.clone())
+            .retry(RetryPolicy::none())
+            .without_rate_limit()
+            .timeout(config.timeout)
+            .http_client(Arc::clone(http))
+            .build(),
+    })
+}
+
+const NO_KEY: &str = "no CLERK_SECRET_KEY";
+
+pub(super) async fn backend_api(
+    api: Option<&Result<ClerkApi, ApiError>>,
+    timeout: Duration,
+) -> ProbeResult {
+    let name = ProbeName::BackendApi;
+    let api = match api {
+        None => return skipped(name, NO_KEY),
+        Some(Err(err)) => {
+            return ProbeResult::new(
+                name,
+                None,
+                ProbeOutcome::Invalid { error: chain(err) },
+                Duration::ZERO,
+            );
+        }
+        Some(Ok(api)) => api,
+    };
+    let target = format!("{}/v1/users?limit=1", api.base_url());
+    timed(name, Some(target), timeout, async {
+        let mut pages = std::pin::pin!(api.list_user_pages(UserQuery::new().page_size(1)));
+        match pages.next().await {
+            // An empty first page ends the stream at once: the key works all the same.
+            None | Some(Ok(_)) => ProbeOutcome::BackendApi {
+                status: 200,
+                code: None,
+                retry_after_secs: None,
+            },
+            Some(Err(err)) => api_error_outcome(&err, timeout, false),
+        }
+    })
+    .await
+}
+
+/// What an [`ApiError`] says about the endpoint. `for_jwks`: a key set was expected, so an
+/// error status is an [`ProbeOutcome::ErrorStatus`] rather than a Backend API answer.
+fn api_error_outcome(err: &ApiError, timeout: Duration, for_jwks: bool) -> ProbeOutcome {
+    let answered = |status: u16, code: Option<String>, retry_after_secs: Option<u64>| {
+        if for_jwks {
+            ProbeOutcome::ErrorStatus { status, code }
+        } else {
+            ProbeOutcome::BackendApi {
+                status,
+                code,
+                retry_after_secs,
+            }
+        }
+    };
+    match err {
+        ApiError::Transport {
+            source: TransportError::BodyTooLarge { limit },
+            ..
+        } => ProbeOutcome::Unreadable {
+            status: 200,
+            detail: format!("the answer exceeds the {limit}-byte cap"),
+        },
+        ApiError::Transport { source, .. } => transport_outcome(source, timeout),
+        ApiError::Api { status, .. } => answered(*status, err.code().map(|c| clip(c, 100)), None),
+        ApiError::RateLimited { retry_after, .. } => {
+            answered(429, None, retry_after.map(|wait| wait.as_secs()))
+        }
+        ApiError::Decode { status, .. } if for_jwks => ProbeOutcome::Unreadable {
+            status: *status,
+            detail: "not a JSON Web Key Set".to_owned(),
+        },
+        // A 2xx whose body did not decode: Clerk answered and accepted the key.
+        ApiError::Decode { status, .. } => answered(*status, None, None),
+        ApiError::Config(_) => ProbeOutcome::Invalid { error: chain(err) },
+    }
+}
+
+pub(super) async fn jwks(
+    http: &dyn HttpClient,
+    api: Option<&Result<ClerkApi, ApiError>>,
+    config: &TriageConfig,
+) -> ProbeResult {
+    let name = ProbeName::Jwks;
+    let timeout = config.timeout;
+    let expected = config.expected_kid.as_deref();
+    if let Some(url) = &config.jwks_url {
+        return timed(name, Some(url.clone()), timeout, async {
+            match get(http, url, timeout).await {
+                Err(outcome) => outcome,
+                Ok(response) if !response.status().is_success() => ProbeOutcome::ErrorStatus {
+                    status: response.status().as_u16(),
+                    code: None,
+                },
+                Ok(response) => read_jwks(&response, expected),
+            }
+        })
+        .await;
+    }
+    match api {
+        None => skipped(name, "no JWKS URL and no CLERK_SECRET_KEY"),
+        Some(Err(err)) => ProbeResult::new(
+            name,
+            None,
+            ProbeOutcome::Invalid { error: chain(err) },
+            Duration::ZERO,
+        ),
+        Some(Ok(api)) => {
+            let target = format!("{}/v1/jwks", api.base_url());
+            timed(name, Some(target), timeout, async {
+                match api.jwks().await {
+                    Ok(jwks) => jwks_outcome(jwks.keys.iter().map(|k| k.kid.as_str()), expected),
+                    Err(err) => api_error_outcome(&err, timeout, true),
+                }
+            })
+            .await
+        }
+    }
+}
+
+/// Reads `{"keys":[{"kid":…},…]}`; anything else is unreadable.
+fn read_jwks(response: &HttpResponse, expected: Option<&str>) -> ProbeOutcome {
+    let status = response.status().as_u16();
+    let json: Value = match serde_json::from_slice(response.body()) {
+        Ok(json) => json,
+        Err(_) => {
+            return ProbeOutcome::Unreadable {
+                status,
+                detail: "not JSON".to_owned(),
+            };
+        }
+    };
+    match json.get("keys").and_then(Value::as_array) {
+        Some(keys) => jwks_outcome(
+            keys.iter()
+                .filter_map(|key| key.get("kid").and_then(Value::as_str)),
+            expected,
+        ),
+        None => ProbeOutcome::Unreadable {
+            status,
+            detail: "not a JSON Web Key Set (no \"keys\" array)".to_owned(),
+        },
+    }
+}
+
+fn jwks_outcome<'a>(kids: impl Iterator<Item = &'a str>, expected: Option<&str>) -> ProbeOutcome {
+    let mut found = false;
+    let mut kept = Vec::new();
+    for kid in kids {
+        found |= Some(kid) == expected;
+        if kept.len() < MAX_KIDS {
+            kept.push(clip(kid, MAX_KID_LEN));
+        }
+    }
+    ProbeOutcome::Jwks {
+        kids: kept,
+        expected_kid: expected.map(|kid| clip(kid, MAX_KID_LEN)),
+        expected_kid_found: expected.map(|_| found),
+    }
+}
+
+pub(super) async fn app_health(http: &dyn HttpClient, config: &TriageConfig) -> ProbeResult {
+    let name = ProbeName::AppHealth;
+    let Some(url) = &config.app_health_url else {
+        return skipped(name, "no app URL");
+    };
+    let timeout = config.timeout;
+    timed(name, Some(url.clone()), timeout, async {
+        match get(http, url, timeout).await {
+            Err(outcome) => outcome,
+            Ok(response) => ProbeOutcome::AppHealth {
+                status: response.status().as_u16(),
+                health: AppHealthSnapshot::parse(response.body()),
+            },
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jwks_bodies_are_read_defensively() {
+        let read = |body: &'static str| {
+            let response = http::Response::new(Bytes::from_static(body.as_bytes()));
+            read_jwks(&response, Some("k2"))
+        };
+        assert_eq!(
+            read(r#"{"keys":[{"kid":"k1"},{"kid":"k2"},{"kty":"RSA"},{"kid":7}]}"#),
+            ProbeOutcome::Jwks {
+                kids: vec!["k1".into(), "k2".into()],
+                expected_kid: Some("k2".into()),
+                expected_kid_found: Some(true),
+            }
+        );
+        assert!(matches!(
+            read(r#"{"keys":{}}"#),
+            ProbeOutcome::Unreadable { .. }
+        ));
+        assert!(matches!(read("<html>"), ProbeOutcome::Unreadable { .. }));
+        assert!(matches!(
+            read(r#"{"keys":[]}"#),
+            ProbeOutcome::Jwks {
+                expected_kid_found: Some(false),
+                ..
+            }
+        ));
+    }
+}

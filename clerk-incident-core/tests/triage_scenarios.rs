@@ -1,0 +1,467 @@
+//! Triage end to end over real HTTP on 127.0.0.1: each category reached from the sim's fault
+//! modes, and the app's health served from a real [`AuthPolicy`]'s state.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::print_stderr
+)]
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use clerk_incident_core::api::SecretKey;
+use clerk_incident_core::auth::{
+    AuthPolicy, BypassSwitch, Credentials, KeySource, RouteClass, Verifier, VerifierConfig,
+};
+use clerk_incident_core::http::{HttpClient, ReqwestClient};
+use clerk_incident_core::triage::{
+    self, Category, EvidenceSource, ProbeName, ProbeOutcome, ProbeStatus, Severity, Symptom,
+    TriageConfig, TriageReport,
+};
+use clerk_incident_sim::{Faults, Outage, RateLimitFault, Sim, StatusPage, TokenRequest};
+use serde_json::Value;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TIMEOUT: Duration = Duration::from_secs(3);
+
+fn http() -> Arc<dyn HttpClient> {
+    Arc::new(ReqwestClient::new().unwrap())
+}
+
+/// Every probe pointed at the sim (the Frontend API JWKS, the instance's kid), no app yet.
+fn config(sim: &Sim) -> TriageConfig {
+    TriageConfig::new(sim.base_url())
+        .secret_key(sim.base_url(), SecretKey::new(sim.secret_key()))
+        .jwks_url(sim.jwks_url())
+        .expected_kid(sim.signing_kid())
+        .timeout(TIMEOUT)
+}
+
+/// An auth policy over the sim's pinned key, as the example services build it.
+fn policy(sim: &Sim) -> AuthPolicy {
+    let verifier = Verifier::new(
+        KeySource::pem(sim.public_key_pem()).unwrap(),
+        VerifierConfig::default().issuers([sim.issuer()]),
+    );
+    AuthPolicy::new(verifier, BypassSwitch::new())
+}
+
+/// Serves `policy`'s health, as the adapters' `/api/clerk-health` does, at the returned URL.
+async fn serve_health(policy: &AuthPolicy) -> (MockServer, String) {
+    let health = serde_json::to_value(policy.health()).unwrap();
+    let status = if health["status"] == "unavailable" {
+        503
+    } else {
+        200
+    };
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/clerk-health"))
+        .respond_with(ResponseTemplate::new(status).set_body_json(health))
+        .mount(&server)
+        .await;
+    let url = format!("{}/api/clerk-health", server.uri());
+    (server, url)
+}
+
+/// A URL on 127.0.0.1 where nothing listens.
+fn closed_url(path: &str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}{path}")
+}
+
+fn probe(report: &TriageReport, name: ProbeName) -> &triage::ProbeResult {
+    report.probes.iter().find(|p| p.name == name).unwrap()
+}
+
+fn assert_verdict(report: &TriageReport, category: Category, severity: Severity, rule: &str) {
+    assert_eq!(
+        (report.category, report.severity, report.rule),
+        (category, severity, rule),
+        "\n{report}"
+    );
+}
+
+#[tokio::test]
+async fn all_clear_is_healthy() {
+    let sim = Sim::builder().start().await.unwrap();
+    let policy = policy(&sim);
+    let (_app, health_url) = serve_health(&policy).await;
+
+    let report = triage::run(http(), &config(&sim).app_health_url(health_url)).await;
+    assert_verdict(&report, Category::Healthy, Severity::None, "healthy");
+    assert!(report.next_commands.is_empty());
+    assert_eq!(report.probes.len(), 4);
+    for probe in &report.probes {
+        assert_eq!(probe.status(), ProbeStatus::Ok, "{probe}");
+    }
+    assert!(matches!(
+        probe(&report, ProbeName::Jwks).outcome,
+        ProbeOutcome::Jwks {
+            expected_kid_found: Some(true),
+            ..
+        }
+    ));
+    // The probe is one request, without retries.
+    assert_eq!(sim.counters().get("GET /v1/users"), 1);
+    eprintln!("healthy triage against the sim: {:?}", report.elapsed);
+
+    let json = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["category"], "healthy");
+    assert_eq!(json["severity"], "none");
+    assert_eq!(json["probes"][1]["name"], "backend_api");
+    assert_eq!(json["probes"][1]["outcome"]["status"], 200);
+    let text = serde_json::to_string(&report).unwrap();
+    assert!(!text.contains(sim.secret_key()), "no secret in the report");
+    assert!(!report.to_string().contains(sim.secret_key()));
+    assert!(
+        !format!("{:?}", config(&sim)).contains(sim.secret_key()),
+        "nor in the config's Debug"
+    );
+}
+
+#[tokio::test]
+async fn the_backend_api_jwks_is_probed_without_a_jwks_url() {
+    let sim = Sim::builder().start().await.unwrap();
+    let config = TriageConfig::new(sim.base_url())
+        .secret_key(sim.base_url(), SecretKey::new(sim.secret_key()))
+        .expected_kid(sim.signing_kid())
+        .timeout(TIMEOUT);
+    let report = triage::run(http(), &config).await;
+    assert_verdict(&report, Category::Healthy, Severity::None, "healthy");
+    let jwks = probe(&report, ProbeName::Jwks);
+    assert!(jwks.target.as_deref().unwrap().ends_with("/v1/jwks"));
+    assert_eq!(jwks.status(), ProbeStatus::Ok);
+}
+
+#[tokio::test]
+async fn major_outage_with_503_is_a_critical_clerk_outage() {
+    let sim = Sim::builder()
+        .status_page(StatusPage::major_outage())
+        .start()
+        .await
+        .unwrap();
+    sim.set_faults(Faults {
+        outage: Some(Outage::Unavailable),
+        ..Faults::default()
+    });
+    let report = triage::run(http(), &config(&sim)).await;
+    assert_verdict(
+        &report,
+        Category::ClerkOutage,
+        Severity::Critical,
+        "status_page_outage",
+    );
+    assert!(matches!(
+        probe(&report, ProbeName::BackendApi).outcome,
+        ProbeOutcome::BackendApi { status: 503, .. }
+    ));
+    assert!(matches!(
+        probe(&report, ProbeName::Jwks).outcome,
+        ProbeOutcome::ErrorStatus { status: 503, .. }
+    ));
+    let sources: Vec<EvidenceSource> = report.evidence.iter().map(|e| e.source).collect();
+    assert!(sources.contains(&EvidenceSource::Probe(ProbeName::StatusPage)));
+    assert!(sources.contains(&EvidenceSource::Probe(ProbeName::BackendApi)));
+    assert!(
+        report
+            .next_commands
+            .iter()
+            .any(|c| c.contains("CLERK_EMERGENCY_BYPASS=grace")),
+        "{:?}",
+        report.next_commands
+    );
+    assert_eq!(sim.counters().get("GET /v1/users"), 1, "no retries");
+}
+
+#[tokio::test]
+async fn a_degraded_status_page_is_a_high_clerk_outage() {
+    let sim = Sim::builder()
+        .status_page(StatusPage::degraded())
+        .start()
+        .await
+        .unwrap();
+    let report = triage::run(http(), &config(&sim)).await;
+    assert_verdict(
+        &report,
+        Category::ClerkOutage,
+        Severity::High,
+        "status_page_degraded",
+    );
+}
+
+#[tokio::test]
+async fn api_503_alone_is_a_clerk_outage() {
+    let sim = Sim::builder().start().await.unwrap();
+    sim.set_faults(Faults {
+        outage: Some(Outage::Unavailable),
+        ..Faults::default()
+    });
+    let report = triage::run(http(), &config(&sim)).await;
+    assert_verdict(
+        &report,
+        Category::ClerkOutage,
+        Severity::Critical,
+        "clerk_server_errors",
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_key_is_a_configuration_error_or_a_compromise() {
+    let sim = Sim::builder().start().await.unwrap();
+    sim.revoke_secret_key(sim.secret_key());
+    let report = triage::run(http(), &config(&sim)).await;
+    assert_verdict(
+        &report,
+        Category::ConfigurationError,
+        Severity::High,
+        "secret_key_rejected",
+    );
+    assert!(matches!(
+        &probe(&report, ProbeName::BackendApi).outcome,
+        ProbeOutcome::BackendApi { status: 401, code: Some(code), .. } if code == "authentication_invalid"
+    ));
+
+    let report = triage::run(http(), &config(&sim).symptom(Symptom::UnauthorizedAccess)).await;
+    assert_verdict(
+        &report,
+        Category::KeyCompromise,
+        Severity::Critical,
+        "key_compromise",
+    );
+    assert!(
+        report
+            .evidence
+            .iter()
+            .any(|e| e.source == EvidenceSource::Operator)
+    );
+}
+
+#[tokio::test]
+async fn unauthorized_access_with_a_working_key_is_a_compromise() {
+    let sim = Sim::builder().start().await.unwrap();
+    let report = triage::run(http(), &config(&sim).symptom(Symptom::UnauthorizedAccess)).await;
+    assert_verdict(
+        &report,
+        Category::KeyCompromise,
+        Severity::Critical,
+        "key_compromise",
+    );
+}
+
+#[tokio::test]
+async fn a_missing_kid_is_a_configuration_error() {
+    let sim = Sim::builder().start().await.unwrap();
+    let report = triage::run(http(), &config(&sim).expected_kid("ins_someone_else")).await;
+    assert_verdict(
+        &report,
+        Category::ConfigurationError,
+        Severity::High,
+        "jwks_missing_kid",
+    );
+}
+
+#[tokio::test]
+async fn app_health_5xx_while_clerk_is_fine_is_a_middleware_failure() {
+    let sim = Sim::builder().start().await.unwrap();
+    let app = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/clerk-health"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("Internal Server Error"))
+        .mount(&app)
+        .await;
+    let url = format!("{}/api/clerk-health", app.uri());
+    let report = triage::run(http(), &config(&sim).app_health_url(url)).await;
+    assert_verdict(
+        &report,
+        Category::MiddlewareFailure,
+        Severity::High,
+        "app_health_failing",
+    );
+    assert_eq!(
+        probe(&report, ProbeName::AppHealth).status(),
+        ProbeStatus::Failed
+    );
+}
+
+#[tokio::test]
+async fn app_health_unreachable_while_clerk_is_fine_is_a_middleware_failure() {
+    let sim = Sim::builder().start().await.unwrap();
+    let url = closed_url("/api/clerk-health");
+    let report = triage::run(http(), &config(&sim).app_health_url(url)).await;
+    assert_verdict(
+        &report,
+        Category::MiddlewareFailure,
+        Severity::High,
+        "app_health_failing",
+    );
+    assert!(matches!(
+        probe(&report, ProbeName::AppHealth).outcome,
+        ProbeOutcome::Unreachable { .. }
+    ));
+}
+
+#[tokio::test]
+async fn random_logouts_with_rejection_spikes_are_session_issues() {
+    let sim = Sim::builder().start().await.unwrap();
+    let policy = policy(&sim);
+    let admin = sim.admin_user_id().unwrap();
+    // Twenty users whose tokens expired five minutes ago: what the app sees when the frontend
+    // stopped refreshing sessions.
+    for _ in 0..20 {
+        let expired = sim
+            .mint_token(
+                &TokenRequest::for_user(admin.clone())
+                    .issued_at(SystemTime::now() - Duration::from_secs(300)),
+            )
+            .unwrap();
+        let header = format!("Bearer {expired}");
+        let credentials = Credentials {
+            authorization: Some(header.as_bytes()),
+            cookie: None,
+        };
+        let _ = policy.decide(&credentials, RouteClass::Protected).await;
+    }
+    let (_app, health_url) = serve_health(&policy).await;
+    let report = triage::run(
+        http(),
+        &config(&sim)
+            .app_health_url(health_url)
+            .symptom(Symptom::RandomLogouts),
+    )
+    .await;
+    assert_verdict(
+        &report,
+        Category::SessionIssues,
+        Severity::Medium,
+        "session_rejection_spike",
+    );
+    let app = probe(&report, ProbeName::AppHealth);
+    assert!(app.summary().contains("expired 20"), "{app}");
+}
+
+#[tokio::test]
+async fn users_missing_while_all_works_is_a_webhook_backlog() {
+    let sim = Sim::builder().start().await.unwrap();
+    let (_app, health_url) = serve_health(&policy(&sim)).await;
+    let report = triage::run(
+        http(),
+        &config(&sim)
+            .app_health_url(health_url)
+            .symptom(Symptom::UsersMissing),
+    )
+    .await;
+    assert_verdict(
+        &report,
+        Category::WebhookBacklog,
+        Severity::Medium,
+        "webhook_backlog",
+    );
+    assert!(
+        report
+            .next_commands
+            .iter()
+            .any(|c| c.contains("webhooks replay"))
+    );
+}
+
+#[tokio::test]
+async fn a_bypass_left_on_after_clerk_recovered_is_reported() {
+    let sim = Sim::builder().start().await.unwrap();
+    let policy = policy(&sim);
+    policy.switch().activate(
+        clerk_incident_core::auth::AuthMode::Open,
+        Some(Duration::from_secs(600)),
+        "INC-9: Clerk down",
+    );
+    let (_app, health_url) = serve_health(&policy).await;
+    let report = triage::run(http(), &config(&sim).app_health_url(health_url)).await;
+    assert_verdict(
+        &report,
+        Category::ConfigurationError,
+        Severity::Medium,
+        "open_bypass_while_clerk_healthy",
+    );
+    let app = probe(&report, ProbeName::AppHealth);
+    assert_eq!(app.status(), ProbeStatus::Degraded);
+    assert!(app.summary().contains("mode open until"), "{app}");
+}
+
+#[tokio::test]
+async fn a_429_is_reported_as_rate_limited() {
+    let sim = Sim::builder().start().await.unwrap();
+    sim.set_faults(Faults {
+        rate_limit: Some(RateLimitFault {
+            requests: 0,
+            window_ms: 10_000,
+        }),
+        ..Faults::default()
+    });
+    let report = triage::run(http(), &config(&sim)).await;
+    assert_verdict(
+        &report,
+        Category::ClerkOutage,
+        Severity::High,
+        "api_rate_limited",
+    );
+    assert!(matches!(
+        probe(&report, ProbeName::BackendApi).outcome,
+        ProbeOutcome::BackendApi {
+            status: 429,
+            retry_after_secs: Some(_),
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn a_refused_api_while_the_page_is_operational_is_unknown() {
+    let sim = Sim::builder().start().await.unwrap();
+    let config = TriageConfig::new(sim.base_url())
+        .secret_key(closed_url(""), SecretKey::new(sim.secret_key()))
+        .timeout(TIMEOUT);
+    let report = triage::run(http(), &config).await;
+    assert_verdict(
+        &report,
+        Category::Unknown,
+        Severity::Medium,
+        "clerk_unreachable_status_operational",
+    );
+    let api = probe(&report, ProbeName::BackendApi);
+    assert!(
+        matches!(api.outcome, ProbeOutcome::Unreachable { .. }),
+        "{api}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_key_the_api_probe_is_skipped_and_invalid_urls_are_not_probed() {
+    let sim = Sim::builder().start().await.unwrap();
+    let report = triage::run(http(), &TriageConfig::new(sim.base_url())).await;
+    assert_verdict(&report, Category::Healthy, Severity::None, "healthy");
+    let api = probe(&report, ProbeName::BackendApi);
+    assert_eq!(api.status(), ProbeStatus::Skipped);
+    assert_eq!(api.summary(), "skipped (no CLERK_SECRET_KEY)");
+
+    let config = TriageConfig::new("not a url")
+        .secret_key("ftp://nowhere", SecretKey::new("sk_test_x"))
+        .app_health_url("http://[::1");
+    let report = triage::run(http(), &config).await;
+    assert_verdict(&report, Category::Unknown, Severity::Medium, "inconclusive");
+    for probe in &report.probes {
+        assert!(
+            matches!(
+                probe.outcome,
+                ProbeOutcome::Invalid { .. } | ProbeOutcome::Skipped { .. }
+            ),
+            "{probe}"
+        );
+    }
+    let json: Value = serde_json::to_value(&report).unwrap();
+    assert_eq!(json["rule"], "inconclusive");
+}
