@@ -41,6 +41,11 @@ pub(crate) struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Runbook step 1: probe Clerk's status page, the Backend API (with CLERK_SECRET_KEY),
+    /// the JWKS and the app's /api/clerk-health at once, and say what is wrong: category,
+    /// severity, evidence and the commands to run next. Exit 0 when healthy, 10-14 otherwise.
+    #[command(after_help = exit_code::HELP)]
+    Triage(TriageArgs),
     /// One line from Clerk's status page; exit 0 when operational, 3/4/5 otherwise.
     Status(StatusArgs),
     /// Serve the simulated Clerk in the foreground and print the exports that point the other
@@ -49,6 +54,52 @@ pub(crate) enum Command {
     Sim(SimCommand),
     /// Rehearse the runbook against an embedded simulated Clerk, phase by phase.
     Drill(DrillArgs),
+    /// Keep the incident's timeline in a log file: start it, add notes, resolve it, show it.
+    ///
+    /// The log holds one JSON entry per line. Commands given the same --incident FILE append
+    /// what they did, and `report` renders the post-incident review from it. Entries end up
+    /// in a review document: never put secrets (keys, tokens) in notes.
+    Incident(IncidentCommand),
+    /// Render the post-incident review of an incident log as Markdown: date, duration,
+    /// severity, category, timeline, root cause, impact and action items, with a `_TODO:_`
+    /// prompt wherever the log is silent.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TriageArgs {
+    /// The app's base URL: its /api/clerk-health (served by the clerk-incident middleware) is
+    /// probed too.
+    #[arg(long, value_name = "URL")]
+    pub(crate) app_url: Option<String>,
+    /// What users or the operator report (repeatable).
+    #[arg(long = "symptom", value_enum, value_name = "SYMPTOM")]
+    pub(crate) symptoms: Vec<SymptomArg>,
+    /// Time limit of each probe; they run at once, so this bounds the whole triage.
+    #[arg(long, default_value = "5s", value_parser = parse_timeout)]
+    pub(crate) timeout: Duration,
+    /// The `kid` the app's session tokens carry (the instance id until a signing key
+    /// rotation); the JWKS must hold it.
+    #[arg(long, value_name = "KID")]
+    pub(crate) expected_kid: Option<String>,
+    /// The Frontend API JWKS URL (https://<frontend api>/.well-known/jwks.json); without it,
+    /// the Backend API's /v1/jwks is probed when CLERK_SECRET_KEY is set.
+    #[arg(long, env = "CLERK_JWKS_URL", value_name = "URL")]
+    pub(crate) jwks_url: Option<String>,
+    /// Append the result to this incident log (see `clerk-incident incident start`).
+    #[arg(long = "incident", value_name = "FILE")]
+    pub(crate) incident: Option<std::path::PathBuf>,
+}
+
+/// `--symptom` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SymptomArg {
+    /// Someone reached what they should not have: a key may be in the wrong hands.
+    UnauthorizedAccess,
+    /// Signed-in users are logged out at random.
+    RandomLogouts,
+    /// Users who exist in Clerk are missing from the app's database.
+    UsersMissing,
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +186,90 @@ pub(crate) struct DrillArgs {
     /// Seeded sessions in the drill's sim.
     #[arg(long, default_value_t = 300)]
     pub(crate) sessions: usize,
+}
+
+/// `clerk-incident incident …`.
+#[derive(Debug, Args)]
+pub(crate) struct IncidentCommand {
+    #[command(subcommand)]
+    pub(crate) action: IncidentAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum IncidentAction {
+    /// Create the incident log with its first entry; refuses a file that is not empty.
+    Start(IncidentStartArgs),
+    /// Add a note to the incident log.
+    Note(IncidentNoteArgs),
+    /// Record that the incident is over, with a summary and, when known, the root cause.
+    Resolve(IncidentResolveArgs),
+    /// Print the timeline, one entry per line (--json: the entries as JSON).
+    Show(IncidentLogArgs),
+}
+
+/// The incident log a command reads or writes.
+#[derive(Debug, Args)]
+pub(crate) struct IncidentLogArgs {
+    /// The incident log: a JSON-lines file, one per incident.
+    #[arg(long = "incident", value_name = "FILE")]
+    pub(crate) path: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IncidentStartArgs {
+    #[command(flatten)]
+    pub(crate) log: IncidentLogArgs,
+    /// A short title, such as "Sign-in failing: Clerk API answers 503".
+    #[arg(long)]
+    pub(crate) title: String,
+    /// The severity first assessed: none, low, medium, high or critical.
+    #[arg(long, default_value = "high")]
+    pub(crate) severity: clerk_incident_core::triage::Severity,
+    /// The category first assessed: clerk_outage, key_compromise, middleware_failure,
+    /// session_issues, webhook_backlog, configuration_error, healthy or unknown.
+    #[arg(long, default_value = "unknown")]
+    pub(crate) category: clerk_incident_core::triage::Category,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IncidentNoteArgs {
+    #[command(flatten)]
+    pub(crate) log: IncidentLogArgs,
+    /// The note; several words are joined with spaces.
+    #[arg(required = true, value_name = "TEXT")]
+    pub(crate) text: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IncidentResolveArgs {
+    #[command(flatten)]
+    pub(crate) log: IncidentLogArgs,
+    /// How it ended, such as "Clerk recovered; back in enforce mode".
+    #[arg(long)]
+    pub(crate) summary: String,
+    /// The root cause, when known (the review asks for it otherwise).
+    #[arg(long)]
+    pub(crate) root_cause: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    #[command(flatten)]
+    pub(crate) log: IncidentLogArgs,
+    /// Write the review to FILE instead of stdout; an existing FILE needs --force.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<std::path::PathBuf>,
+    /// Overwrite the --out file if it exists.
+    #[arg(long, requires = "out")]
+    pub(crate) force: bool,
+}
+
+fn parse_timeout(value: &str) -> Result<Duration, String> {
+    let timeout = humantime::parse_duration(value).map_err(|err| err.to_string())?;
+    if timeout.is_zero() {
+        return Err("the timeout must be above zero".into());
+    }
+    Ok(timeout)
 }
 
 fn parse_fraction(value: &str) -> Result<f64, String> {

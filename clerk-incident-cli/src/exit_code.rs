@@ -16,6 +16,16 @@ pub(crate) enum Exit {
     Outage = 4,
     /// `status`: the status page could not be reached or read.
     Unknown = 5,
+    /// `triage`: severity low.
+    TriageLow = 10,
+    /// `triage`: severity medium.
+    TriageMedium = 11,
+    /// `triage`: severity high.
+    TriageHigh = 12,
+    /// `triage`: severity critical.
+    TriageCritical = 13,
+    /// `triage`: the evidence does not decide (category unknown).
+    TriageUnknown = 14,
 }
 
 impl From<Exit> for ExitCode {
@@ -27,9 +37,14 @@ impl From<Exit> for ExitCode {
 /// The exit-code table shown at the end of `--help`.
 pub(crate) const HELP: &str = "\
 Exit codes:
-  0  success (status: Clerk operational)
+  0  success (status: Clerk operational; triage: healthy)
   1  failure (a drill expectation failed, an I/O or API error)
   2  invalid arguments
   3  status: Clerk reports a minor degradation
   4  status: Clerk reports a major or critical outage
-  5  status: the status page could not be reached or read";
+  5  status: the status page could not be reached or read
+  10 triage: severity low
+  11 triage: severity medium
+  12 triage: severity high
+  13 triage: severity critical
+  14 triage: the evidence does not decide (category unknown)";

@@ -25,12 +25,15 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.global.verbose);
     let exit = match &cli.command {
+        Command::Triage(args) => commands::triage::run(&cli.global, args).await,
         Command::Status(args) => commands::status::run(&cli.global, args).await,
         Command::Sim(sim) => match &sim.action {
             Some(SimAction::Token(args)) => commands::sim_token::run(&cli.global, args).await,
             None => commands::sim::run(&cli.global, &sim.serve).await,
         },
         Command::Drill(args) => drill::run(&cli.global, args).await,
+        Command::Incident(incident) => commands::incident::run(&cli.global, &incident.action),
+        Command::Report(args) => commands::report::run(&cli.global, args),
     };
     exit.into()
 }

@@ -1,5 +1,8 @@
 //! One module per subcommand.
 
+pub(crate) mod incident;
+pub(crate) mod report;
 pub(crate) mod sim;
 pub(crate) mod sim_token;
 pub(crate) mod status;
+pub(crate) mod triage;

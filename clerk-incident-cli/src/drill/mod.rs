@@ -8,6 +8,7 @@
 
 mod connectivity;
 mod middleware;
+mod triage;
 
 use std::time::{Duration, Instant};
 
@@ -169,6 +170,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &DrillArgs) -> Exit {
     };
     connectivity::run(&drill, &mut recorder).await;
     middleware::run(&drill, &mut recorder).await;
+    triage::run(&drill, &mut recorder).await;
 
     let passed = recorder.records.iter().filter(|r| r.passed).count();
     let total = recorder.records.len();
