@@ -1,6 +1,7 @@
 //! The command line, declared with clap.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -186,6 +187,12 @@ pub(crate) struct DrillArgs {
     /// Seeded sessions in the drill's sim.
     #[arg(long, default_value_t = 300)]
     pub(crate) sessions: usize,
+    /// Keep the drill's incident log here (default: a new folder in the temp directory).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) incident: Option<PathBuf>,
+    /// Write the drill's post-incident report here (default: beside the incident log).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) report: Option<PathBuf>,
 }
 
 /// `clerk-incident incident …`.

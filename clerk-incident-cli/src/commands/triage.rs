@@ -124,13 +124,8 @@ pub(crate) fn exit_for(report: &TriageReport) -> Exit {
 /// Appends the result to the incident log at `path`.
 fn record(path: &std::path::Path, report: &TriageReport) -> Result<(), String> {
     let log = IncidentLog::open(path).map_err(|err| incident::explain(&err))?;
-    log.append(EntryKind::Triage {
-        category: report.category,
-        severity: report.severity,
-        summary: report.summary.to_owned(),
-        evidence: report.evidence.iter().map(|e| e.detail.clone()).collect(),
-    })
-    .map_err(|err| incident::explain(&err))?;
+    log.append(EntryKind::from(report))
+        .map_err(|err| incident::explain(&err))?;
     Ok(())
 }
 

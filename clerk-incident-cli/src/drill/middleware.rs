@@ -14,6 +14,10 @@ use clerk_incident_sim::{DEFAULT_AZP, Faults, Outage, TokenRequest};
 use serde_json::Value;
 use tower::ServiceExt;
 
+use clerk_incident_core::auth::ModeChange;
+use clerk_incident_core::incident::EntryKind;
+use tokio::sync::broadcast;
+
 use super::{Drill, Observation, Recorder};
 
 /// How long the drill's Open bypass lasts before it must expire by itself.
@@ -91,6 +95,17 @@ async fn expect(
     }
 }
 
+/// Moves the mode changes seen so far into the incident log.
+fn record_mode_changes(rec: &mut Recorder, audit: &mut broadcast::Receiver<ModeChange>) {
+    while let Ok(change) = audit.try_recv() {
+        rec.log(EntryKind::ModeChange {
+            from: change.from.name().to_owned(),
+            to: change.to.name().to_owned(),
+            reason: change.reason,
+        });
+    }
+}
+
 pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
     let sim = drill.sim();
     let keys = KeySource::Jwks(JwksCache::new(
@@ -101,6 +116,8 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
         .issuers([sim.issuer()])
         .authorized_parties([DEFAULT_AZP]);
     let switch = BypassSwitch::new();
+    // Every mode change goes to the drill's incident log, as an operator's tool would record it.
+    let mut audit = switch.subscribe();
     let policy = AuthPolicy::new(Verifier::new(keys, config), switch.clone());
     let app = axum_service::app(policy);
 
@@ -166,6 +183,7 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
         Some(Duration::from_secs(45 * 60)),
         "drill: Clerk outage, sessions cannot refresh",
     );
+    record_mode_changes(rec, &mut audit);
     rec.step(
         "expired token, Grace",
         expect(&app, me, Some(&expired), 200, Some("grace")),
@@ -183,6 +201,7 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
     );
     let mut changes = switch.subscribe();
     switch.activate(AuthMode::Open, Some(OPEN_TTL), "drill: emergency bypass");
+    record_mode_changes(rec, &mut audit);
     rec.step("no token, Open", expect(&app, me, None, 200, Some("true")))
         .await;
     rec.step(
@@ -216,6 +235,7 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
         }
     })
     .await;
+    record_mode_changes(rec, &mut audit);
     rec.step("no token, Enforce again", expect(&app, me, None, 401, None))
         .await;
     sim.set_faults(Faults::default());

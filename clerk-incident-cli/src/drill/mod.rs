@@ -18,6 +18,11 @@ use clerk_incident_sim::Sim;
 use serde::Serialize;
 use serde_json::json;
 
+use std::path::PathBuf;
+
+use clerk_incident_core::incident::{EntryKind, IncidentLog, report};
+use clerk_incident_core::triage::{Category, Severity};
+
 use crate::cli::{DrillArgs, GlobalArgs};
 use crate::commands;
 use crate::exit_code::Exit;
@@ -33,10 +38,12 @@ struct StepRecord {
     elapsed_ms: u128,
 }
 
-/// What a step observed, and whether it is what the runbook expects.
+/// What a step observed, whether it is what the runbook expects, and what it adds to the
+/// drill's incident log.
 pub(crate) struct Observation {
     passed: bool,
     observed: String,
+    entry: Option<EntryKind>,
 }
 
 impl Observation {
@@ -45,6 +52,7 @@ impl Observation {
         Self {
             passed: true,
             observed: observed.into(),
+            entry: None,
         }
     }
 
@@ -53,7 +61,16 @@ impl Observation {
         Self {
             passed: false,
             observed: observed.into(),
+            entry: None,
         }
+    }
+}
+
+impl Observation {
+    /// Also records `entry` in the drill's incident log.
+    pub(crate) fn with_entry(mut self, entry: EntryKind) -> Self {
+        self.entry = Some(entry);
+        self
     }
 }
 
@@ -69,6 +86,8 @@ pub(crate) struct Recorder {
     json: bool,
     phase: &'static str,
     records: Vec<StepRecord>,
+    log: IncidentLog,
+    log_problems: Vec<String>,
 }
 
 impl Recorder {
@@ -77,6 +96,16 @@ impl Recorder {
         self.phase = name;
         if !self.json {
             terminal::out(format!("\n{name} — {description}"));
+        }
+        self.log(EntryKind::Note {
+            text: format!("{name}: {description}"),
+        });
+    }
+
+    /// Appends to the drill's incident log; a failure is reported at the end, not fatal.
+    pub(crate) fn log(&mut self, entry: EntryKind) {
+        if let Err(err) = self.log.append(entry) {
+            self.log_problems.push(terminal::error_chain(&err));
         }
     }
 
@@ -87,8 +116,11 @@ impl Recorder {
         action: impl Future<Output = Observation>,
     ) {
         let started = Instant::now();
-        let observation = action.await;
+        let mut observation = action.await;
         let elapsed = started.elapsed();
+        if let Some(entry) = observation.entry.take() {
+            self.log(entry);
+        }
         if !self.json {
             let mark = if observation.passed { "ok  " } else { "FAIL" };
             terminal::out(format!(
@@ -119,6 +151,66 @@ impl Drill {
     pub(crate) fn http(&self) -> &ReqwestClient {
         &self.http
     }
+}
+
+/// The incident log and report paths: as given, or in a new folder of the temp directory.
+fn drill_files(args: &DrillArgs) -> Result<(PathBuf, PathBuf), String> {
+    let folder = || -> Result<PathBuf, String> {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let dir = std::env::temp_dir().join(format!(
+            "clerk-incident-drill-{}-{stamp}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+        Ok(dir)
+    };
+    let incident = match &args.incident {
+        Some(path) => path.clone(),
+        None => folder()?.join("incident.jsonl"),
+    };
+    let report = match &args.report {
+        Some(path) => path.clone(),
+        None => incident.with_file_name("post-incident-report.md"),
+    };
+    Ok((incident, report))
+}
+
+/// The last phase: resolve the incident and write the review from the log.
+async fn post_incident_report(rec: &mut Recorder, path: &std::path::Path) {
+    rec.phase(
+        "Phase 10",
+        "resolution and the post-incident review, written from the log",
+    );
+    rec.log(EntryKind::Resolved {
+        summary: "Drill complete: Clerk recovered, auth back in Enforce.".to_owned(),
+        root_cause: Some("Simulated Clerk outage (drill).".to_owned()),
+    });
+    let written = rec
+        .log
+        .read()
+        .map_err(|err| terminal::error_chain(&err))
+        .and_then(|timeline| {
+            let markdown = report::render(&timeline);
+            std::fs::write(path, &markdown)
+                .map(|()| (markdown, timeline.entries.len()))
+                .map_err(|err| format!("cannot write {}: {err}", path.display()))
+        });
+    rec.step("post-incident report", async {
+        match written {
+            Ok((markdown, entries))
+                if markdown.contains("Drill: simulated Clerk outage")
+                    && markdown.contains("grace") =>
+            {
+                Observation::expected(format!("{entries} log entries → {}", path.display()))
+            }
+            Ok(_) => Observation::unexpected("the report lacks the title or the Grace period"),
+            Err(problem) => Observation::unexpected(problem),
+        }
+    })
+    .await;
 }
 
 /// The drill's API client: few, quick retries, so that an outage shows in seconds.
@@ -162,15 +254,48 @@ pub(crate) async fn run(global: &GlobalArgs, args: &DrillArgs) -> Exit {
         ));
     }
 
+    let (incident, report) = match drill_files(args) {
+        Ok(files) => files,
+        Err(problem) => {
+            terminal::problem(&problem);
+            return Exit::Failure;
+        }
+    };
+    let log = match IncidentLog::create(
+        &incident,
+        "Drill: simulated Clerk outage",
+        Severity::Critical,
+        Category::ClerkOutage,
+    ) {
+        Ok(log) => log,
+        Err(err) => {
+            terminal::problem(&terminal::error_chain(&err));
+            return Exit::Failure;
+        }
+    };
+
     let drill = Drill { sim, api, http };
     let mut recorder = Recorder {
         json: global.json,
         phase: "",
         records: Vec::new(),
+        log,
+        log_problems: Vec::new(),
     };
     connectivity::run(&drill, &mut recorder).await;
     middleware::run(&drill, &mut recorder).await;
     triage::run(&drill, &mut recorder).await;
+    post_incident_report(&mut recorder, &report).await;
+    for problem in &recorder.log_problems {
+        terminal::problem(&format!("incident log: {problem}"));
+    }
+    if !global.json {
+        terminal::out(format!(
+            "\nIncident log: {}\nPost-incident report: {}",
+            incident.display(),
+            report.display()
+        ));
+    }
 
     let passed = recorder.records.iter().filter(|r| r.passed).count();
     let total = recorder.records.len();
@@ -180,6 +305,8 @@ pub(crate) async fn run(global: &GlobalArgs, args: &DrillArgs) -> Exit {
             "sim": drill.sim.base_url(),
             "passed": all_passed,
             "steps": recorder.records,
+            "incident_log": incident,
+            "report": report,
         }));
     } else {
         let verdict = if all_passed {

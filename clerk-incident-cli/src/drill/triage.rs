@@ -16,6 +16,7 @@ use clerk_incident_core::auth::{
     VerifierConfig,
 };
 use clerk_incident_core::http::HttpClient;
+use clerk_incident_core::incident::EntryKind;
 use clerk_incident_core::triage::{self, Category, Severity, Symptom, TriageConfig};
 use clerk_incident_sim::{Faults, Outage, StatusPage};
 use tokio::task::JoinHandle;
@@ -105,8 +106,9 @@ async fn expect(
         report.category, report.severity, report.rule
     );
     let severity_ok = severity.is_none_or(|severity| severity == report.severity);
+    let entry = EntryKind::from(&report);
     if report.category == category && severity_ok {
-        Observation::expected(line)
+        Observation::expected(line).with_entry(entry)
     } else {
         let wanted = severity.map_or(String::new(), |s| format!(", severity {s}"));
         let failing: Vec<String> = report
@@ -119,6 +121,7 @@ async fn expect(
             "{line}; the runbook expects {category}{wanted}; {}",
             failing.join("; ")
         ))
+        .with_entry(entry)
     }
 }
 

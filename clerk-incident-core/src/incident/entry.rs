@@ -198,6 +198,18 @@ impl EntryKind {
     }
 }
 
+/// The log entry of a triage: its verdict, summary and the evidence that decided it.
+impl From<&crate::triage::TriageReport> for EntryKind {
+    fn from(report: &crate::triage::TriageReport) -> Self {
+        EntryKind::Triage {
+            category: report.category,
+            severity: report.severity,
+            summary: report.summary.to_owned(),
+            evidence: report.evidence.iter().map(|e| e.detail.clone()).collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
