@@ -10,6 +10,7 @@
 //! | [`api`] | a paced, retrying, typed Backend API client ([`ClerkApi`](api::ClerkApi)) |
 //! | [`triage`] | 1. what is wrong: status page, Backend API, JWKS and app-health probes, and the rules that classify them ([`triage::run`]) |
 //! | [`auth`] | 2. session-token verification, the JWKS cache, and the `Enforce`/`Grace`/`Open` modes ([`AuthPolicy`](auth::AuthPolicy)) |
+//! | [`revocation`] | 4. mass session revocation ([`SessionRevoker`](revocation::SessionRevoker)) |
 //! | [`incident`] | 6. the incident's timeline log and the post-incident review ([`report`](incident::report)) |
 //!
 //! # Example
@@ -49,6 +50,7 @@ pub mod api;
 pub mod auth;
 pub mod http;
 pub mod incident;
+pub mod revocation;
 pub mod triage;
 
 /// The code blocks of docs/bypass.md, compiled as doctests.

@@ -1,0 +1,453 @@
+//! The checkpoint file: an append-only JSON Lines journal that lets a killed run resume
+//! exactly.
+//!
+//! ```text
+//! {"record":"start","version":1,"plan":{…},"active_since":1749308400000,"started_at":1750000000000}
+//! {"record":"intent","user_id":"user_a","sessions":["sess_1","sess_2"]}
+//! {"record":"done","user_id":"user_a","counts":{"found":2,"kept":0,"revoked":2,"already_inactive":0}}
+//! ```
+//!
+//! Two rules make a resume exact whenever the run was killed:
+//!
+//! 1. *Intent before action.* Before the first revoke call for a user, the ids of the sessions
+//!    about to be revoked are appended (one `write` of a whole line; the file is not reopened
+//!    or rewritten). A resumed run that finds such a session no longer live knows it was this
+//!    run's to count: `revoked` if Clerk says so, `already_inactive` otherwise.
+//! 2. *Done after all.* A user is recorded as done, with its counts, only once all its
+//!    sessions were processed without a failure. A resumed run skips done users and adds
+//!    their counts; every other user is redone, which is safe because revoking is idempotent.
+//!
+//! An append costs one small write however long the run, where rewriting a snapshot would
+//! grow with the number of users done. A line cut short by a crash is the last one, was
+//! never acted upon (actions wait for the whole line), and is dropped on resume. The file is
+//! locked while a run uses it.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::RevocationError;
+use super::plan::{RevocationPlan, RevocationTarget};
+
+/// The journal format version this code writes and reads.
+const VERSION: u32 = 1;
+
+/// What identifies a plan in a checkpoint: everything that changes which sessions are
+/// revoked or how they are counted (not the concurrency).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PlanFingerprint {
+    target: TargetRecord,
+    exclude_users: BTreeSet<String>,
+    sessions_created_before: Option<i64>,
+    max_session_lifetime_ms: u64,
+    dry_run: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum TargetRecord {
+    AllUsers,
+    Users { user_ids: BTreeSet<String> },
+    Organization { organization_id: String },
+}
+
+impl PlanFingerprint {
+    pub(crate) fn of(plan: &RevocationPlan) -> Self {
+        let target = match plan.target() {
+            RevocationTarget::AllUsers => TargetRecord::AllUsers,
+            RevocationTarget::Users(ids) => TargetRecord::Users {
+                user_ids: ids.iter().cloned().collect(),
+            },
+            RevocationTarget::Organization(id) => TargetRecord::Organization {
+                organization_id: id.clone(),
+            },
+        };
+        Self {
+            target,
+            exclude_users: plan.excluded_users().clone(),
+            sessions_created_before: plan.created_before(),
+            max_session_lifetime_ms: u64::try_from(plan.session_lifetime().as_millis())
+                .unwrap_or(u64::MAX),
+            dry_run: plan.is_dry_run(),
+        }
+    }
+
+    /// The plan this fingerprint was taken from, with the default concurrency.
+    pub(crate) fn to_plan(&self) -> RevocationPlan {
+        let target = match &self.target {
+            TargetRecord::AllUsers => RevocationTarget::AllUsers,
+            TargetRecord::Users { user_ids } => {
+                RevocationTarget::Users(user_ids.iter().cloned().collect())
+            }
+            TargetRecord::Organization { organization_id } => {
+                RevocationTarget::Organization(organization_id.clone())
+            }
+        };
+        let mut plan = RevocationPlan::new(target)
+            .exclude_users(self.exclude_users.iter().cloned())
+            .max_session_lifetime(std::time::Duration::from_millis(
+                self.max_session_lifetime_ms,
+            ))
+            .dry_run(self.dry_run);
+        if let Some(cutoff) = self.sessions_created_before {
+            plan = plan.sessions_created_before(cutoff);
+        }
+        plan
+    }
+
+    /// What differs between two plans, in words; empty when nothing does.
+    fn differences(&self, other: &Self) -> Vec<&'static str> {
+        let mut differences = Vec::new();
+        if self.target != other.target {
+            differences.push("target");
+        }
+        if self.exclude_users != other.exclude_users {
+            differences.push("excluded users");
+        }
+        if self.sessions_created_before != other.sessions_created_before {
+            differences.push("created-before cutoff");
+        }
+        if self.max_session_lifetime_ms != other.max_session_lifetime_ms {
+            differences.push("maximum session lifetime");
+        }
+        if self.dry_run != other.dry_run {
+            differences.push("dry run");
+        }
+        differences
+    }
+}
+
+/// One user's counts, as recorded when the user is done.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct UserCounts {
+    pub(crate) found: u64,
+    pub(crate) kept: u64,
+    pub(crate) revoked: u64,
+    pub(crate) already_inactive: u64,
+}
+
+impl UserCounts {
+    pub(crate) fn add(&mut self, other: &UserCounts) {
+        self.found = self.found.saturating_add(other.found);
+        self.kept = self.kept.saturating_add(other.kept);
+        self.revoked = self.revoked.saturating_add(other.revoked);
+        self.already_inactive = self.already_inactive.saturating_add(other.already_inactive);
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+enum Record {
+    Start {
+        version: u32,
+        plan: PlanFingerprint,
+        active_since: i64,
+        started_at: i64,
+    },
+    Intent {
+        user_id: String,
+        sessions: BTreeSet<String>,
+    },
+    Done {
+        user_id: String,
+        counts: UserCounts,
+    },
+}
+
+/// What a checkpoint holds, replayed.
+#[derive(Debug, Default)]
+pub(crate) struct Replay {
+    /// The pruning bound of the first run, kept so that every resumed part scans the same users.
+    pub(crate) active_since: i64,
+    /// Users recorded as done.
+    pub(crate) done: HashSet<String>,
+    /// Sessions recorded as about to be revoked, for users not done.
+    pub(crate) intents: HashMap<String, BTreeSet<String>>,
+    /// The counts of the done users, summed.
+    pub(crate) counts: UserCounts,
+}
+
+/// An open checkpoint file, locked, appended to.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    path: PathBuf,
+    file: File,
+}
+
+impl Journal {
+    /// Opens (or creates) the checkpoint at `path` for `plan`, replaying what it holds. A new
+    /// file starts with the plan and `active_since`.
+    pub(crate) fn open(
+        path: &Path,
+        plan: &PlanFingerprint,
+        active_since: i64,
+        started_at: i64,
+    ) -> Result<(Self, Replay), RevocationError> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|err| RevocationError::io(path, err))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(RevocationError::CheckpointInUse {
+                    path: path.to_owned(),
+                });
+            }
+            Err(TryLockError::Error(err)) if err.kind() == std::io::ErrorKind::Unsupported => {
+                tracing::warn!(path = %path.display(), "the file system cannot lock the checkpoint; make sure no other run uses it");
+            }
+            Err(TryLockError::Error(err)) => return Err(RevocationError::io(path, err)),
+        }
+        let mut text = String::new();
+        file.read_to_string(&mut text)
+            .map_err(|err| RevocationError::io(path, err))?;
+
+        let mut journal = Journal {
+            path: path.to_owned(),
+            file,
+        };
+        // A line without its newline was being written when the run died: never acted upon.
+        let complete = text.rfind('\n').map_or(0, |end| end + 1);
+        if complete < text.len() {
+            tracing::warn!(path = %path.display(), "dropping a checkpoint line cut short by a crash");
+            journal
+                .file
+                .set_len(complete as u64)
+                .map_err(|err| RevocationError::io(path, err))?;
+        }
+        let text = text.get(..complete).unwrap_or_default();
+        if text.trim().is_empty() {
+            journal.append(&Record::Start {
+                version: VERSION,
+                plan: plan.clone(),
+                active_since,
+                started_at,
+            })?;
+            return Ok((
+                journal,
+                Replay {
+                    active_since,
+                    ..Replay::default()
+                },
+            ));
+        }
+        let (stored, replay) = replay(path, text)?;
+        let differences = plan.differences(&stored);
+        if !differences.is_empty() {
+            return Err(RevocationError::PlanMismatch {
+                path: path.to_owned(),
+                differences: differences.join(", "),
+            });
+        }
+        Ok((journal, replay))
+    }
+
+    /// Records that `sessions` of `user_id` are about to be revoked. Returns once the line is
+    /// in the file.
+    pub(crate) fn intent(
+        &mut self,
+        user_id: &str,
+        sessions: &BTreeSet<String>,
+    ) -> Result<(), RevocationError> {
+        self.append(&Record::Intent {
+            user_id: user_id.to_owned(),
+            sessions: sessions.clone(),
+        })
+    }
+
+    /// Records that `user_id` is done, with its counts.
+    pub(crate) fn done(
+        &mut self,
+        user_id: &str,
+        counts: UserCounts,
+    ) -> Result<(), RevocationError> {
+        self.append(&Record::Done {
+            user_id: user_id.to_owned(),
+            counts,
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn append(&mut self, record: &Record) -> Result<(), RevocationError> {
+        let mut line = serde_json::to_vec(record)
+            .map_err(|err| RevocationError::io(&self.path, std::io::Error::other(err)))?;
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .map_err(|err| RevocationError::io(&self.path, err))
+    }
+}
+
+/// The plan stored in the checkpoint at `path` (with the default concurrency), so that a run
+/// can be resumed without restating its filters.
+pub(crate) fn stored_plan(path: &Path) -> Result<RevocationPlan, RevocationError> {
+    let mut text = String::new();
+    File::open(path)
+        .and_then(|mut file| file.read_to_string(&mut text))
+        .map_err(|err| RevocationError::io(path, err))?;
+    let complete = text.rfind('\n').map_or(0, |end| end + 1);
+    let (plan, _) = replay(path, text.get(..complete).unwrap_or_default())?;
+    Ok(plan.to_plan())
+}
+
+/// Reads the journal's complete lines.
+fn replay(path: &Path, text: &str) -> Result<(PlanFingerprint, Replay), RevocationError> {
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty());
+    let (plan, mut replay) = match lines.next() {
+        Some((_, line)) => match serde_json::from_str::<Record>(line) {
+            Ok(Record::Start {
+                version: VERSION,
+                plan,
+                active_since,
+                ..
+            }) => (
+                plan,
+                Replay {
+                    active_since,
+                    ..Replay::default()
+                },
+            ),
+            Ok(Record::Start { version, .. }) => {
+                return Err(RevocationError::corrupt(
+                    path,
+                    1,
+                    format!("format version {version}; this version reads {VERSION}"),
+                ));
+            }
+            Ok(_) => return Err(RevocationError::corrupt(path, 1, "no start record")),
+            Err(err) => return Err(RevocationError::corrupt(path, 1, err.to_string())),
+        },
+        None => return Err(RevocationError::corrupt(path, 1, "the file is empty")),
+    };
+    for (index, line) in lines {
+        let record = serde_json::from_str::<Record>(line)
+            .map_err(|err| RevocationError::corrupt(path, index + 1, err.to_string()))?;
+        match record {
+            Record::Start { .. } => {
+                return Err(RevocationError::corrupt(
+                    path,
+                    index + 1,
+                    "a second start record",
+                ));
+            }
+            Record::Intent { user_id, sessions } => {
+                if !replay.done.contains(&user_id) {
+                    replay.intents.entry(user_id).or_default().extend(sessions);
+                }
+            }
+            Record::Done { user_id, counts } => {
+                replay.intents.remove(&user_id);
+                if replay.done.insert(user_id) {
+                    replay.counts.add(&counts);
+                }
+            }
+        }
+    }
+    Ok((plan, replay))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_path(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!(
+            "clerk-incident-checkpoint-{}-{name}.jsonl",
+            std::process::id()
+        ))
+    }
+
+    fn plan() -> PlanFingerprint {
+        PlanFingerprint::of(
+            &RevocationPlan::new(RevocationTarget::AllUsers).exclude_users(["user_admin"]),
+        )
+    }
+
+    #[test]
+    fn replays_intents_and_done_users() {
+        let path = temp_path("replay");
+        let _ = std::fs::remove_file(&path);
+        {
+            let (mut journal, replay) = Journal::open(&path, &plan(), 42, 1000).unwrap();
+            assert_eq!(replay.active_since, 42);
+            let sessions: BTreeSet<String> = ["sess_1".to_owned()].into();
+            journal.intent("user_a", &sessions).unwrap();
+            journal.intent("user_b", &sessions).unwrap();
+            let counts = UserCounts {
+                found: 1,
+                revoked: 1,
+                ..UserCounts::default()
+            };
+            journal.done("user_a", counts).unwrap();
+            // A duplicate done line must not count twice.
+            journal.done("user_a", counts).unwrap();
+        }
+        let (_journal, replay) = Journal::open(&path, &plan(), 99, 2000).unwrap();
+        assert_eq!(replay.active_since, 42, "the first run's bound is kept");
+        assert!(replay.done.contains("user_a"));
+        assert_eq!(replay.counts.revoked, 1);
+        assert_eq!(replay.intents.len(), 1);
+        assert!(replay.intents.contains_key("user_b"));
+        drop(_journal);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_dropped_and_a_torn_middle_is_corrupt() {
+        let path = temp_path("torn");
+        let _ = std::fs::remove_file(&path);
+        drop(Journal::open(&path, &plan(), 1, 1).unwrap());
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(br#"{"record":"done","user_id":"user_a","cou"#)
+            .unwrap();
+        drop(file);
+        let (mut journal, replay) = Journal::open(&path, &plan(), 1, 1).unwrap();
+        assert!(replay.done.is_empty());
+        journal.done("user_b", UserCounts::default()).unwrap();
+        drop(journal);
+        let (_journal, replay) = Journal::open(&path, &plan(), 1, 1).unwrap();
+        assert!(replay.done.contains("user_b"), "appends continue cleanly");
+        drop(_journal);
+
+        std::fs::write(&path, "{\"record\":\"start\"\n{}\n").unwrap();
+        assert!(matches!(
+            Journal::open(&path, &plan(), 1, 1),
+            Err(RevocationError::CorruptCheckpoint { line: 1, .. })
+        ));
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn another_plan_or_a_second_run_is_refused() {
+        let path = temp_path("mismatch");
+        let _ = std::fs::remove_file(&path);
+        let journal = Journal::open(&path, &plan(), 1, 1).unwrap();
+        assert!(matches!(
+            Journal::open(&path, &plan(), 1, 1),
+            Err(RevocationError::CheckpointInUse { .. })
+        ));
+        drop(journal);
+        let other = PlanFingerprint::of(
+            &RevocationPlan::new(RevocationTarget::Organization("org_1".into())).dry_run(true),
+        );
+        let err = Journal::open(&path, &other, 1, 1).unwrap_err();
+        let RevocationError::PlanMismatch { differences, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(differences, "target, excluded users, dry run");
+        assert_eq!(stored_plan(&path).unwrap(), plan().to_plan());
+        let _ = std::fs::remove_file(&path);
+    }
+}
