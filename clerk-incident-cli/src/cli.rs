@@ -65,6 +65,8 @@ pub(crate) enum Command {
     /// severity, category, timeline, root cause, impact and action items, with a `_TODO:_`
     /// prompt wherever the log is silent.
     Report(ReportArgs),
+    /// Runbook step 4: revoke sessions in bulk (`sessions revoke --help`).
+    Sessions(crate::commands::sessions::SessionsCommand),
 }
 
 #[derive(Debug, Args)]
@@ -290,7 +292,7 @@ fn parse_fraction(value: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_rate_limit(value: &str) -> Result<(u32, Duration), String> {
+pub(crate) fn parse_rate_limit(value: &str) -> Result<(u32, Duration), String> {
     let (requests, window) = value
         .split_once('/')
         .ok_or_else(|| format!("{value:?} is not REQUESTS/WINDOW, e.g. 100/10s"))?;

@@ -34,6 +34,7 @@ async fn main() -> ExitCode {
         Command::Drill(args) => drill::run(&cli.global, args).await,
         Command::Incident(incident) => commands::incident::run(&cli.global, &incident.action),
         Command::Report(args) => commands::report::run(&cli.global, args),
+        Command::Sessions(sessions) => commands::sessions::run(&cli.global, sessions).await,
     };
     exit.into()
 }

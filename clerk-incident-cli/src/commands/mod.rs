@@ -2,6 +2,7 @@
 
 pub(crate) mod incident;
 pub(crate) mod report;
+pub(crate) mod sessions;
 pub(crate) mod sim;
 pub(crate) mod sim_token;
 pub(crate) mod status;

@@ -1,0 +1,711 @@
+//! `clerk-incident sessions revoke`: runbook step 4, sign users out.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clap::{ArgGroup, Args, Subcommand};
+use clerk_incident_core::api::{ClerkApi, RateLimit, SecretKey};
+use clerk_incident_core::auth::ENV_SECRET_KEY;
+use clerk_incident_core::incident::{EntryKind, IncidentLog};
+use clerk_incident_core::revocation::{
+    PlanPreview, Progress, RevocationError, RevocationPlan, RevocationReport, RevocationTarget,
+    SessionRevoker,
+};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{Value, json};
+
+use crate::cli::{GlobalArgs, parse_rate_limit};
+use crate::commands::incident;
+use crate::exit_code::Exit;
+use crate::terminal;
+
+/// Failures listed in the text output; `--json` lists them all.
+const FAILURES_SHOWN: usize = 20;
+
+#[derive(Debug, Args)]
+pub(crate) struct SessionsCommand {
+    #[command(subcommand)]
+    pub(crate) action: SessionsAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SessionsAction {
+    /// Revoke the live sessions of all users, some users or an organisation's members, paced
+    /// under Clerk's rate limit, resumable from a checkpoint. Exit 0 when nothing failed.
+    ///
+    /// Users inactive for longer than the maximum session lifetime are skipped without a call.
+    /// Asks for confirmation, showing how many users will be scanned, unless --yes is given
+    /// (with no terminal on stdin it refuses without --yes). Reads the secret key from
+    /// CLERK_SECRET_KEY only.
+    Revoke(RevokeArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    ArgGroup::new("target")
+        .args(["all", "users", "org", "resume"])
+        .required(true)
+        .multiple(true)
+))]
+pub(crate) struct RevokeArgs {
+    /// Every user of the instance.
+    #[arg(long, conflicts_with_all = ["users", "org"])]
+    pub(crate) all: bool,
+    /// This user (repeatable).
+    #[arg(long = "user", value_name = "USER_ID", conflicts_with = "org")]
+    pub(crate) users: Vec<String>,
+    /// The members of this organisation.
+    #[arg(long, value_name = "ORG_ID")]
+    pub(crate) org: Option<String>,
+    /// Leave this user signed in, such as the on-call admin (repeatable).
+    #[arg(long = "exclude-user", value_name = "USER_ID")]
+    pub(crate) exclude_users: Vec<String>,
+    /// Only sessions created before TIME: RFC 3339 (2026-05-12T08:30:00Z, offsets allowed)
+    /// or a duration ago (2h, 1d 6h).
+    #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+    pub(crate) created_before: Option<i64>,
+    /// The instance's maximum session lifetime (Dashboard → Sessions); users inactive for
+    /// longer, plus a day, are skipped [default: 7d].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub(crate) max_session_lifetime: Option<Duration>,
+    /// List and count, revoke nothing (needs no confirmation).
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Record progress in FILE, so that an interrupted run can be resumed with --resume.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) checkpoint: Option<PathBuf>,
+    /// Resume the run recorded in --checkpoint FILE; without target flags, its plan is used.
+    #[arg(long, requires = "checkpoint")]
+    pub(crate) resume: bool,
+    /// Users processed at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) concurrency: u16,
+    /// Pace requests to REQUESTS/WINDOW (e.g. 1000/10s) instead of the documented limit of
+    /// the key's instance (production 1000/10s, development 100/10s).
+    #[arg(long, value_name = "REQUESTS/WINDOW", value_parser = parse_rate_limit)]
+    pub(crate) rate_limit: Option<(u32, Duration)>,
+    /// Do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub(crate) yes: bool,
+    /// Append the start and the result of the run to this incident log.
+    #[arg(long = "incident", value_name = "FILE")]
+    pub(crate) incident: Option<PathBuf>,
+}
+
+pub(crate) async fn run(global: &GlobalArgs, command: &SessionsCommand) -> Exit {
+    match &command.action {
+        SessionsAction::Revoke(args) => revoke(global, args).await,
+    }
+}
+
+async fn revoke(global: &GlobalArgs, args: &RevokeArgs) -> Exit {
+    match prepare(global, args) {
+        Ok(prepared) => execute(global, args, prepared).await,
+        Err(problem) => {
+            terminal::problem(&problem);
+            Exit::Failure
+        }
+    }
+}
+
+/// What a run needs, checked before any request.
+struct Prepared {
+    api: ClerkApi,
+    revoker: SessionRevoker,
+    log: Option<IncidentLog>,
+    command_line: String,
+}
+
+fn prepare(global: &GlobalArgs, args: &RevokeArgs) -> Result<Prepared, String> {
+    let plan = plan(args)?;
+    let log = args
+        .incident
+        .as_ref()
+        .map(|path| IncidentLog::open(path).map_err(|err| incident::explain(&err)))
+        .transpose()?;
+    let key = SecretKey::from_env(ENV_SECRET_KEY).ok_or_else(|| {
+        format!("{ENV_SECRET_KEY} is not set: export the instance's secret key first")
+    })?;
+    let mut builder = ClerkApi::builder(key).base_url(&global.api_url);
+    if let Some((requests, window)) = args.rate_limit {
+        let limit = RateLimit::new(requests, window)
+            .ok_or("the rate limit needs at least one request per non-zero window")?;
+        builder = builder.rate_limit(limit);
+    }
+    let api = builder.build().map_err(|err| terminal::error_chain(&err))?;
+    Ok(Prepared {
+        command_line: command_line(&plan, args),
+        revoker: SessionRevoker::new(api.clone(), plan),
+        api,
+        log,
+    })
+}
+
+/// The plan the flags describe, or the checkpoint's when resuming without target flags.
+fn plan(args: &RevokeArgs) -> Result<RevocationPlan, String> {
+    let concurrency = usize::from(args.concurrency);
+    let target = if args.all {
+        Some(RevocationTarget::AllUsers)
+    } else if let Some(org) = &args.org {
+        Some(RevocationTarget::Organization(org.clone()))
+    } else if !args.users.is_empty() {
+        Some(RevocationTarget::Users(args.users.clone()))
+    } else {
+        None
+    };
+    let existing = args
+        .checkpoint
+        .as_deref()
+        .filter(|path| std::fs::metadata(path).is_ok_and(|m| m.len() > 0));
+    match (args.resume, existing) {
+        (true, None) => {
+            return Err(format!(
+                "nothing to resume: {} does not exist or is empty",
+                display(args.checkpoint.as_deref())
+            ));
+        }
+        (false, Some(path)) => {
+            return Err(format!(
+                "{} already records a run: add --resume to continue it, or choose another file",
+                path.display()
+            ));
+        }
+        _ => {}
+    }
+    let Some(target) = target else {
+        let path = args
+            .checkpoint
+            .as_deref()
+            .ok_or("--resume needs --checkpoint")?;
+        if !args.exclude_users.is_empty()
+            || args.created_before.is_some()
+            || args.max_session_lifetime.is_some()
+            || args.dry_run
+        {
+            return Err(
+                "--resume without --all, --user or --org uses the checkpoint's plan as it is; \
+                 give the target too, or drop the other filters"
+                    .to_owned(),
+            );
+        }
+        return SessionRevoker::checkpoint_plan(path)
+            .map(|plan| plan.concurrency(concurrency))
+            .map_err(|err| terminal::error_chain(&err));
+    };
+    let mut plan = RevocationPlan::new(target)
+        .exclude_users(args.exclude_users.iter().cloned())
+        .dry_run(args.dry_run)
+        .concurrency(concurrency);
+    if let Some(cutoff) = args.created_before {
+        plan = plan.sessions_created_before(cutoff);
+    }
+    if let Some(lifetime) = args.max_session_lifetime {
+        plan = plan.max_session_lifetime(lifetime);
+    }
+    Ok(plan)
+}
+
+async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> Exit {
+    let Prepared {
+        api,
+        revoker,
+        log,
+        command_line,
+    } = prepared;
+    let plan = revoker.plan().clone();
+    if let Err(problem) = check_excluded_users(&api, &plan).await {
+        terminal::problem(&problem);
+        return Exit::Failure;
+    }
+
+    if !args.yes && !plan.is_dry_run() {
+        let preview = match revoker.preview().await {
+            Ok(preview) => preview,
+            Err(err) => {
+                terminal::problem(&format!(
+                    "cannot size the plan: {}",
+                    terminal::error_chain(&err)
+                ));
+                return Exit::Failure;
+            }
+        };
+        if let Err(problem) = confirm(&plan, &preview).await {
+            terminal::problem(&problem);
+            return Exit::Failure;
+        }
+    }
+
+    let record = |outcome: String| {
+        if let Some(log) = &log
+            && let Err(err) = log.append(EntryKind::Action {
+                command: command_line.clone(),
+                outcome,
+            })
+        {
+            terminal::problem(&incident::explain(&err));
+            return false;
+        }
+        true
+    };
+    if !record(format!(
+        "started{}",
+        if plan.is_dry_run() { " (dry run)" } else { "" }
+    )) {
+        return Exit::Failure;
+    }
+
+    let bar = progress_bar(global.json);
+    let events_bar = bar.clone();
+    let run = revoker.run(args.checkpoint.as_deref(), move |event| {
+        show(&events_bar, &event);
+    });
+    let result = tokio::select! {
+        result = run => Some(result),
+        _ = tokio::signal::ctrl_c() => None,
+    };
+    bar.finish_and_clear();
+
+    let Some(result) = result else {
+        let hint = match &args.checkpoint {
+            Some(path) => format!(
+                "; resume with: clerk-incident sessions revoke --resume --checkpoint {}",
+                path.display()
+            ),
+            None => String::new(),
+        };
+        terminal::problem(&format!("interrupted{hint}"));
+        record(format!("interrupted by the operator{hint}"));
+        return Exit::Failure;
+    };
+    let (report, error) = match result {
+        Ok(report) => (report, None),
+        Err(RevocationError::Interrupted { report, cause }) => {
+            let problem = format!(
+                "revocation stopped early: {}",
+                terminal::error_chain(cause.as_ref())
+            );
+            (*report, Some(problem))
+        }
+        Err(err) => {
+            let mut problem = terminal::error_chain(&err);
+            if matches!(err, RevocationError::PlanMismatch { .. }) {
+                problem.push_str(
+                    " (--resume with --checkpoint alone, without target flags, reuses its plan)",
+                );
+            }
+            terminal::problem(&problem);
+            record(format!("failed before revoking: {problem}"));
+            return Exit::Failure;
+        }
+    };
+
+    let recorded = record(summary(&report, error.as_deref()));
+    if global.json {
+        print_json(&report, error.as_deref(), args.checkpoint.as_deref());
+    } else {
+        print_text(&report, args.checkpoint.as_deref());
+    }
+    if let Some(problem) = &error {
+        let hint = args.checkpoint.as_ref().map_or_else(
+            || "; rerun it (already revoked sessions count as already inactive)".to_owned(),
+            |path| format!("; resume with --resume --checkpoint {}", path.display()),
+        );
+        terminal::problem(&format!("{problem}{hint}"));
+    }
+    if report.is_complete() && error.is_none() && recorded {
+        Exit::Ok
+    } else {
+        Exit::Failure
+    }
+}
+
+/// Refuses a run whose excluded users do not exist: a mistyped `--exclude-user` would sign
+/// the on-call admin out.
+async fn check_excluded_users(api: &ClerkApi, plan: &RevocationPlan) -> Result<(), String> {
+    for user_id in plan.excluded_users() {
+        match api.get_user(user_id).await {
+            Ok(_) => {}
+            Err(err) if err.is_not_found() => {
+                return Err(format!(
+                    "--exclude-user {user_id}: Clerk has no such user; nothing revoked"
+                ));
+            }
+            Err(err) => {
+                return Err(format!(
+                    "cannot check --exclude-user {user_id}: {}",
+                    terminal::error_chain(&err)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Shows the plan's numbers on stderr and waits for "yes" on stdin.
+async fn confirm(plan: &RevocationPlan, preview: &PlanPreview) -> Result<(), String> {
+    terminal::problem(&describe(plan, preview));
+    if !std::io::stdin().is_terminal() {
+        return Err(
+            "refusing to revoke sessions without confirmation: stdin is not a terminal; \
+             pass --yes to go ahead"
+                .to_owned(),
+        );
+    }
+    terminal::problem("type \"yes\" to revoke these sessions:");
+    let answer = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map(|read| (read, line))
+    })
+    .await
+    .map_err(|_| "cannot read the confirmation".to_owned())?
+    .map_err(|err| format!("cannot read the confirmation: {err}"))?;
+    match answer {
+        (0, _) => Err("no confirmation (stdin closed); nothing revoked".to_owned()),
+        (_, line) if matches!(line.trim().to_ascii_lowercase().as_str(), "yes" | "y") => Ok(()),
+        _ => Err("not confirmed; nothing revoked".to_owned()),
+    }
+}
+
+/// The plan in words, with its numbers.
+fn describe(plan: &RevocationPlan, preview: &PlanPreview) -> String {
+    let mut text = String::from("plan: revoke the live sessions of ");
+    text.push_str(&target_words(plan.target()));
+    if !plan.excluded_users().is_empty() {
+        let _ = write!(
+            text,
+            ", except {} excluded user(s)",
+            plan.excluded_users().len()
+        );
+    }
+    if let Some(cutoff) = plan.created_before() {
+        let _ = write!(text, ", created before {}", rfc3339(cutoff));
+    }
+    let _ = write!(
+        text,
+        "\n  {} user(s) may hold a live session and will be scanned; {} inactive since before {} \
+         are skipped without a call",
+        preview.candidate_users,
+        preview.users_skipped_by_pruning,
+        rfc3339(preview.active_since)
+    );
+    text
+}
+
+fn target_words(target: &RevocationTarget) -> String {
+    match target {
+        RevocationTarget::AllUsers => "all users".to_owned(),
+        RevocationTarget::Users(ids) => format!("{} given user(s)", ids.len()),
+        RevocationTarget::Organization(org) => format!("the members of {org}"),
+        _ => "the target".to_owned(),
+    }
+}
+
+fn progress_bar(json: bool) -> ProgressBar {
+    if json || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} users ({per_sec}, ETA {eta}) {msg}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn show(bar: &ProgressBar, event: &Progress) {
+    match event {
+        Progress::Planned {
+            preview,
+            users_from_checkpoint,
+        } => {
+            bar.set_length(preview.candidate_users.max(*users_from_checkpoint));
+            bar.set_position(*users_from_checkpoint);
+            bar.reset_eta();
+        }
+        Progress::UserDone { totals, .. } | Progress::Finished { totals } => {
+            // The candidates were counted at the start; a user active since may add one.
+            if bar.length().is_some_and(|len| totals.users_processed > len) {
+                bar.set_length(totals.users_processed);
+            }
+            bar.set_position(totals.users_processed);
+            bar.set_message(format!(
+                "{} revoked, {} already inactive, {} failed",
+                totals.revoked, totals.already_inactive, totals.failed
+            ));
+        }
+        _ => {}
+    }
+}
+
+/// One line for the incident log.
+fn summary(report: &RevocationReport, error: Option<&str>) -> String {
+    let verb = if report.dry_run {
+        "dry run: would revoke"
+    } else {
+        "revoked"
+    };
+    let count = if report.dry_run {
+        report.sessions_found
+    } else {
+        report.revoked
+    };
+    let mut line = format!(
+        "{verb} {count} session(s) of {} user(s) scanned ({} skipped as inactive, {} excluded); \
+         {} already inactive, {} failed",
+        report.users_scanned,
+        report.users_skipped_by_pruning,
+        report.users_excluded,
+        report.already_inactive,
+        report.failed.len()
+    );
+    if let Some(error) = error {
+        let _ = write!(line, "; {error}");
+    }
+    line
+}
+
+fn print_text(report: &RevocationReport, checkpoint: Option<&Path>) {
+    terminal::out(format!(
+        "{} in {:.1} s.",
+        capitalised(&summary(report, None)),
+        report.elapsed.as_secs_f64()
+    ));
+    if report.sessions_kept > 0 {
+        terminal::out(format!(
+            "{} live session(s) created after the cutoff were kept.",
+            report.sessions_kept
+        ));
+    }
+    terminal::out(format!(
+        "{} API request(s), {} retried, {} rate-limited (429).",
+        report.api.requests, report.api.retries, report.api.rate_limited
+    ));
+    if report.users_from_checkpoint > 0 {
+        terminal::out(format!(
+            "{} user(s) were already done in the checkpoint.",
+            report.users_from_checkpoint
+        ));
+    }
+    if !report.failed.is_empty() {
+        terminal::out(format!("Failures ({}):", report.failed.len()));
+        for failure in report.failed.iter().take(FAILURES_SHOWN) {
+            let what = failure.session_id.as_ref().map_or_else(
+                || format!("user {} (listing sessions)", failure.user_id),
+                |session| format!("session {session} of user {}", failure.user_id),
+            );
+            terminal::out(format!("  {what}: {}", failure.reason));
+        }
+        if report.failed.len() > FAILURES_SHOWN {
+            terminal::out(format!(
+                "  … and {} more (--json lists them all)",
+                report.failed.len() - FAILURES_SHOWN
+            ));
+        }
+        match checkpoint {
+            Some(path) => terminal::out(format!(
+                "Retry them with: clerk-incident sessions revoke --resume --checkpoint {} --yes",
+                path.display()
+            )),
+            None => terminal::out("Retry them by running the same command again."),
+        }
+    }
+}
+
+fn print_json(report: &RevocationReport, error: Option<&str>, checkpoint: Option<&Path>) {
+    let mut document = serde_json::to_value(report).unwrap_or(Value::Null);
+    if let Some(object) = document.as_object_mut() {
+        let status = match (error, report.is_complete()) {
+            (Some(_), _) => "interrupted",
+            (None, true) => "complete",
+            (None, false) => "failures",
+        };
+        object.insert("status".into(), json!(status));
+        object.insert("error".into(), json!(error));
+        object.insert(
+            "checkpoint".into(),
+            json!(checkpoint.map(|path| path.display().to_string())),
+        );
+    }
+    terminal::json(&document);
+}
+
+/// The command as the incident log records it: the plan, never a secret.
+fn command_line(plan: &RevocationPlan, args: &RevokeArgs) -> String {
+    let mut line = String::from("clerk-incident sessions revoke");
+    match plan.target() {
+        RevocationTarget::AllUsers => line.push_str(" --all"),
+        RevocationTarget::Users(ids) => {
+            for id in ids {
+                let _ = write!(line, " --user {id}");
+            }
+        }
+        RevocationTarget::Organization(org) => {
+            let _ = write!(line, " --org {org}");
+        }
+        _ => {}
+    }
+    for id in plan.excluded_users() {
+        let _ = write!(line, " --exclude-user {id}");
+    }
+    if let Some(cutoff) = plan.created_before() {
+        let _ = write!(line, " --created-before {}", rfc3339(cutoff));
+    }
+    if let Some(lifetime) = args.max_session_lifetime {
+        let _ = write!(
+            line,
+            " --max-session-lifetime {}",
+            humantime::format_duration(lifetime)
+        );
+    }
+    if plan.is_dry_run() {
+        line.push_str(" --dry-run");
+    }
+    if let Some(path) = &args.checkpoint {
+        let _ = write!(line, " --checkpoint {}", path.display());
+    }
+    if args.resume {
+        line.push_str(" --resume");
+    }
+    line
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+fn display(path: Option<&Path>) -> String {
+    path.map_or_else(|| "the checkpoint".to_owned(), |p| p.display().to_string())
+}
+
+fn rfc3339(unix_ms: i64) -> String {
+    u64::try_from(unix_ms).map_or_else(
+        |_| unix_ms.to_string(),
+        |ms| humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms)).to_string(),
+    )
+}
+
+/// `--created-before`: RFC 3339 (UTC `Z` or a `±HH:MM` offset) or a duration ago.
+fn parse_instant(value: &str) -> Result<i64, String> {
+    parse_instant_at(value, SystemTime::now())
+}
+
+fn parse_instant_at(value: &str, now: SystemTime) -> Result<i64, String> {
+    let value = value.trim();
+    if let Ok(ago) = humantime::parse_duration(value) {
+        let at = now
+            .checked_sub(ago)
+            .ok_or_else(|| format!("{value} ago is out of range"))?;
+        return unix_ms(at);
+    }
+    let (local, offset_secs) = split_offset(value);
+    let local = humantime::parse_rfc3339_weak(local).map_err(|_| {
+        format!("{value:?} is neither an RFC 3339 time (2026-05-12T08:30:00Z) nor a duration (2h)")
+    })?;
+    let utc = if offset_secs >= 0 {
+        local.checked_sub(Duration::from_secs(offset_secs.unsigned_abs()))
+    } else {
+        local.checked_add(Duration::from_secs(offset_secs.unsigned_abs()))
+    }
+    .ok_or_else(|| format!("{value} is out of range"))?;
+    unix_ms(utc)
+}
+
+/// Splits a trailing `±HH:MM` offset off an RFC 3339 time: the local part and the offset in
+/// seconds (0 when there is none).
+fn split_offset(value: &str) -> (&str, i64) {
+    let Some(split) = value.len().checked_sub(6) else {
+        return (value, 0);
+    };
+    let (Some(local), Some(offset)) = (value.get(..split), value.get(split..)) else {
+        return (value, 0);
+    };
+    let bytes = offset.as_bytes();
+    let sign = match bytes.first() {
+        Some(b'+') => 1,
+        Some(b'-') => -1,
+        _ => return (value, 0),
+    };
+    let (Some(hours), Some(b':'), Some(minutes)) = (
+        offset.get(1..3).and_then(|h| h.parse::<i64>().ok()),
+        bytes.get(3),
+        offset.get(4..6).and_then(|m| m.parse::<i64>().ok()),
+    ) else {
+        return (value, 0);
+    };
+    if !local.contains('T') && !local.contains(' ') {
+        return (value, 0);
+    }
+    (local, sign * (hours * 3600 + minutes * 60))
+}
+
+fn unix_ms(at: SystemTime) -> Result<i64, String> {
+    let since = at
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| "times before 1970 are not supported".to_owned())?;
+    i64::try_from(since.as_millis()).map_err(|_| "the time is out of range".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_parse_as_rfc3339_or_durations_ago() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_750_000_000);
+        assert_eq!(
+            parse_instant_at("2h", now),
+            Ok(1_750_000_000_000 - 7_200_000)
+        );
+        assert_eq!(
+            parse_instant_at("2025-06-15T15:06:40Z", now),
+            Ok(1_750_000_000_000)
+        );
+        assert_eq!(
+            parse_instant_at("2025-06-15T17:06:40+02:00", now),
+            Ok(1_750_000_000_000)
+        );
+        assert_eq!(
+            parse_instant_at("2025-06-15T10:06:40.5-05:00", now),
+            Ok(1_750_000_000_500)
+        );
+        assert!(parse_instant_at("yesterday", now).is_err());
+        assert!(parse_instant_at("2025-13-01T00:00:00Z", now).is_err());
+    }
+
+    #[test]
+    fn the_incident_log_line_holds_the_plan() {
+        let plan = RevocationPlan::new(RevocationTarget::AllUsers)
+            .exclude_users(["user_admin"])
+            .sessions_created_before(1_750_000_000_000)
+            .dry_run(true);
+        let args = RevokeArgs {
+            all: true,
+            users: vec![],
+            org: None,
+            exclude_users: vec!["user_admin".into()],
+            created_before: Some(1_750_000_000_000),
+            max_session_lifetime: None,
+            dry_run: true,
+            checkpoint: Some(PathBuf::from("run.ckpt")),
+            resume: false,
+            concurrency: 8,
+            rate_limit: None,
+            yes: true,
+            incident: None,
+        };
+        assert_eq!(
+            command_line(&plan, &args),
+            "clerk-incident sessions revoke --all --exclude-user user_admin \
+             --created-before 2025-06-15T15:06:40Z --dry-run --checkpoint run.ckpt"
+        );
+    }
+}
