@@ -8,6 +8,7 @@
 
 mod connectivity;
 mod middleware;
+mod revocation;
 mod triage;
 
 use std::time::{Duration, Instant};
@@ -181,7 +182,7 @@ fn drill_files(args: &DrillArgs) -> Result<(PathBuf, PathBuf), String> {
 /// The last phase: resolve the incident and write the review from the log.
 async fn post_incident_report(rec: &mut Recorder, path: &std::path::Path) {
     rec.phase(
-        "Phase 10",
+        "Phase 11",
         "resolution and the post-incident review, written from the log",
     );
     rec.log(EntryKind::Resolved {
@@ -285,6 +286,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &DrillArgs) -> Exit {
     connectivity::run(&drill, &mut recorder).await;
     middleware::run(&drill, &mut recorder).await;
     triage::run(&drill, &mut recorder).await;
+    revocation::run(&drill, &mut recorder).await;
     post_incident_report(&mut recorder, &report).await;
     for problem in &recorder.log_problems {
         terminal::problem(&format!("incident log: {problem}"));
