@@ -85,7 +85,7 @@ pub(crate) struct TriageArgs {
     /// rotation); the JWKS must hold it.
     #[arg(long, value_name = "KID")]
     pub(crate) expected_kid: Option<String>,
-    /// The Frontend API JWKS URL (https://<frontend api>/.well-known/jwks.json); without it,
+    /// The Frontend API JWKS URL (`https://<frontend api>/.well-known/jwks.json`); without it,
     /// the Backend API's /v1/jwks is probed when CLERK_SECRET_KEY is set.
     #[arg(long, env = "CLERK_JWKS_URL", value_name = "URL")]
     pub(crate) jwks_url: Option<String>,

@@ -2,7 +2,7 @@
 //! `clerk-incident-actix` must both pass, so that the two adapters cannot drift apart.
 //!
 //! Each adapter's test builds the same small app for each [`AppVariant`] (its
-//! [`AuthPolicy`] from [`Fixture::policy`]):
+//! [`AuthPolicy`](clerk_incident_core::auth::AuthPolicy) from [`Fixture::policy`]):
 //!
 //! | Route | Protection | Handler answers |
 //! | --- | --- | --- |
@@ -16,9 +16,14 @@
 //! `X-Auth-Bypass` too outside `Enforce`), the handlers reading the context with the adapter's
 //! optional extractor. It then sends every [`Case`] of [`cases`] through it and hands what came back to
 //! [`Case::check`]; [`run`] does the bookkeeping and fails with every mismatch at once.
+//!
+//! The mass session revocation endpoints have their own table, [`revocation_cases`] plus a
+//! job's life (202, 409 while it runs, status until done), which both adapters run with
+//! [`run_revocation`].
 
 mod case;
 mod fixture;
+mod revocation;
 mod table;
 
 use std::future::Future;
@@ -28,6 +33,10 @@ use serde_json::{Value, json};
 
 pub use self::case::{Case, Expect, Observed, Seen};
 pub use self::fixture::{AppVariant, Fixture, ModeSetup};
+pub use self::revocation::{
+    RequestMethod, RevocationCase, RevocationRequest, Token, revocation_cases, revocation_jobs,
+    run_revocation,
+};
 pub use self::table::cases;
 pub use clerk_incident_core::auth::{Requirement, RouteRule};
 
