@@ -10,6 +10,7 @@
 //! | [`Auth`], `Option<Auth>` | the request's [`AuthContext`] in handlers |
 //! | [`VerifiedUser`] | a fully verified session only, in every mode |
 //! | [`health_service`], [`health`] | `GET /api/clerk-health`: mode, keys and counters as JSON |
+//! | [`revocation_routes`] | `POST /admin/clerk/sessions/revoke` and `GET …/revoke/{job}`: mass session revocation in the background, `org:admin` only |
 //! | [`AuthRejection`], [`default_rejection_response`] | what refused requests get (401, 403, 503) |
 //!
 //! # Modes
@@ -118,6 +119,7 @@ mod extract;
 mod health;
 mod middleware;
 mod rejection;
+mod revocation;
 
 use actix_web::http::header::HeaderName;
 
@@ -126,6 +128,7 @@ pub use self::extract::{Auth, VerifiedUser};
 pub use self::health::{HEALTH_PATH, health, health_response, health_service};
 pub use self::middleware::{ClerkAuth, ClerkAuthFuture, ClerkAuthMiddleware};
 pub use self::rejection::{AuthRejection, AuthRejectionKind, default_rejection_response};
+pub use self::revocation::{revocation_routes, revocation_routes_with_rule};
 pub use clerk_incident_core as core;
 
 /// The `X-Auth-Bypass` response header: `true` in `Open` mode, `grace` in `Grace` mode, absent

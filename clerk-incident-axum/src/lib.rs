@@ -14,6 +14,8 @@
 //! - [`Auth`], `Option<Auth>`, [`VerifiedUser`] and `Option<VerifiedUser>` read the identity in
 //!   handlers; the required forms fail closed.
 //! - [`health_router`] serves `GET /api/clerk-health` ([`AuthPolicy::health`]).
+//! - [`revocation_router`] serves the mass session revocation endpoints
+//!   (`POST /admin/clerk/sessions/revoke`, `GET …/revoke/{job}`), guarded by `org:admin`.
 //!
 //! # Modes
 //!
@@ -97,6 +99,7 @@ pub mod future;
 mod health;
 mod layer;
 mod rejection;
+mod revocation;
 
 pub use clerk_incident_core as core;
 
@@ -105,6 +108,7 @@ pub use self::extract::{Auth, AuthRejection, AuthRejectionKind, VerifiedUser};
 pub use self::health::{HEALTH_PATH, health_response, health_router};
 pub use self::layer::{ClerkAuth, ClerkAuthLayer};
 pub use self::rejection::{X_AUTH_BYPASS, default_rejection_response};
+pub use self::revocation::{revocation_router, revocation_router_with_rule};
 
 /// The workspace README's code blocks, compiled as doctests (this crate's dev-dependencies
 /// cover every crate they use).

@@ -7,17 +7,29 @@
 //! | `GET /api/me` | a valid token (degraded access while a bypass is on) | the request's auth context |
 //! | `GET /api/admin/ping` | a fully valid token with the `org:admin` role, in every mode | `{"pong":true,…}` |
 //! | `GET /api/clerk-health` | public | mode, keys and counters |
+//! | `POST /admin/clerk/sessions/revoke` | a fully valid token with the `org:admin` role, in every mode | 202 `{"job":…}`: a mass session revocation runs in the background |
+//! | `GET /admin/clerk/sessions/revoke/{job}` | the same | the job's progress or report |
 //!
 //! Every response carries `X-Auth-Bypass` while a bypass mode is on.
+//!
+//! The revocation endpoints need a Backend API client: [`app`] mounts them when
+//! `CLERK_SECRET_KEY` (and `CLERK_API_URL` for a non-default API) is set, and logs why not
+//! otherwise ([`revocation_jobs_from_env`]); [`app_with_revocation`] and
+//! [`configure_with_revocation`] take the jobs explicitly.
+
+use std::sync::OnceLock;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, Error, HttpResponse, web};
 use clerk_incident_actix::core::auth::{AuthContext, AuthPolicy, Requirement};
-use clerk_incident_actix::{Auth, BypassHeader, ClerkAuth, health_service};
+use clerk_incident_actix::core::revocation::RevocationJobs;
+use clerk_incident_actix::{Auth, BypassHeader, ClerkAuth, health_service, revocation_routes};
 use serde_json::{Value, json};
 
-/// The whole app: [`configure`] wrapped in the bypass header layer of `policy`'s switch.
+/// The whole app: [`configure`] wrapped in the bypass header layer of `policy`'s switch, with
+/// the revocation endpoints when the environment provides a secret key
+/// ([`revocation_jobs_from_env`]).
 pub fn app(
     policy: AuthPolicy,
 ) -> App<
@@ -29,9 +41,63 @@ pub fn app(
         InitError = (),
     >,
 > {
+    app_with_revocation(policy, revocation_jobs_from_env())
+}
+
+/// The jobs behind the revocation endpoints, from `CLERK_SECRET_KEY` and `CLERK_API_URL`
+/// ([`RevocationJobs::from_env`]); `None`, logged, without a usable secret key. Built once
+/// per process, so that the apps of every `HttpServer` worker share one job registry (one
+/// job at a time across the service).
+pub fn revocation_jobs_from_env() -> Option<RevocationJobs> {
+    static JOBS: OnceLock<Option<RevocationJobs>> = OnceLock::new();
+    JOBS.get_or_init(|| match RevocationJobs::from_env() {
+        Ok(Some(jobs)) => Some(jobs),
+        Ok(None) => {
+            tracing::info!(
+                "CLERK_SECRET_KEY is not set: the session revocation endpoints are not mounted"
+            );
+            None
+        }
+        Err(error) => {
+            tracing::error!(
+                "cannot build the Backend API client ({error}): the session revocation endpoints are not mounted"
+            );
+            None
+        }
+    })
+    .clone()
+}
+
+/// The whole app with the revocation endpoints when `jobs` is given (share one
+/// [`RevocationJobs`] between workers).
+pub fn app_with_revocation(
+    policy: AuthPolicy,
+    jobs: Option<RevocationJobs>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
     App::new()
         .wrap(BypassHeader::new(policy.switch().clone()))
-        .configure(configure(policy))
+        .configure(configure_with_revocation(policy, jobs))
+}
+
+/// [`configure`], plus the revocation endpoints (outside `/api`) when `jobs` is given.
+pub fn configure_with_revocation(
+    policy: AuthPolicy,
+    jobs: Option<RevocationJobs>,
+) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |config| {
+        if let Some(jobs) = jobs {
+            config.configure(revocation_routes(policy.clone(), jobs));
+        }
+        configure(policy)(config);
+    }
 }
 
 /// The routes. Public ones stay outside every [`ClerkAuth`]; the admin scope and the
@@ -87,4 +153,57 @@ fn context_view(context: &AuthContext) -> Value {
         "bypassed": context.bypassed,
         "mode": context.mode.name(),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::time::Duration;
+
+    use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
+    use actix_web::test::{self, TestRequest};
+    use clerk_incident_actix::core::api::{ClerkApi, SecretKey};
+    use clerk_incident_actix::core::auth::{BypassSwitch, KeySource, Verifier, VerifierConfig};
+    use clerk_incident_actix::core::revocation::{JobState, REVOKE_PATH};
+    use clerk_incident_sim::{Sim, TokenRequest};
+
+    use super::*;
+
+    #[actix_web::test]
+    async fn the_revocation_endpoint_is_mounted_with_jobs_only() {
+        let sim = Sim::builder().users(10).sessions(20).start().await.unwrap();
+        let keys = KeySource::pem(sim.public_key_pem()).unwrap();
+        let policy = AuthPolicy::new(
+            Verifier::new(keys, VerifierConfig::default()),
+            BypassSwitch::new(),
+        );
+        let api = ClerkApi::builder(SecretKey::new(sim.secret_key()))
+            .base_url(sim.base_url())
+            .without_rate_limit()
+            .build()
+            .unwrap();
+        let jobs = RevocationJobs::new(api);
+        let admin_id = sim.admin_user_id().unwrap();
+        let admin = sim
+            .mint_token(&TokenRequest::for_user(&admin_id).lifetime(Duration::from_secs(600)))
+            .unwrap();
+        let post = || {
+            TestRequest::post()
+                .uri(REVOKE_PATH)
+                .insert_header((AUTHORIZATION, format!("Bearer {admin}")))
+                .insert_header((CONTENT_TYPE, "application/json"))
+                .set_payload(r#"{"all": true, "dry_run": true}"#)
+                .to_request()
+        };
+
+        let without = test::init_service(app_with_revocation(policy.clone(), None)).await;
+        assert_eq!(test::call_service(&without, post()).await.status(), 404);
+
+        let with = test::init_service(app_with_revocation(policy, Some(jobs.clone()))).await;
+        assert_eq!(test::call_service(&with, post()).await.status(), 202);
+        let job = jobs.running().expect("a running job");
+        let status = jobs.wait(job.as_str()).await.unwrap();
+        assert_eq!(status.state, JobState::Finished, "{:?}", status.error);
+        assert_eq!(status.requested_by.as_deref(), Some(admin_id.as_str()));
+    }
 }

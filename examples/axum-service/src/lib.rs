@@ -6,15 +6,27 @@
 //! | `GET /api/me` | a session token (degraded access in `Grace` and `Open`) | the [context view](context_view) |
 //! | `GET /api/admin/ping` | a fully valid token with the `org:admin` role, in every mode | `{"pong":true,"user_id":…}` |
 //! | `GET /api/clerk-health` | public | the auth health state (mode, keys, counters) |
+//! | `POST /admin/clerk/sessions/revoke` | a fully valid token with the `org:admin` role, in every mode | 202 `{"job":…}`: a mass session revocation runs in the background |
+//! | `GET /admin/clerk/sessions/revoke/{job}` | the same | the job's progress or report |
 //!
 //! Every response carries `X-Auth-Bypass` while a bypass mode is on. The binary reads its
 //! [`AuthPolicy`] from the environment ([`AuthPolicy::from_env`]); tests and the
 //! `clerk-incident drill` build one themselves and call [`app`] in-process.
+//!
+//! The revocation endpoints need a Backend API client: [`app`] mounts them when
+//! `CLERK_SECRET_KEY` (and `CLERK_API_URL` for a non-default API) is set, and logs why not
+//! otherwise ([`revocation_jobs_from_env`]); [`app_with_revocation`] takes the jobs
+//! explicitly.
+
+use std::sync::OnceLock;
 
 use axum::routing::get;
 use axum::{Json, Router};
-use clerk_incident_axum::{Auth, BypassHeaderLayer, ClerkAuthLayer, VerifiedUser, health_router};
+use clerk_incident_axum::{
+    Auth, BypassHeaderLayer, ClerkAuthLayer, VerifiedUser, health_router, revocation_router,
+};
 use clerk_incident_core::auth::{AuthContext, AuthPolicy, Requirement};
+use clerk_incident_core::revocation::RevocationJobs;
 use serde_json::{Value, json};
 
 /// The path of the protected route.
@@ -24,9 +36,40 @@ pub const ADMIN_PING: &str = "/api/admin/ping";
 /// The role [`ADMIN_PING`] needs.
 pub const ADMIN_ROLE: &str = "org:admin";
 
-/// The whole service. Cheap and free of side effects: no task, socket or global state, so it
-/// can be built once per test or drill run.
+/// The whole service, with the revocation endpoints when the environment provides a secret
+/// key ([`revocation_jobs_from_env`]). Cheap: no task or socket, so it can be built once per
+/// test or drill run.
 pub fn app(policy: AuthPolicy) -> Router {
+    app_with_revocation(policy, revocation_jobs_from_env())
+}
+
+/// The jobs behind the revocation endpoints, from `CLERK_SECRET_KEY` and `CLERK_API_URL`
+/// ([`RevocationJobs::from_env`]); `None`, logged, without a usable secret key. Built once
+/// per process, so that every app built by [`app`] shares one job registry (one job at a
+/// time across the service).
+pub fn revocation_jobs_from_env() -> Option<RevocationJobs> {
+    static JOBS: OnceLock<Option<RevocationJobs>> = OnceLock::new();
+    JOBS.get_or_init(|| match RevocationJobs::from_env() {
+        Ok(Some(jobs)) => Some(jobs),
+        Ok(None) => {
+            tracing::info!(
+                "CLERK_SECRET_KEY is not set: the session revocation endpoints are not mounted"
+            );
+            None
+        }
+        Err(error) => {
+            tracing::error!(
+                "cannot build the Backend API client ({error}): the session revocation endpoints are not mounted"
+            );
+            None
+        }
+    })
+    .clone()
+}
+
+/// The whole service, with the revocation endpoints when `jobs` is given. Free of side
+/// effects: no task, socket or global state.
+pub fn app_with_revocation(policy: AuthPolicy, jobs: Option<RevocationJobs>) -> Router {
     let bypass_header = BypassHeaderLayer::new(policy.switch().clone());
     let protected = Router::new()
         .route(ME, get(me))
@@ -34,12 +77,16 @@ pub fn app(policy: AuthPolicy) -> Router {
     let admin = Router::new()
         .route(ADMIN_PING, get(admin_ping))
         .route_layer(ClerkAuthLayer::new(policy.clone()).require(Requirement::role(ADMIN_ROLE)));
-    Router::new()
+    let app = Router::new()
         .route("/", get(hello))
         .merge(protected)
         .merge(admin)
-        .merge(health_router(policy))
-        .layer(bypass_header)
+        .merge(health_router(policy.clone()));
+    let app = match jobs {
+        Some(jobs) => app.merge(revocation_router(policy, jobs)),
+        None => app,
+    };
+    app.layer(bypass_header)
 }
 
 /// What `/api/me` answers: the identity and how the request was let in.
@@ -75,4 +122,59 @@ async fn me(auth: Auth) -> Json<Value> {
 
 async fn admin_ping(admin: VerifiedUser) -> Json<Value> {
     Json(json!({ "pong": true, "user_id": admin.user_id }))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+    use clerk_incident_core::api::{ClerkApi, SecretKey};
+    use clerk_incident_core::auth::{BypassSwitch, KeySource, Verifier, VerifierConfig};
+    use clerk_incident_core::revocation::{JobState, REVOKE_PATH};
+    use clerk_incident_sim::{Sim, TokenRequest};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_revocation_endpoint_is_mounted_with_jobs_only() {
+        let sim = Sim::builder().users(10).sessions(20).start().await.unwrap();
+        let keys = KeySource::pem(sim.public_key_pem()).unwrap();
+        let policy = AuthPolicy::new(
+            Verifier::new(keys, VerifierConfig::default()),
+            BypassSwitch::new(),
+        );
+        let api = ClerkApi::builder(SecretKey::new(sim.secret_key()))
+            .base_url(sim.base_url())
+            .without_rate_limit()
+            .build()
+            .unwrap();
+        let jobs = RevocationJobs::new(api);
+        let admin_id = sim.admin_user_id().unwrap();
+        let admin = sim
+            .mint_token(&TokenRequest::for_user(&admin_id).lifetime(Duration::from_secs(600)))
+            .unwrap();
+        let post = || {
+            Request::post(REVOKE_PATH)
+                .header(AUTHORIZATION, format!("Bearer {admin}"))
+                .header(CONTENT_TYPE, "application/json")
+                .body(Body::from(r#"{"all": true, "dry_run": true}"#))
+                .unwrap()
+        };
+
+        let without = app_with_revocation(policy.clone(), None);
+        assert_eq!(without.oneshot(post()).await.unwrap().status(), 404);
+
+        let with = app_with_revocation(policy, Some(jobs.clone()));
+        let response = with.oneshot(post()).await.unwrap();
+        assert_eq!(response.status(), 202);
+        let job = jobs.running().expect("a running job");
+        let status = jobs.wait(job.as_str()).await.unwrap();
+        assert_eq!(status.state, JobState::Finished, "{:?}", status.error);
+        assert_eq!(status.requested_by.as_deref(), Some(admin_id.as_str()));
+    }
 }

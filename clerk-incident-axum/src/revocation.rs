@@ -1,0 +1,107 @@
+//! The mass session revocation endpoints: `POST /admin/clerk/sessions/revoke` starts a
+//! background job, `GET /admin/clerk/sessions/revoke/{job}` reads its progress or report.
+//!
+//! Core's [`RevocationJobs`] decides every answer; this module only translates its
+//! [`EndpointResponse`]. The routes sit behind their own [`ClerkAuthLayer`], with the
+//! `org:admin` role by default ([`default_admin_rule`]); any rule given is made
+//! [sensitive](clerk_incident_core::auth::RouteClass::Sensitive), so a bypassed or degraded
+//! request is always refused.
+//!
+//! | Request | Answer |
+//! | --- | --- |
+//! | `POST` with a [`RevokeRequest`] JSON body | 202 `{"job": id}` + `Location`; 400 bad body; 409 `{"job": running}`; 415 not JSON |
+//! | `GET …/{job}` | 200 [`JobStatus`](clerk_incident_core::revocation::JobStatus); 404 unknown |
+//! | no token, bypassed or degraded | 401 |
+//! | without the role | 403 |
+//!
+//! # Example
+//!
+//! ```
+//! use axum::Router;
+//! use clerk_incident_axum::core::api::ClerkApi;
+//! use clerk_incident_axum::core::auth::AuthPolicy;
+//! use clerk_incident_axum::core::revocation::RevocationJobs;
+//! use clerk_incident_axum::revocation_router;
+//!
+//! fn with_revocation(app: Router, policy: &AuthPolicy, api: ClerkApi) -> Router {
+//!     app.merge(revocation_router(policy.clone(), RevocationJobs::new(api)))
+//! }
+//! # let _ = with_revocation;
+//! ```
+//!
+//! [`default_admin_rule`]: clerk_incident_core::revocation::default_admin_rule
+//! [`RevokeRequest`]: clerk_incident_core::revocation::RevokeRequest
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::Path;
+use axum::http::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use clerk_incident_core::auth::{AuthPolicy, RouteRule};
+use clerk_incident_core::revocation::{
+    EndpointResponse, REVOKE_PATH, RevocationJobs, default_admin_rule, sensitive_rule,
+};
+
+use crate::{Auth, ClerkAuthLayer};
+
+/// The revocation endpoints at [`REVOKE_PATH`], guarded by `policy` with the `org:admin` role.
+pub fn revocation_router<S>(policy: AuthPolicy, jobs: RevocationJobs) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    revocation_router_with_rule(policy, jobs, &default_admin_rule())
+}
+
+/// The revocation endpoints guarded by `rule` instead of the `org:admin` role (made
+/// sensitive: a fully valid token in every mode).
+pub fn revocation_router_with_rule<S>(
+    policy: AuthPolicy,
+    jobs: RevocationJobs,
+    rule: &RouteRule,
+) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let start_jobs = jobs.clone();
+    let start = move |auth: Auth, headers: HeaderMap, body: Bytes| {
+        let jobs = start_jobs.clone();
+        async move {
+            let content_type = headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes);
+            endpoint_response(jobs.handle_start(&auth, content_type, &body))
+        }
+    };
+    let status = move |auth: Auth, Path(job): Path<String>| {
+        let jobs = jobs.clone();
+        async move { endpoint_response(jobs.handle_status(&auth, &job)) }
+    };
+    Router::new()
+        .route(REVOKE_PATH, post(start))
+        .route(&format!("{REVOKE_PATH}/{{job}}"), get(status))
+        .route_layer(ClerkAuthLayer::new(policy).rule(sensitive_rule(rule)))
+}
+
+/// Core's answer as an axum response.
+fn endpoint_response(answer: EndpointResponse) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, Body::from(answer.body)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(EndpointResponse::CONTENT_TYPE),
+    );
+    if let Some(location) = answer
+        .location
+        .and_then(|location| HeaderValue::try_from(location).ok())
+    {
+        headers.insert(LOCATION, location);
+    }
+    if let Some(challenge) = answer.www_authenticate {
+        headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+    }
+    if let Some(seconds) = answer.retry_after_secs {
+        headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
