@@ -67,6 +67,10 @@ pub(crate) enum Command {
     Report(ReportArgs),
     /// Runbook step 4: revoke sessions in bulk (`sessions revoke --help`).
     Sessions(crate::commands::sessions::SessionsCommand),
+    /// Runbook step 3: prove a secret-key rotation. `verify-new` checks CLERK_NEW_SECRET_KEY
+    /// against CLERK_SECRET_KEY, `verify-old-revoked` checks Clerk now rejects the old key,
+    /// `checklist` prints the procedure. Keys are read from the environment only.
+    Keys(crate::commands::keys::KeysCommand),
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,9 @@ pub(crate) enum Exit {
     Ok = 0,
     /// The command failed (a drill expectation was not met, an I/O error…).
     Failure = 1,
-    // 2 is clap's own code for invalid arguments.
+    /// Invalid arguments or environment (clap uses 2 for its own errors too), such as a
+    /// missing `CLERK_NEW_SECRET_KEY`.
+    Usage = 2,
     /// `status`: Clerk reports a minor degradation.
     Degraded = 3,
     /// `status`: Clerk reports a major or critical outage.

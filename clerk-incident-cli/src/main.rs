@@ -35,6 +35,7 @@ async fn main() -> ExitCode {
         Command::Incident(incident) => commands::incident::run(&cli.global, &incident.action),
         Command::Report(args) => commands::report::run(&cli.global, args),
         Command::Sessions(sessions) => commands::sessions::run(&cli.global, sessions).await,
+        Command::Keys(keys) => commands::keys::run(&cli.global, keys).await,
     };
     exit.into()
 }

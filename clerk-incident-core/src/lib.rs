@@ -10,7 +10,9 @@
 //! | [`api`] | a paced, retrying, typed Backend API client ([`ClerkApi`](api::ClerkApi)) |
 //! | [`triage`] | 1. what is wrong: status page, Backend API, JWKS and app-health probes, and the rules that classify them ([`triage::run`]) |
 //! | [`auth`] | 2. session-token verification, the JWKS cache, and the `Enforce`/`Grace`/`Open` modes ([`AuthPolicy`](auth::AuthPolicy)) |
+//! | [`rotation`] | 3. secret-key rotation checks: the new key fits, the old key is dead ([`rotation::verify_new`]) |
 //! | [`revocation`] | 4. mass session revocation ([`SessionRevoker`](revocation::SessionRevoker)) |
+//! | [`webhooks`] | 5. webhook signature verification, the event envelope and the dedupe inbox ([`WebhookVerifier`](webhooks::WebhookVerifier)) |
 //! | [`incident`] | 6. the incident's timeline log and the post-incident review ([`report`](incident::report)) |
 //!
 //! # Example
@@ -43,6 +45,9 @@
 //! retry delays; `httpdate` reads `Retry-After` dates; `form_urlencoded` and
 //! `percent-encoding` build query strings and path segments; `reqwest` (feature `reqwest`, default) is the ready-made HTTP client, with rustls
 //! on aws-lc-rs, the one crypto backend of the workspace.
+//! `aws-lc-rs` (already in the tree through `jsonwebtoken` and rustls, same version) computes
+//! the HMAC-SHA256 of Svix webhook signatures and compares them in constant time, so the
+//! workspace keeps one crypto backend.
 //!
 //! [clerk-incident]: https://github.com/clerk-incident/clerk-incident
 
@@ -51,7 +56,9 @@ pub mod auth;
 pub mod http;
 pub mod incident;
 pub mod revocation;
+pub mod rotation;
 pub mod triage;
+pub mod webhooks;
 
 /// The code blocks of docs/bypass.md, compiled as doctests.
 #[doc = include_str!("../../docs/bypass.md")]

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod incident;
+pub(crate) mod keys;
 pub(crate) mod report;
 pub(crate) mod sessions;
 pub(crate) mod sim;

@@ -13,7 +13,7 @@ use super::counters::{ApiCounters, AtomicCounters};
 use super::error::{ApiError, ClerkErrorBody};
 use super::pacing::{Pacer, RateLimit};
 use super::retry::{RetryPolicy, is_retryable, retry_after};
-use super::secret_key::SecretKey;
+use super::secret_key::{KeyKind, SecretKey};
 use crate::http::{DEFAULT_MAX_BODY_BYTES, HttpClient, HttpResponse, TransportError};
 
 /// Clerk's Backend API.
@@ -104,6 +104,12 @@ impl ClerkApi {
     /// The base URL requests go to, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// The kind of the secret key the client authenticates with (`sk_live_` or `sk_test_`),
+    /// never the key itself.
+    pub fn key_kind(&self) -> KeyKind {
+        self.inner.key.kind()
     }
 
     /// The rate limit the client paces itself to; `None` when pacing is off.
