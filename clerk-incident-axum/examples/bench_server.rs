@@ -2,7 +2,7 @@
 //! `docs/benchmarks.md`).
 //!
 //! ```text
-//! cargo run --release -p clerk-incident-axum --example bench_server [PORT]
+//! cargo run --release -p clerk-incident-axum --example axum_bench_server [PORT]
 //! ```
 //!
 //! Starts an in-process [`Sim`], mints a one-hour token for its seeded admin, and serves on

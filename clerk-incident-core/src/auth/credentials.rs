@@ -51,7 +51,9 @@ pub fn extract_token<'a>(credentials: &Credentials<'a>, cookie_enabled: bool) ->
         let token = token.trim();
         if !scheme.eq_ignore_ascii_case("bearer")
             || token.is_empty()
-            || token.contains(|c: char| c.is_ascii_whitespace())
+            || token
+                .bytes()
+                .fold(false, |found, byte| found | byte.is_ascii_whitespace())
         {
             return TokenPresence::Malformed;
         }
