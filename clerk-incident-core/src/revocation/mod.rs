@@ -35,7 +35,7 @@
 //! let plan = RevocationPlan::new(RevocationTarget::AllUsers).exclude_users([admin.clone()]);
 //! let revoker = SessionRevoker::new(api, plan);
 //! let preview = revoker.preview().await?;
-//! println!("{} users to scan, {} skipped", preview.candidate_users, preview.users_skipped_by_pruning);
+//! assert!(preview.candidate_users < preview.total_users, "inactive users are pruned");
 //!
 //! let report = revoker
 //!     .run(None, |event| {

@@ -40,7 +40,7 @@
 //! let report = triage::run(Arc::new(ReqwestClient::new()?), &config).await;
 //! assert_eq!(report.category, Category::ClerkOutage);
 //! assert_eq!(report.severity, Severity::Critical);
-//! println!("{report}");
+//! assert!(report.to_string().contains("clerk_outage")); // the CLI's text report
 //! # Ok(())
 //! # }
 //! ```
