@@ -63,17 +63,7 @@ pub fn teams_manage_rule() -> RouteRule {
 
 /// What a test handler answers: the context it saw, as JSON.
 pub fn handler_view(context: Option<&AuthContext>) -> Value {
-    match context {
-        None => json!({ "authenticated": false }),
-        Some(context) => json!({
-            "authenticated": context.session.is_some(),
-            "user_id": context.session.as_ref().map(|s| s.user_id.clone()),
-            "org_role": context.session.as_ref().and_then(|s| s.organization.as_ref()).map(|o| o.role.clone()),
-            "degraded": context.degraded,
-            "bypassed": context.bypassed,
-            "mode": context.mode.name(),
-        }),
-    }
+    context.map_or_else(|| json!({ "authenticated": false }), AuthContext::to_json)
 }
 
 /// Runs every case through `send` and panics listing every failure.

@@ -100,6 +100,30 @@ impl AuthContext {
     pub fn bypass_header(&self) -> Option<&'static str> {
         self.mode.bypass_header_value()
     }
+
+    /// The context as a flat JSON object, for `/api/me`-style endpoints and logs: the
+    /// identity and how the request was let in. Never contains the token.
+    ///
+    /// ```json
+    /// {"authenticated": true, "user_id": "user_…", "session_id": "sess_…",
+    ///  "org_id": "org_…", "org_role": "org:admin", "org_permissions": ["org:teams:read"],
+    ///  "degraded": false, "bypassed": false, "mode": "enforce"}
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        let session = self.session.as_deref();
+        let organization = session.and_then(|session| session.organization.as_ref());
+        serde_json::json!({
+            "authenticated": session.is_some(),
+            "user_id": session.map(|session| session.user_id.as_str()),
+            "session_id": session.map(|session| session.session_id.as_str()),
+            "org_id": organization.map(|org| org.id.as_str()),
+            "org_role": organization.map(|org| org.role.as_str()),
+            "org_permissions": organization.map(|org| org.permissions.as_slice()),
+            "degraded": self.degraded,
+            "bypassed": self.bypassed,
+            "mode": self.mode.name(),
+        })
+    }
 }
 
 /// Why a request was refused.

@@ -22,10 +22,10 @@ use std::sync::OnceLock;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, Error, HttpResponse, web};
-use clerk_incident_actix::core::auth::{AuthContext, AuthPolicy, Requirement};
+use clerk_incident_actix::core::auth::{AuthPolicy, Requirement};
 use clerk_incident_actix::core::revocation::RevocationJobs;
 use clerk_incident_actix::{Auth, BypassHeader, ClerkAuth, health_service, revocation_routes};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The whole app: [`configure`] wrapped in the bypass header layer of `policy`'s switch, with
 /// the revocation endpoints when the environment provides a secret key
@@ -126,7 +126,7 @@ async fn hello() -> HttpResponse {
 }
 
 async fn me(auth: Auth) -> HttpResponse {
-    HttpResponse::Ok().json(context_view(&auth))
+    HttpResponse::Ok().json(auth.to_json())
 }
 
 async fn admin_ping(auth: Auth) -> HttpResponse {
@@ -135,24 +135,6 @@ async fn admin_ping(auth: Auth) -> HttpResponse {
         .as_ref()
         .map(|session| session.user_id.as_str());
     HttpResponse::Ok().json(json!({ "pong": true, "user_id": user_id }))
-}
-
-/// The context as `/api/me` shows it.
-fn context_view(context: &AuthContext) -> Value {
-    let session = context.session.as_deref();
-    let organization = session.and_then(|session| session.organization.as_ref());
-    json!({
-        "user_id": session.map(|session| &session.user_id),
-        "session_id": session.map(|session| &session.session_id),
-        "organization": organization.map(|org| json!({
-            "id": org.id,
-            "role": org.role,
-            "permissions": org.permissions,
-        })),
-        "degraded": context.degraded,
-        "bypassed": context.bypassed,
-        "mode": context.mode.name(),
-    })
 }
 
 #[cfg(test)]

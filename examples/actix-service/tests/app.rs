@@ -124,7 +124,7 @@ async fn me_needs_a_valid_token() {
             .as_str()
             .is_some_and(|id| id.starts_with("sess_"))
     );
-    assert_eq!(body["organization"]["role"], "org:admin");
+    assert_eq!(body["org_role"], "org:admin");
     assert_eq!(body["degraded"], false);
     assert_eq!(body["bypassed"], false);
     assert_eq!(body["mode"], "enforce");

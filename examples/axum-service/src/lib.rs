@@ -3,7 +3,7 @@
 //! | Route | Protection | Answers |
 //! | --- | --- | --- |
 //! | `GET /` | public | `{"service":"axum-service","message":"hello"}` |
-//! | `GET /api/me` | a session token (degraded access in `Grace` and `Open`) | the [context view](context_view) |
+//! | `GET /api/me` | a session token (degraded access in `Grace` and `Open`) | the context as JSON ([`AuthContext::to_json`](clerk_incident_core::auth::AuthContext::to_json)) |
 //! | `GET /api/admin/ping` | a fully valid token with the `org:admin` role, in every mode | `{"pong":true,"user_id":…}` |
 //! | `GET /api/clerk-health` | public | the auth health state (mode, keys, counters) |
 //! | `POST /admin/clerk/sessions/revoke` | a fully valid token with the `org:admin` role, in every mode | 202 `{"job":…}`: a mass session revocation runs in the background |
@@ -25,7 +25,7 @@ use axum::{Json, Router};
 use clerk_incident_axum::{
     Auth, BypassHeaderLayer, ClerkAuthLayer, VerifiedUser, health_router, revocation_router,
 };
-use clerk_incident_core::auth::{AuthContext, AuthPolicy, Requirement};
+use clerk_incident_core::auth::{AuthPolicy, Requirement};
 use clerk_incident_core::revocation::RevocationJobs;
 use serde_json::{Value, json};
 
@@ -89,35 +89,12 @@ pub fn app_with_revocation(policy: AuthPolicy, jobs: Option<RevocationJobs>) -> 
     app.layer(bypass_header)
 }
 
-/// What `/api/me` answers: the identity and how the request was let in.
-///
-/// ```json
-/// {"authenticated": true, "user_id": "user_…", "session_id": "sess_…",
-///  "org_id": "org_…", "org_role": "org:admin", "org_permissions": ["org:sys_memberships:manage"],
-///  "degraded": false, "bypassed": false, "mode": "enforce"}
-/// ```
-pub fn context_view(context: &AuthContext) -> Value {
-    let session = context.session.as_deref();
-    let organization = session.and_then(|session| session.organization.as_ref());
-    json!({
-        "authenticated": session.is_some(),
-        "user_id": session.map(|session| session.user_id.as_str()),
-        "session_id": session.map(|session| session.session_id.as_str()),
-        "org_id": organization.map(|org| org.id.as_str()),
-        "org_role": organization.map(|org| org.role.as_str()),
-        "org_permissions": organization.map(|org| org.permissions.as_slice()),
-        "degraded": context.degraded,
-        "bypassed": context.bypassed,
-        "mode": context.mode.name(),
-    })
-}
-
 async fn hello() -> Json<Value> {
     Json(json!({ "service": "axum-service", "message": "hello" }))
 }
 
 async fn me(auth: Auth) -> Json<Value> {
-    Json(context_view(&auth))
+    Json(auth.to_json())
 }
 
 async fn admin_ping(admin: VerifiedUser) -> Json<Value> {
