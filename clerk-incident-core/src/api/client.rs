@@ -457,14 +457,14 @@ impl ClerkApiBuilder {
 }
 
 #[cfg(feature = "reqwest")]
-fn default_http_client(max_body_bytes: usize) -> Result<Arc<dyn HttpClient>, ApiError> {
+pub(crate) fn default_http_client(max_body_bytes: usize) -> Result<Arc<dyn HttpClient>, ApiError> {
     let client = crate::http::ReqwestClient::with_settings(Duration::from_secs(10), max_body_bytes)
         .map_err(|err| ApiError::Config(format!("cannot build the HTTP client: {err}")))?;
     Ok(Arc::new(client))
 }
 
 #[cfg(not(feature = "reqwest"))]
-fn default_http_client(_max_body_bytes: usize) -> Result<Arc<dyn HttpClient>, ApiError> {
+pub(crate) fn default_http_client(_max_body_bytes: usize) -> Result<Arc<dyn HttpClient>, ApiError> {
     Err(ApiError::Config(
         "no HTTP client: enable the `reqwest` feature or call `http_client`".into(),
     ))

@@ -44,3 +44,6 @@ pub use self::retry::RetryPolicy;
 pub use self::secret_key::{KeyKind, SecretKey};
 pub use self::sessions::RevokeOutcome;
 pub use self::users::{MAX_IDS_PER_FILTER, MAX_PAGE_SIZE, UserOrder, UserQuery};
+
+pub(crate) use self::client::default_http_client;
+pub(crate) use self::retry::{is_retryable, retry_after};

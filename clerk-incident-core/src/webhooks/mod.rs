@@ -14,7 +14,14 @@
 //! header value (for replay and the sim).
 //!
 //! A verified body parses into a [`WebhookEvent`]; a [`WebhookInbox`] (e.g. the bounded
-//! [`MemoryInbox`]) remembers the message ids already processed.
+//! [`MemoryInbox`]) remembers the message ids already processed; a [`UserMirror`] applies
+//! `user.*` events to an in-memory users table, newest `updated_at` wins (the reference
+//! consumer of the examples and drills).
+//!
+//! When deliveries were lost (an outage, the application's endpoint down), a
+//! [`WebhookReplayer`] rebuilds `user.created` / `user.updated` / `user.deleted` events from
+//! the Backend API, diffed against the ids the application holds ([`KnownIds`]), and delivers
+//! them signed, with message ids that are the same in every replay.
 //!
 //! [`WebhookError`] says why a delivery was rejected without repeating any header value, and no
 //! secret appears in any `Debug` output.
@@ -52,6 +59,8 @@
 
 mod event;
 mod inbox;
+mod mirror;
+mod replay;
 mod secret;
 mod signature;
 
@@ -59,8 +68,18 @@ use std::fmt;
 
 pub use event::{EventCategory, EventType, WebhookEvent};
 pub use inbox::{InboxError, InboxOutcome, MemoryInbox, WebhookInbox};
+pub use mirror::{MirrorOutcome, UserMirror};
+pub use replay::{
+    DEFAULT_DELIVERY_TIMEOUT, DEFAULT_REPLAY_CONCURRENCY, EventCounts, FailedDelivery, KnownIds,
+    KnownIdsError, PlannedEvent, REPLAY_MESSAGE_PREFIX, REPLAY_TYPES, ReplayError, ReplayOptions,
+    ReplayProgress, ReplayReport, Skipped, WebhookReplayer,
+};
 pub use secret::WebhookSecret;
 pub use signature::{DEFAULT_TOLERANCE, VerifiedDelivery, WebhookHeaders, WebhookVerifier, sign};
+
+/// The environment variable holding the webhook signing secret (`whsec_…`), as Clerk's own
+/// SDKs name it: read by the example services and by `clerk-incident webhooks replay`.
+pub const ENV_WEBHOOK_SIGNING_SECRET: &str = "CLERK_WEBHOOK_SIGNING_SECRET";
 
 /// One of the three signature headers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
