@@ -12,6 +12,8 @@ use crate::clock::{SimClock, system_now_ms};
 use crate::seed::SeedSpec;
 use crate::signing_keys::SigningKeys;
 use crate::state::{Shared, SharedConfig};
+use crate::svix::WebhookSecret;
+use crate::webhooks::{self, DEFAULT_WEBHOOK_SECRET, Webhooks};
 use crate::{Faults, Sim, SimError, StatusPage, http, ids};
 
 /// The secret key a sim accepts unless [`SimBuilder::secret_key`] says otherwise.
@@ -50,6 +52,8 @@ pub struct SimBuilder {
     faults: Faults,
     status_page: StatusPage,
     max_session_lifetime: Duration,
+    webhook_endpoint: Option<String>,
+    webhook_secret: String,
 }
 
 impl Default for SimBuilder {
@@ -65,6 +69,8 @@ impl Default for SimBuilder {
             faults: Faults::default(),
             status_page: StatusPage::operational(),
             max_session_lifetime: DEFAULT_MAX_SESSION_LIFETIME,
+            webhook_endpoint: None,
+            webhook_secret: DEFAULT_WEBHOOK_SECRET.to_owned(),
         }
     }
 }
@@ -82,6 +88,8 @@ impl fmt::Debug for SimBuilder {
             .field("faults", &self.faults)
             .field("status_page", &self.status_page)
             .field("max_session_lifetime", &self.max_session_lifetime)
+            .field("webhook_endpoint", &self.webhook_endpoint)
+            .field("webhook_secret", &"[redacted]")
             .finish()
     }
 }
@@ -161,11 +169,29 @@ impl SimBuilder {
         self
     }
 
+    /// Where webhook events (`user.created`, `user.updated`, `user.deleted`) are POSTed
+    /// (default: nowhere). Must be an `http` or `https` URL.
+    #[must_use]
+    pub fn webhook_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.webhook_endpoint = Some(url.into());
+        self
+    }
+
+    /// The Svix signing secret of webhook deliveries, `whsec_<base64>` (default
+    /// [`DEFAULT_WEBHOOK_SECRET`]).
+    #[must_use]
+    pub fn webhook_secret(mut self, secret: impl Into<String>) -> Self {
+        self.webhook_secret = secret.into();
+        self
+    }
+
     /// Seeds the data, binds the socket and starts serving on the current Tokio runtime.
     ///
     /// # Errors
     ///
-    /// [`SimError::InvalidConfig`] for sizes above the caps or an empty secret key,
+    /// [`SimError::InvalidConfig`] for sizes above the caps, an empty secret key, a webhook
+    /// endpoint that is not an http(s) URL or a webhook secret that is not base64,
+    /// [`SimError::WebhookClient`] if the webhook HTTP client cannot be built,
     /// [`SimError::Bind`] if the address cannot be bound.
     pub async fn start(self) -> Result<Sim, SimError> {
         let secret_key = self.secret_key.trim().to_owned();
@@ -188,6 +214,20 @@ impl SimBuilder {
         seed_spec
             .validate()
             .map_err(|reason| SimError::InvalidConfig { reason })?;
+
+        let invalid = |reason| SimError::InvalidConfig { reason };
+        let webhooks = Webhooks {
+            endpoint: self
+                .webhook_endpoint
+                .as_deref()
+                .map(webhooks::validate_endpoint)
+                .transpose()
+                .map_err(invalid)?,
+            secret: WebhookSecret::parse(&self.webhook_secret).map_err(invalid)?,
+            drop_next: 0,
+        };
+        let webhook_client =
+            webhooks::client().map_err(|reason| SimError::WebhookClient { reason })?;
 
         let instance_id = ids::instance_id(self.seed);
         let signing = SigningKeys::load(&instance_id)?;
@@ -220,6 +260,8 @@ impl SimBuilder {
             secret_key: secret_key.clone(),
             faults: self.faults,
             status_page: self.status_page,
+            webhooks,
+            webhook_client,
         }));
 
         let router = http::router(Arc::clone(&shared));

@@ -20,6 +20,16 @@ pub struct Counters {
     pub unauthorized: u64,
     /// Sessions revoked through `POST /v1/sessions/{session_id}/revoke`.
     pub revocations: u64,
+    /// Webhook events the endpoint answered with a 2xx status.
+    #[serde(default)]
+    pub webhooks_delivered: u64,
+    /// Webhook events dropped on purpose ([`Sim::drop_webhooks`](crate::Sim::drop_webhooks)):
+    /// counted, never sent.
+    #[serde(default)]
+    pub webhooks_dropped: u64,
+    /// Webhook events the endpoint refused (non-2xx) or that failed in transit.
+    #[serde(default)]
+    pub webhooks_failed: u64,
 }
 
 impl Counters {

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 
-/// Errors from starting a sim or minting tokens.
+/// Errors from starting a sim, minting tokens or changing users.
 ///
 /// Messages name the ids involved but never a secret key or a token.
 #[derive(Debug, thiserror::Error)]
@@ -23,11 +23,23 @@ pub enum SimError {
         /// What is wrong.
         reason: String,
     },
+    /// The HTTP client of webhook deliveries could not be built.
+    #[error("cannot start the sim: {reason}")]
+    WebhookClient {
+        /// What failed.
+        reason: String,
+    },
     /// No user has this id.
     #[error("unknown user `{user_id}`")]
     UnknownUser {
         /// The id asked for.
         user_id: String,
+    },
+    /// A user to create or update is invalid (a malformed email address, ...).
+    #[error("invalid user: {reason}")]
+    InvalidUser {
+        /// What is wrong.
+        reason: String,
     },
     /// No session has this id.
     #[error("unknown session `{session_id}`")]

@@ -14,8 +14,13 @@
 //! * the Frontend API JWKS at `GET /.well-known/jwks.json` (no authentication);
 //! * Clerk's status page (Statuspage.io shapes) at `GET /api/v2/status.json` and
 //!   `GET /api/v2/summary.json`;
-//! * a control API under `/_sim/` (faults, status page, reseeding, token minting, counters,
-//!   secret keys, signing key rotation), so that drills can steer a sim over HTTP too.
+//! * a control API under `/_sim/`, so that drills can steer a sim over HTTP too:
+//!   `GET /_sim/info`; `GET`/`PUT /_sim/faults`; `GET`/`PUT /_sim/status-page`;
+//!   `POST /_sim/seed`; `POST /_sim/tokens`; `GET`/`DELETE /_sim/counters`;
+//!   `POST /_sim/keys` and `/_sim/keys/revoke`; `POST /_sim/signing-key/rotate`;
+//!   `GET`/`PUT /_sim/webhooks` (endpoint, secret, drops; the `GET` never shows the secret);
+//!   `POST /_sim/users`, `PATCH`/`DELETE /_sim/users/{id}` (user changes that deliver
+//!   webhook events).
 //!
 //! Errors use Clerk's body, `{"errors":[{"message","long_message","code","meta"}],
 //! "clerk_trace_id"}`: 401 `authentication_invalid` for a missing, unknown or revoked secret
@@ -40,6 +45,22 @@
 //! `Retry-After`) and a random share of 500s to the Backend API and the JWKS; revoking the
 //! secret key ([`Sim::revoke_secret_key`]) turns every Backend API call into a 401.
 //! [`Counters`] records what each endpoint saw.
+//!
+//! # Webhooks
+//!
+//! With an endpoint configured ([`SimBuilder::webhook_endpoint`], [`Sim::set_webhook_endpoint`]
+//! or `PUT /_sim/webhooks`), every user change made through [`Sim::create_user`],
+//! [`Sim::update_user`] and [`Sim::delete_user`] (or `/_sim/users`) is POSTed once, as
+//! Clerk delivers it through Svix: the body is Clerk's envelope
+//! `{data, object: "event", type: "user.created"|"user.updated"|"user.deleted", timestamp
+//! (sim clock, Unix ms), instance_id, event_attributes}`, where `data` is the Backend API's
+//! `User` (or `{object: "user", id, deleted: true}`), and the headers are `svix-id`
+//! (`msg_...`, unique per delivery), `svix-timestamp` (the real clock, Unix seconds) and
+//! `svix-signature` (`v1,<base64 HMAC-SHA256>` keyed with the `whsec_` secret,
+//! [`DEFAULT_WEBHOOK_SECRET`] unless configured). There is a single attempt with a 5 s
+//! timeout and no retries; the methods return the [`Delivery`] outcome once the attempt is
+//! over, so tests need no sleeps. [`Sim::drop_webhooks`] drops the next deliveries (a
+//! backlog), and [`Counters`] counts delivered, dropped and failed deliveries.
 //!
 //! # Example
 //!
@@ -73,6 +94,7 @@ mod base64url;
 mod builder;
 mod clock;
 mod counters;
+mod delivery;
 pub mod endpoint;
 mod error;
 mod faults;
@@ -89,11 +111,15 @@ mod sim;
 mod state;
 mod status_page;
 mod store;
+mod svix;
 mod token;
+mod user_admin;
 mod user_query;
+mod webhooks;
 
 pub use builder::{DEFAULT_MAX_SESSION_LIFETIME, DEFAULT_SECRET_KEY, SimBuilder};
 pub use counters::Counters;
+pub use delivery::Delivery;
 pub use error::SimError;
 pub use faults::{Faults, Outage, RateLimitFault};
 pub use model::{OrgRole, SessionStatus, SimMembership, SimOrganization, SimSession, SimUser};
@@ -104,6 +130,8 @@ pub use status_page::{
 pub use token::{
     ClaimsVersion, DEFAULT_AZP, DEFAULT_TOKEN_LIFETIME, SESSION_TOKEN_CATEGORY, TokenRequest,
 };
+pub use user_admin::{NewUser, UserPatch};
+pub use webhooks::DEFAULT_WEBHOOK_SECRET;
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

@@ -9,9 +9,11 @@ use tokio::task::JoinHandle;
 
 use crate::signing_keys::SigningKeys;
 use crate::state::Shared;
+use crate::svix::WebhookSecret;
+use crate::webhooks::validate_endpoint;
 use crate::{
-    Counters, Faults, SimBuilder, SimError, SimOrganization, SimSession, SimUser, StatusPage,
-    TokenRequest, token,
+    Counters, Delivery, Faults, NewUser, SimBuilder, SimError, SimOrganization, SimSession,
+    SimUser, StatusPage, TokenRequest, UserPatch, token,
 };
 
 /// A running simulated Clerk, served over HTTP on its own port.
@@ -208,6 +210,85 @@ impl Sim {
     /// [`SimError::Signing`].
     pub fn mint_token(&self, request: &TokenRequest) -> Result<String, SimError> {
         token::mint(&self.shared, request)
+    }
+
+    /// The webhook endpoint, if one is configured.
+    pub fn webhook_endpoint(&self) -> Option<String> {
+        self.shared.lock().webhooks.endpoint.clone()
+    }
+
+    /// Sets (or, with `None`, removes) the endpoint webhook events are POSTed to.
+    ///
+    /// # Errors
+    ///
+    /// [`SimError::InvalidConfig`] if the endpoint is not an http(s) URL.
+    pub fn set_webhook_endpoint(&self, endpoint: Option<String>) -> Result<(), SimError> {
+        let endpoint = endpoint
+            .map(|endpoint| validate_endpoint(&endpoint))
+            .transpose()
+            .map_err(|reason| SimError::InvalidConfig { reason })?;
+        self.shared.lock().webhooks.endpoint = endpoint;
+        Ok(())
+    }
+
+    /// The webhook signing secret (`whsec_...`), for receivers that verify deliveries.
+    pub fn webhook_secret(&self) -> String {
+        self.shared.lock().webhooks.secret.expose().to_owned()
+    }
+
+    /// Replaces the webhook signing secret (`whsec_<base64>`, padded or not).
+    ///
+    /// # Errors
+    ///
+    /// [`SimError::InvalidConfig`] if it is not base64 after the optional `whsec_` (the
+    /// message does not quote it).
+    pub fn set_webhook_secret(&self, secret: &str) -> Result<(), SimError> {
+        let secret =
+            WebhookSecret::parse(secret).map_err(|reason| SimError::InvalidConfig { reason })?;
+        self.shared.lock().webhooks.secret = secret;
+        Ok(())
+    }
+
+    /// Drops the next `n` webhook deliveries (replacing any drops still pending): they are
+    /// counted in [`Counters::webhooks_dropped`] but never sent, as when a receiver builds a
+    /// backlog. Without an endpoint nothing is delivered, so nothing is dropped either.
+    pub fn drop_webhooks(&self, n: u64) {
+        self.shared.lock().webhooks.drop_next = n;
+    }
+
+    /// Creates a user (fresh ids, `created_at = updated_at =` the sim's now, no sessions) and
+    /// delivers `user.created`; returns once the delivery attempt is over.
+    ///
+    /// # Errors
+    ///
+    /// [`SimError::InvalidUser`] for a malformed email address.
+    pub async fn create_user(&self, new: NewUser) -> Result<(SimUser, Delivery), SimError> {
+        self.shared.create_user(new).await
+    }
+
+    /// Updates a user, moves its `updated_at` to the sim's now (strictly later than before)
+    /// and delivers `user.updated`; returns once the delivery attempt is over.
+    ///
+    /// # Errors
+    ///
+    /// [`SimError::UnknownUser`], or [`SimError::InvalidUser`] for a malformed email
+    /// address.
+    pub async fn update_user(
+        &self,
+        id: &str,
+        patch: UserPatch,
+    ) -> Result<(SimUser, Delivery), SimError> {
+        self.shared.update_user(id, patch).await
+    }
+
+    /// Deletes a user and their sessions and delivers `user.deleted`; returns once the
+    /// delivery attempt is over. The Backend API then answers 404 for the user.
+    ///
+    /// # Errors
+    ///
+    /// [`SimError::UnknownUser`].
+    pub async fn delete_user(&self, id: &str) -> Result<Delivery, SimError> {
+        self.shared.delete_user(id).await
     }
 
     /// Stops the server and waits for its task to end. Hung requests are answered 503.

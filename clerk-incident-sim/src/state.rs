@@ -14,6 +14,7 @@ use crate::seed::{self, SeedSpec};
 use crate::signing_keys::SigningKeys;
 use crate::status_page::StatusPage;
 use crate::store::Store;
+use crate::webhooks::Webhooks;
 
 /// Everything the sim knows. Immutable parts live here; mutable ones behind [`Shared::lock`].
 pub(crate) struct Shared {
@@ -31,6 +32,8 @@ pub(crate) struct Shared {
     pub(crate) signing: SigningKeys,
     /// Becomes `true` when the sim shuts down; hung requests wait on it.
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// The HTTP client of webhook deliveries (one per sim, reused).
+    pub(crate) webhook_client: reqwest::Client,
     inner: Mutex<Inner>,
 }
 
@@ -56,6 +59,10 @@ pub(crate) struct Inner {
     pub(crate) status_page_updated_at: i64,
     /// Request and fault counters.
     pub(crate) counters: Counters,
+    /// Webhook endpoint, secret and drops.
+    pub(crate) webhooks: Webhooks,
+    /// Ids of users created through the admin API, seeded for reproducible runs.
+    pub(crate) user_rng: fastrand::Rng,
 }
 
 /// What [`Shared::new`] needs.
@@ -71,6 +78,8 @@ pub(crate) struct SharedConfig {
     pub(crate) secret_key: String,
     pub(crate) faults: Faults,
     pub(crate) status_page: StatusPage,
+    pub(crate) webhooks: Webhooks,
+    pub(crate) webhook_client: reqwest::Client,
 }
 
 impl Shared {
@@ -87,6 +96,8 @@ impl Shared {
             status_page: config.status_page,
             status_page_updated_at: config.clock.now_ms(),
             counters: Counters::default(),
+            webhooks: config.webhooks,
+            user_rng: fastrand::Rng::with_seed(config.seed_spec.seed ^ 0x6164_6d69_6e5f_7573),
         };
         Self {
             base_url: config.base_url,
@@ -96,6 +107,7 @@ impl Shared {
             environment_type: config.environment_type,
             signing: config.signing,
             shutdown: config.shutdown,
+            webhook_client: config.webhook_client,
             inner: Mutex::new(inner),
         }
     }

@@ -92,6 +92,52 @@ impl Store {
             .and_then(|&position| self.users.get(position))
     }
 
+    /// The user with this id, for an update (`id` and `created_at`, which the indexes use,
+    /// must not change).
+    pub(crate) fn user_mut(&mut self, id: &str) -> Option<&mut SimUser> {
+        let position = *self.user_index.get(id)?;
+        self.users.get_mut(position)
+    }
+
+    /// Adds a user whose id is not in the store yet.
+    pub(crate) fn insert_user(&mut self, user: SimUser) {
+        let key = (Reverse(user.created_at), user.id.as_str());
+        let at = self.users_newest_first.partition_point(|&position| {
+            self.users
+                .get(position)
+                .is_some_and(|other| (Reverse(other.created_at), other.id.as_str()) < key)
+        });
+        let position = self.users.len();
+        self.user_index.insert(user.id.clone(), position);
+        self.users.push(user);
+        self.users_newest_first.insert(at, position);
+    }
+
+    /// Removes a user and their sessions (and the admin designation if it was theirs);
+    /// `None` if no user has this id. Rebuilds the indexes.
+    pub(crate) fn remove_user(&mut self, id: &str) -> Option<SimUser> {
+        if !self.user_index.contains_key(id) {
+            return None;
+        }
+        let Self {
+            users,
+            mut sessions,
+            organizations,
+            admin_user_id,
+            ..
+        } = std::mem::take(self);
+        let (removed, users): (Vec<SimUser>, Vec<SimUser>) =
+            users.into_iter().partition(|user| user.id == id);
+        sessions.retain(|session| session.user_id != id);
+        *self = Self::new(Dataset {
+            users,
+            sessions,
+            organizations,
+            admin_user_id: admin_user_id.filter(|admin| admin != id),
+        });
+        removed.into_iter().next()
+    }
+
     /// The session with this id.
     pub(crate) fn session(&self, id: &str) -> Option<&SimSession> {
         self.session_index
@@ -194,5 +240,35 @@ mod tests {
         assert_eq!(of_client.len(), 1);
         assert!(store.user("user_missing").is_none());
         assert_eq!(store.sessions_newest_first().count(), 60);
+    }
+
+    #[test]
+    fn users_can_be_added_and_removed() {
+        let mut store = Store::new(generate(&SeedSpec {
+            users: 10,
+            sessions: 20,
+            organizations: 1,
+            seed: 3,
+            now_unix_ms: 1_750_000_000_000,
+            max_session_lifetime_ms: 7 * 86_400_000,
+        }));
+        let mut user = store.users_newest_first().nth(3).unwrap().clone();
+        user.id = "user_new".to_owned();
+        user.created_at += 1;
+        store.insert_user(user);
+        let ids: Vec<_> = store.users_newest_first().map(|u| u.id.clone()).collect();
+        assert_eq!(ids[3], "user_new");
+        assert_eq!(store.user_count(), 11);
+
+        let admin = store.admin_user_id().unwrap().to_owned();
+        assert!(store.sessions_of_user(&admin).count() > 0);
+        assert_eq!(store.remove_user(&admin).unwrap().id, admin);
+        assert!(store.user(&admin).is_none());
+        assert!(store.admin_user_id().is_none());
+        assert_eq!(store.sessions_of_user(&admin).count(), 0);
+        assert!(store.sessions_newest_first().all(|s| s.user_id != admin));
+        assert_eq!(store.user_count(), 10);
+        assert!(store.user("user_new").is_some());
+        assert!(store.remove_user(&admin).is_none());
     }
 }

@@ -14,6 +14,14 @@
 //! | `POST /_sim/keys` | `{secret_key}` | 204 |
 //! | `POST /_sim/keys/revoke` | `{secret_key}` | 204 |
 //! | `POST /_sim/signing-key/rotate` | | `{kid}` |
+//! | `GET /_sim/webhooks` | | `{endpoint, drop_next, delivered, dropped, failed}` (never the secret) |
+//! | `PUT /_sim/webhooks` | `{endpoint? (URL or null), secret?, drop_next?}` | as `GET` |
+//! | `POST /_sim/users` | [`NewUser`](crate::NewUser) | 201 `{user, webhook}` |
+//! | `PATCH /_sim/users/{id}` | [`UserPatch`](crate::UserPatch) | `{user, webhook}` |
+//! | `DELETE /_sim/users/{id}` | | `{deleted: true, id, webhook}` |
+//!
+//! `user` is the Backend API's `User` JSON and `webhook` a [`Delivery`](crate::Delivery);
+//! unknown user ids get Clerk's 404 body.
 //!
 //! Invalid input gets `400 {"error": "<what is wrong>"}`.
 
@@ -42,7 +50,7 @@ pub(crate) struct ControlError {
 }
 
 impl ControlError {
-    fn bad_request(message: impl Into<String>) -> Self {
+    pub(super) fn bad_request(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
@@ -57,7 +65,9 @@ impl IntoResponse for ControlError {
 }
 
 /// Decodes a JSON body.
-fn parse<T: DeserializeOwned>(body: Result<Bytes, BytesRejection>) -> Result<T, ControlError> {
+pub(super) fn parse<T: DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ControlError> {
     let body = body.map_err(|rejection| ControlError::bad_request(rejection.body_text()))?;
     serde_json::from_slice(&body)
         .map_err(|error| ControlError::bad_request(format!("invalid JSON body: {error}")))
@@ -142,7 +152,7 @@ pub(crate) async fn seed(
 
 /// Deserializes a present member (even `null`) as `Some`, so that an absent member stays
 /// `None` under `#[serde(default)]`.
-fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+pub(super) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,

@@ -7,15 +7,17 @@ mod json;
 mod jwks;
 mod sessions;
 mod status_page;
+mod user_admin;
 mod users;
-mod wire;
+mod webhooks;
+pub(crate) mod wire;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, patch, post};
 
 use self::error::ApiError;
 use self::gate::{Gate, Policy};
@@ -97,6 +99,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/_sim/signing-key/rotate",
             post(control::rotate_signing_key),
+        )
+        .route("/_sim/webhooks", get(webhooks::get).put(webhooks::put))
+        .route("/_sim/users", post(user_admin::create))
+        .route(
+            "/_sim/users/{user_id}",
+            patch(user_admin::update).delete(user_admin::delete),
         )
         .fallback(not_found)
         .with_state(shared)
