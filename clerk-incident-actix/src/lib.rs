@@ -12,6 +12,7 @@
 //! | [`health_service`], [`health`] | `GET /api/clerk-health`: mode, keys and counters as JSON |
 //! | [`revocation_routes`] | `POST /admin/clerk/sessions/revoke` and `GET …/revoke/{job}`: mass session revocation in the background, `org:admin` only |
 //! | [`AuthRejection`], [`default_rejection_response`] | what refused requests get (401, 403, 503) |
+//! | [`VerifiedWebhook`] | a Clerk webhook delivery whose Svix signature verified against the `web::Data<`[`WebhookVerifier`](clerk_incident_core::webhooks::WebhookVerifier)`>` in the app data; otherwise a fixed 400 ([`WebhookRejection`]) |
 //!
 //! # Modes
 //!
@@ -120,6 +121,7 @@ mod health;
 mod middleware;
 mod rejection;
 mod revocation;
+mod webhook;
 
 use actix_web::http::header::HeaderName;
 
@@ -129,6 +131,7 @@ pub use self::health::{HEALTH_PATH, health, health_response, health_service};
 pub use self::middleware::{ClerkAuth, ClerkAuthFuture, ClerkAuthMiddleware};
 pub use self::rejection::{AuthRejection, AuthRejectionKind, default_rejection_response};
 pub use self::revocation::{revocation_routes, revocation_routes_with_rule};
+pub use self::webhook::{VerifiedWebhook, WebhookRejection, WebhookRejectionKind};
 pub use clerk_incident_core as core;
 
 /// The `X-Auth-Bypass` response header: `true` in `Open` mode, `grace` in `Grace` mode, absent

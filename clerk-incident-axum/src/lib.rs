@@ -16,6 +16,9 @@
 //! - [`health_router`] serves `GET /api/clerk-health` ([`AuthPolicy::health`]).
 //! - [`revocation_router`] serves the mass session revocation endpoints
 //!   (`POST /admin/clerk/sessions/revoke`, `GET …/revoke/{job}`), guarded by `org:admin`.
+//! - [`VerifiedWebhook`] reads a Clerk webhook delivery whose Svix signature verified against
+//!   the [`WebhookVerifier`](clerk_incident_core::webhooks::WebhookVerifier) in the request
+//!   extensions; anything else is a fixed 400 ([`WebhookRejection`]).
 //!
 //! # Modes
 //!
@@ -100,6 +103,7 @@ mod health;
 mod layer;
 mod rejection;
 mod revocation;
+mod webhook;
 
 pub use clerk_incident_core as core;
 
@@ -109,6 +113,7 @@ pub use self::health::{HEALTH_PATH, health_response, health_router};
 pub use self::layer::{ClerkAuth, ClerkAuthLayer};
 pub use self::rejection::{X_AUTH_BYPASS, default_rejection_response};
 pub use self::revocation::{revocation_router, revocation_router_with_rule};
+pub use self::webhook::{VerifiedWebhook, WebhookRejection, WebhookRejectionKind};
 
 /// The workspace README's code blocks, compiled as doctests (this crate's dev-dependencies
 /// cover every crate they use).

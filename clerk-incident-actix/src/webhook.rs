@@ -1,0 +1,198 @@
+//! The [`VerifiedWebhook`] extractor: a Clerk (Svix) webhook delivery whose signature verified.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::SystemTime;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::ContentType;
+use actix_web::web::{self, Bytes};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
+use clerk_incident_core::webhooks::{
+    VerifiedDelivery, WebhookError, WebhookEvent, WebhookHeaders, WebhookVerifier,
+};
+
+/// A webhook delivery that verified against the `web::Data<`[`WebhookVerifier`]`>` in the
+/// app data, with its parsed event.
+///
+/// On failure the request is answered with a [`WebhookRejection`]. Dedupe with
+/// [`delivery.id`](VerifiedDelivery::id) (the `svix-id`): Svix retries a delivery with the
+/// same id.
+///
+/// The [`WebhookVerifier`] comes from the app data: register it as
+/// `web::Data<WebhookVerifier>` on the app, scope or resource. The body is read as raw bytes
+/// within actix-web's payload limit ([`web::PayloadConfig`], 256 KiB unless changed) and
+/// verified as received, never re-serialised.
+///
+/// | Request | Answer |
+/// | --- | --- |
+/// | headers and signature valid, body a Clerk event | the handler runs |
+/// | a header missing, stale or future timestamp, no matching signature, body not an event | 400 `{"error":"invalid_webhook",…}` |
+/// | body over the limit | 413 `{"error":"payload_too_large",…}` |
+/// | no `web::Data<WebhookVerifier>` | 500 `{"error":"webhook_not_configured",…}` |
+///
+/// The 400 body is always the same: it never repeats a header, the body or why verification
+/// failed. The reason ([`WebhookError`], which names no secret) is logged at warn level.
+///
+/// # Example
+///
+/// ```
+/// use actix_web::{App, HttpResponse, web};
+/// use clerk_incident_actix::VerifiedWebhook;
+/// use clerk_incident_actix::core::webhooks::{WebhookSecret, WebhookVerifier};
+///
+/// async fn clerk_webhook(webhook: VerifiedWebhook) -> HttpResponse {
+///     tracing::info!(id = %webhook.delivery.id, r#type = %webhook.event.event_type, "webhook");
+///     HttpResponse::NoContent().finish()
+/// }
+///
+/// fn app(secret: WebhookSecret) {
+///     let _app = App::new().service(
+///         web::resource("/api/webhooks/clerk")
+///             .app_data(web::Data::new(WebhookVerifier::new(secret)))
+///             .route(web::post().to(clerk_webhook)),
+///     );
+/// }
+/// # let _ = app;
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct VerifiedWebhook {
+    /// The verified message id and timestamp.
+    pub delivery: VerifiedDelivery,
+    /// The event the body holds.
+    pub event: WebhookEvent,
+    /// The raw body, exactly as received and verified.
+    pub body: Bytes,
+}
+
+impl FromRequest for VerifiedWebhook {
+    type Error = WebhookRejection;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let body = Bytes::from_request(&req, payload);
+        Box::pin(async move {
+            let Some(verifier) = req.app_data::<web::Data<WebhookVerifier>>() else {
+                tracing::error!(
+                    "no web::Data<WebhookVerifier> in the app data: register it on the webhook resource; refusing the delivery"
+                );
+                return Err(WebhookRejection::new(WebhookRejectionKind::NotConfigured));
+            };
+            let body = body.await.map_err(|error| {
+                if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    tracing::warn!("webhook delivery rejected: the body is over the limit");
+                    WebhookRejection::new(WebhookRejectionKind::TooLarge)
+                } else {
+                    tracing::warn!("webhook delivery rejected: the body could not be read");
+                    WebhookRejection::new(WebhookRejectionKind::Invalid)
+                }
+            })?;
+            let verified = WebhookHeaders::from_lookup(|name| {
+                req.headers().get(name).map(|value| value.as_bytes())
+            })
+            .and_then(|headers| verifier.verify_headers_at(&headers, &body, SystemTime::now()))
+            .and_then(|delivery| Ok((delivery, WebhookEvent::from_slice(&body)?)));
+            match verified {
+                Ok((delivery, event)) => Ok(Self {
+                    delivery,
+                    event,
+                    body,
+                }),
+                Err(error) => {
+                    tracing::warn!("webhook delivery rejected: {error}");
+                    Err(WebhookRejection::invalid(error))
+                }
+            }
+        })
+    }
+}
+
+/// Why a [`WebhookRejection`] was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WebhookRejectionKind {
+    /// No `web::Data<WebhookVerifier>` in the app data: a misconfiguration (500).
+    NotConfigured,
+    /// The delivery did not verify, or its body is not a Clerk event (400).
+    Invalid,
+    /// The body is over the payload limit (413).
+    TooLarge,
+}
+
+/// The error of the [`VerifiedWebhook`] extractor, a [`ResponseError`].
+///
+/// Its response is one of three fixed JSON bodies (see [`VerifiedWebhook`]): nothing of
+/// the request, nor the reason, is echoed. [`error`](Self::error) gives the reason to code that
+/// wants it.
+#[derive(Clone, Debug)]
+pub struct WebhookRejection {
+    kind: WebhookRejectionKind,
+    error: Option<WebhookError>,
+}
+
+impl WebhookRejection {
+    fn new(kind: WebhookRejectionKind) -> Self {
+        Self { kind, error: None }
+    }
+
+    fn invalid(error: WebhookError) -> Self {
+        Self {
+            kind: WebhookRejectionKind::Invalid,
+            error: Some(error),
+        }
+    }
+
+    /// Why the delivery was refused.
+    pub fn kind(&self) -> WebhookRejectionKind {
+        self.kind
+    }
+
+    /// The verification or payload error, when that is why.
+    pub fn error(&self) -> Option<WebhookError> {
+        self.error
+    }
+
+    fn body(&self) -> (&'static str, &'static str) {
+        match self.kind {
+            WebhookRejectionKind::NotConfigured => (
+                "webhook_not_configured",
+                "webhook verification is not configured",
+            ),
+            WebhookRejectionKind::Invalid => {
+                ("invalid_webhook", "webhook signature verification failed")
+            }
+            WebhookRejectionKind::TooLarge => ("payload_too_large", "webhook body is too large"),
+        }
+    }
+}
+
+impl fmt::Display for WebhookRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.error {
+            Some(error) => write!(f, "webhook rejected: {error}"),
+            None => write!(f, "webhook rejected: {}", self.body().1),
+        }
+    }
+}
+
+impl ResponseError for WebhookRejection {
+    fn status_code(&self) -> StatusCode {
+        match self.kind {
+            WebhookRejectionKind::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
+            WebhookRejectionKind::Invalid => StatusCode::BAD_REQUEST,
+            WebhookRejectionKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (error, message) = self.body();
+        // Fixed ASCII strings without quotes or backslashes: no escaping needed.
+        HttpResponse::build(self.status_code())
+            .insert_header(ContentType::json())
+            .body(format!(r#"{{"error":"{error}","message":"{message}"}}"#))
+    }
+}

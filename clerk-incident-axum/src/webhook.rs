@@ -1,0 +1,196 @@
+//! The [`VerifiedWebhook`] extractor: a Clerk (Svix) webhook delivery whose signature verified.
+
+use std::fmt;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use clerk_incident_core::webhooks::{
+    VerifiedDelivery, WebhookError, WebhookEvent, WebhookVerifier,
+};
+
+/// A webhook delivery that verified against the [`WebhookVerifier`] in the request
+/// extensions, with its parsed event.
+///
+/// It consumes the body, so it must be the handler's last argument. On failure it answers
+/// with a [`WebhookRejection`]. Dedupe with [`delivery.id`](VerifiedDelivery::id) (the
+/// `svix-id`): Svix retries a delivery with the same id.
+///
+/// The [`WebhookVerifier`] comes from the request extensions: add it with
+/// [`Extension`](axum::Extension) on the webhook route (or the whole router). The body is read
+/// as raw bytes within axum's body limit ([`DefaultBodyLimit`](axum::extract::DefaultBodyLimit),
+/// 2 MB unless changed) and verified as received, never re-serialised.
+///
+/// | Request | Answer |
+/// | --- | --- |
+/// | headers and signature valid, body a Clerk event | the handler runs |
+/// | a header missing, stale or future timestamp, no matching signature, body not an event | 400 `{"error":"invalid_webhook",…}` |
+/// | body over the limit | 413 `{"error":"payload_too_large",…}` |
+/// | no `WebhookVerifier` in the extensions | 500 `{"error":"webhook_not_configured",…}` |
+///
+/// The 400 body is always the same: it never repeats a header, the body or why verification
+/// failed. The reason ([`WebhookError`], which names no secret) is logged at warn level.
+///
+/// # Example
+///
+/// ```
+/// use axum::http::StatusCode;
+/// use axum::routing::post;
+/// use axum::{Extension, Router};
+/// use clerk_incident_axum::VerifiedWebhook;
+/// use clerk_incident_axum::core::webhooks::{WebhookSecret, WebhookVerifier};
+///
+/// async fn clerk_webhook(webhook: VerifiedWebhook) -> StatusCode {
+///     tracing::info!(id = %webhook.delivery.id, r#type = %webhook.event.event_type, "webhook");
+///     StatusCode::NO_CONTENT
+/// }
+///
+/// fn webhooks(secret: WebhookSecret) -> Router {
+///     Router::new()
+///         .route("/api/webhooks/clerk", post(clerk_webhook))
+///         .layer(Extension(WebhookVerifier::new(secret)))
+/// }
+/// # let _ = webhooks;
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct VerifiedWebhook {
+    /// The verified message id and timestamp.
+    pub delivery: VerifiedDelivery,
+    /// The event the body holds.
+    pub event: WebhookEvent,
+    /// The raw body, exactly as received and verified.
+    pub body: Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for VerifiedWebhook {
+    type Rejection = WebhookRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Some(verifier) = req.extensions().get::<WebhookVerifier>().cloned() else {
+            tracing::error!(
+                "no WebhookVerifier in the request extensions: add `Extension(verifier)` to the webhook route; refusing the delivery"
+            );
+            return Err(WebhookRejection::new(WebhookRejectionKind::NotConfigured));
+        };
+        let headers = req.headers().clone();
+        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                tracing::warn!("webhook delivery rejected: the body is over the limit");
+                WebhookRejection::new(WebhookRejectionKind::TooLarge)
+            } else {
+                tracing::warn!("webhook delivery rejected: the body could not be read");
+                WebhookRejection::new(WebhookRejectionKind::Invalid)
+            }
+        })?;
+        let verified = verifier
+            .verify(&headers, &body)
+            .and_then(|delivery| Ok((delivery, WebhookEvent::from_slice(&body)?)));
+        match verified {
+            Ok((delivery, event)) => Ok(Self {
+                delivery,
+                event,
+                body,
+            }),
+            Err(error) => {
+                tracing::warn!("webhook delivery rejected: {error}");
+                Err(WebhookRejection::invalid(error))
+            }
+        }
+    }
+}
+
+/// Why a [`WebhookRejection`] was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum WebhookRejectionKind {
+    /// No [`WebhookVerifier`] in the request extensions: a misconfiguration (500).
+    NotConfigured,
+    /// The delivery did not verify, or its body is not a Clerk event (400).
+    Invalid,
+    /// The body is over the body limit (413).
+    TooLarge,
+}
+
+/// The error of the [`VerifiedWebhook`] extractor.
+///
+/// Its response is one of three fixed JSON bodies (see [`VerifiedWebhook`]): nothing of
+/// the request, nor the reason, is echoed. [`error`](Self::error) gives the reason to code that
+/// wants it.
+#[derive(Clone, Debug)]
+pub struct WebhookRejection {
+    kind: WebhookRejectionKind,
+    error: Option<WebhookError>,
+}
+
+impl WebhookRejection {
+    fn new(kind: WebhookRejectionKind) -> Self {
+        Self { kind, error: None }
+    }
+
+    fn invalid(error: WebhookError) -> Self {
+        Self {
+            kind: WebhookRejectionKind::Invalid,
+            error: Some(error),
+        }
+    }
+
+    /// Why the delivery was refused.
+    pub fn kind(&self) -> WebhookRejectionKind {
+        self.kind
+    }
+
+    /// The verification or payload error, when that is why.
+    pub fn error(&self) -> Option<WebhookError> {
+        self.error
+    }
+
+    /// The response status: 400, 413 or 500.
+    pub fn status(&self) -> StatusCode {
+        match self.kind {
+            WebhookRejectionKind::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
+            WebhookRejectionKind::Invalid => StatusCode::BAD_REQUEST,
+            WebhookRejectionKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    fn body(&self) -> (&'static str, &'static str) {
+        match self.kind {
+            WebhookRejectionKind::NotConfigured => (
+                "webhook_not_configured",
+                "webhook verification is not configured",
+            ),
+            WebhookRejectionKind::Invalid => {
+                ("invalid_webhook", "webhook signature verification failed")
+            }
+            WebhookRejectionKind::TooLarge => ("payload_too_large", "webhook body is too large"),
+        }
+    }
+}
+
+impl fmt::Display for WebhookRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.error {
+            Some(error) => write!(f, "webhook rejected: {error}"),
+            None => write!(f, "webhook rejected: {}", self.body().1),
+        }
+    }
+}
+
+impl std::error::Error for WebhookRejection {}
+
+impl IntoResponse for WebhookRejection {
+    fn into_response(self) -> Response {
+        let (error, message) = self.body();
+        // Fixed ASCII strings without quotes or backslashes: no escaping needed.
+        let body = format!(r#"{{"error":"{error}","message":"{message}"}}"#);
+        (
+            self.status(),
+            [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response()
+    }
+}
