@@ -6,7 +6,8 @@
 //! | `GET /` | public | a JSON hello |
 //! | `GET /api/me` | a valid token (degraded access while a bypass is on) | the request's auth context |
 //! | `GET /api/admin/ping` | a fully valid token with the `org:admin` role, in every mode | `{"pong":true,…}` |
-//! | `GET /api/clerk-health` | public | mode, keys and counters |
+//! | `GET /api/clerk-health` | public | mode, keys and counters, plus `"user_table": {"users": N, "deliveries_seen": M}` when the webhook endpoint is mounted |
+//! | `POST /api/webhooks/clerk` | a valid Svix signature ([`VerifiedWebhook`](clerk_incident_actix::VerifiedWebhook)) | 204; `user.*` events update the users table ([`UserSync`]); 400 for a bad signature |
 //! | `POST /admin/clerk/sessions/revoke` | a fully valid token with the `org:admin` role, in every mode | 202 `{"job":…}`: a mass session revocation runs in the background |
 //! | `GET /admin/clerk/sessions/revoke/{job}` | the same | the job's progress or report |
 //!
@@ -16,6 +17,19 @@
 //! `CLERK_SECRET_KEY` (and `CLERK_API_URL` for a non-default API) is set, and logs why not
 //! otherwise ([`revocation_jobs_from_env`]); [`app_with_revocation`] and
 //! [`configure_with_revocation`] take the jobs explicitly.
+//!
+//! The webhook endpoint needs the signing secret: [`app`] mounts it when
+//! `CLERK_WEBHOOK_SIGNING_SECRET` (`whsec_…`) is set ([`user_sync_from_env`]). Each delivery
+//! is verified, deduped by its `svix-id` (a [`MemoryInbox`](clerk_incident_actix::core::webhooks::MemoryInbox)
+//! of [`INBOX_CAPACITY`] ids) and, the first time, applied to the users table, a
+//! [`UserMirror`](clerk_incident_actix::core::webhooks::UserMirror) read through
+//! [`UserSync::users`]. Every verified delivery gets a 204, duplicates and ignored event types
+//! included, so that Svix does not retry them. [`app_with`] and [`configure_with`] take both
+//! the revocation jobs and the webhook state explicitly ([`ServiceOptions`]); build the
+//! options once, outside the `HttpServer` factory, so that every worker shares them.
+
+mod health;
+mod user_sync;
 
 use std::sync::OnceLock;
 
@@ -27,9 +41,24 @@ use clerk_incident_actix::core::revocation::RevocationJobs;
 use clerk_incident_actix::{Auth, BypassHeader, ClerkAuth, health_service, revocation_routes};
 use serde_json::json;
 
+pub use self::user_sync::{
+    ENV_WEBHOOK_SECRET, INBOX_CAPACITY, UserSync, WEBHOOKS, user_sync_from_env,
+};
+
+/// What [`app_with`] and [`configure_with`] mount besides the auth routes.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceOptions {
+    /// The jobs behind the revocation endpoints; without them the endpoints are not mounted.
+    pub revocation: Option<RevocationJobs>,
+    /// The webhook state; without it the webhook endpoint is not mounted and the health JSON
+    /// has no `user_table`.
+    pub webhooks: Option<UserSync>,
+}
+
 /// The whole app: [`configure`] wrapped in the bypass header layer of `policy`'s switch, with
 /// the revocation endpoints when the environment provides a secret key
-/// ([`revocation_jobs_from_env`]).
+/// ([`revocation_jobs_from_env`]) and the webhook endpoint when it provides a webhook signing
+/// secret ([`user_sync_from_env`]).
 pub fn app(
     policy: AuthPolicy,
 ) -> App<
@@ -41,7 +70,13 @@ pub fn app(
         InitError = (),
     >,
 > {
-    app_with_revocation(policy, revocation_jobs_from_env())
+    app_with(
+        policy,
+        ServiceOptions {
+            revocation: revocation_jobs_from_env(),
+            webhooks: user_sync_from_env(),
+        },
+    )
 }
 
 /// The jobs behind the revocation endpoints, from `CLERK_SECRET_KEY` and `CLERK_API_URL`
@@ -69,7 +104,7 @@ pub fn revocation_jobs_from_env() -> Option<RevocationJobs> {
 }
 
 /// The whole app with the revocation endpoints when `jobs` is given (share one
-/// [`RevocationJobs`] between workers).
+/// [`RevocationJobs`] between workers), without the webhook endpoint.
 pub fn app_with_revocation(
     policy: AuthPolicy,
     jobs: Option<RevocationJobs>,
@@ -82,9 +117,32 @@ pub fn app_with_revocation(
         InitError = (),
     >,
 > {
+    app_with(
+        policy,
+        ServiceOptions {
+            revocation: jobs,
+            webhooks: None,
+        },
+    )
+}
+
+/// The whole app with what `options` provides: [`configure_with`] wrapped in the bypass
+/// header layer of `policy`'s switch.
+pub fn app_with(
+    policy: AuthPolicy,
+    options: ServiceOptions,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
     App::new()
         .wrap(BypassHeader::new(policy.switch().clone()))
-        .configure(configure_with_revocation(policy, jobs))
+        .configure(configure_with(policy, options))
 }
 
 /// [`configure`], plus the revocation endpoints (outside `/api`) when `jobs` is given.
@@ -92,11 +150,27 @@ pub fn configure_with_revocation(
     policy: AuthPolicy,
     jobs: Option<RevocationJobs>,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
+    configure_with(
+        policy,
+        ServiceOptions {
+            revocation: jobs,
+            webhooks: None,
+        },
+    )
+}
+
+/// [`configure`], plus the revocation endpoints (outside `/api`) and the webhook endpoint
+/// (before the protected `/api` scope) with the health JSON's `user_table`, as `options`
+/// provides.
+pub fn configure_with(
+    policy: AuthPolicy,
+    options: ServiceOptions,
+) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config| {
-        if let Some(jobs) = jobs {
+        if let Some(jobs) = options.revocation {
             config.configure(revocation_routes(policy.clone(), jobs));
         }
-        configure(policy)(config);
+        routes(policy, options.webhooks)(config);
     }
 }
 
@@ -104,10 +178,25 @@ pub fn configure_with_revocation(
 /// protected `/api` scope are siblings, the admin one first (actix-web tries services in
 /// registration order), so that each request passes exactly one `ClerkAuth`.
 pub fn configure(policy: AuthPolicy) -> impl FnOnce(&mut web::ServiceConfig) {
+    routes(policy, None)
+}
+
+/// The routes of [`configure`]; with `webhooks`, the webhook endpoint and the health endpoint
+/// with the users table, both public and registered before the `/api` scopes.
+fn routes(policy: AuthPolicy, webhooks: Option<UserSync>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config| {
+        config.route("/", web::get().to(hello));
+        match webhooks {
+            Some(sync) => {
+                config
+                    .service(health::health_service(policy.clone(), sync.clone()))
+                    .service(sync.resource());
+            }
+            None => {
+                config.service(health_service(policy.clone()));
+            }
+        }
         config
-            .route("/", web::get().to(hello))
-            .service(health_service(policy.clone()))
             .service(
                 web::scope("/api/admin")
                     .wrap(ClerkAuth::new(policy.clone()).require(Requirement::role("org:admin")))

@@ -1,6 +1,7 @@
 //! `actix-service-example`: serves the example app on `BIND` (default `127.0.0.1:3000`), with the
 //! auth policy from the environment (`CLERK_JWT_KEY`, `CLERK_SECRET_KEY` or `CLERK_JWKS_URL`,
 //! and the `CLERK_EMERGENCY_BYPASS*` variables; see `AuthPolicy::from_env`).
+//! `CLERK_WEBHOOK_SIGNING_SECRET` (`whsec_…`) mounts `POST /api/webhooks/clerk`.
 //!
 //! Logs go to stderr (`RUST_LOG` filters them, `info` by default). SIGINT and SIGTERM stop the
 //! server gracefully: it stops accepting, then lets requests in flight finish.
@@ -12,6 +13,7 @@ use std::error::Error;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
+use actix_service_example::{ENV_WEBHOOK_SECRET, ServiceOptions, UserSync, WEBHOOKS};
 use actix_web::HttpServer;
 use clerk_incident_actix::core::auth::AuthPolicy;
 use tracing_subscriber::EnvFilter;
@@ -39,11 +41,30 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let webhooks = match UserSync::from_env() {
+        Ok(Some(sync)) => {
+            tracing::info!("webhook endpoint mounted at POST {WEBHOOKS}");
+            Some(sync)
+        }
+        Ok(None) => {
+            tracing::info!("{ENV_WEBHOOK_SECRET} is not set: the webhook endpoint is not mounted");
+            None
+        }
+        Err(error) => {
+            tracing::error!("invalid {ENV_WEBHOOK_SECRET}: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    // Built once, outside the factory: every worker shares the jobs and the users table.
+    let options = ServiceOptions {
+        revocation: actix_service_example::revocation_jobs_from_env(),
+        webhooks,
+    };
     let bind = std::env::var("BIND").unwrap_or_else(|_| DEFAULT_BIND.to_owned());
 
     let server = {
         let policy = policy.clone();
-        HttpServer::new(move || actix_service_example::app(policy.clone()))
+        HttpServer::new(move || actix_service_example::app_with(policy.clone(), options.clone()))
             .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
             .bind(bind.as_str())
     };

@@ -5,7 +5,8 @@
 //! | `GET /` | public | `{"service":"axum-service","message":"hello"}` |
 //! | `GET /api/me` | a session token (degraded access in `Grace` and `Open`) | the context as JSON ([`AuthContext::to_json`](clerk_incident_core::auth::AuthContext::to_json)) |
 //! | `GET /api/admin/ping` | a fully valid token with the `org:admin` role, in every mode | `{"pong":true,"user_id":…}` |
-//! | `GET /api/clerk-health` | public | the auth health state (mode, keys, counters) |
+//! | `GET /api/clerk-health` | public | the auth health state (mode, keys, counters), plus `"user_table": {"users": N, "deliveries_seen": M}` when the webhook endpoint is mounted |
+//! | `POST /api/webhooks/clerk` | a valid Svix signature ([`VerifiedWebhook`](clerk_incident_axum::VerifiedWebhook)) | 204; `user.*` events update the users table ([`UserSync`]); 400 for a bad signature |
 //! | `POST /admin/clerk/sessions/revoke` | a fully valid token with the `org:admin` role, in every mode | 202 `{"job":…}`: a mass session revocation runs in the background |
 //! | `GET /admin/clerk/sessions/revoke/{job}` | the same | the job's progress or report |
 //!
@@ -17,6 +18,18 @@
 //! `CLERK_SECRET_KEY` (and `CLERK_API_URL` for a non-default API) is set, and logs why not
 //! otherwise ([`revocation_jobs_from_env`]); [`app_with_revocation`] takes the jobs
 //! explicitly.
+//!
+//! The webhook endpoint needs the signing secret: [`app`] mounts it when
+//! `CLERK_WEBHOOK_SIGNING_SECRET` (`whsec_…`) is set ([`user_sync_from_env`]). Each delivery
+//! is verified, deduped by its `svix-id` (a [`MemoryInbox`](clerk_incident_core::webhooks::MemoryInbox)
+//! of [`INBOX_CAPACITY`] ids) and, the first time, applied to the users table, a
+//! [`UserMirror`](clerk_incident_core::webhooks::UserMirror) read through
+//! [`UserSync::users`]. Every verified delivery gets a 204, duplicates and ignored event types
+//! included, so that Svix does not retry them. [`app_with`] takes both the revocation jobs and
+//! the webhook state explicitly ([`ServiceOptions`]).
+
+mod health;
+mod user_sync;
 
 use std::sync::OnceLock;
 
@@ -29,6 +42,10 @@ use clerk_incident_core::auth::{AuthPolicy, Requirement};
 use clerk_incident_core::revocation::RevocationJobs;
 use serde_json::{Value, json};
 
+pub use self::user_sync::{
+    ENV_WEBHOOK_SECRET, INBOX_CAPACITY, UserSync, WEBHOOKS, user_sync_from_env,
+};
+
 /// The path of the protected route.
 pub const ME: &str = "/api/me";
 /// The path of the route that needs the `org:admin` role.
@@ -36,11 +53,28 @@ pub const ADMIN_PING: &str = "/api/admin/ping";
 /// The role [`ADMIN_PING`] needs.
 pub const ADMIN_ROLE: &str = "org:admin";
 
+/// What [`app_with`] mounts besides the auth routes.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceOptions {
+    /// The jobs behind the revocation endpoints; without them the endpoints are not mounted.
+    pub revocation: Option<RevocationJobs>,
+    /// The webhook state; without it the webhook endpoint is not mounted and the health JSON
+    /// has no `user_table`.
+    pub webhooks: Option<UserSync>,
+}
+
 /// The whole service, with the revocation endpoints when the environment provides a secret
-/// key ([`revocation_jobs_from_env`]). Cheap: no task or socket, so it can be built once per
-/// test or drill run.
+/// key ([`revocation_jobs_from_env`]) and the webhook endpoint when it provides a webhook
+/// signing secret ([`user_sync_from_env`]). Cheap: no task or socket, so it can be built once
+/// per test or drill run.
 pub fn app(policy: AuthPolicy) -> Router {
-    app_with_revocation(policy, revocation_jobs_from_env())
+    app_with(
+        policy,
+        ServiceOptions {
+            revocation: revocation_jobs_from_env(),
+            webhooks: user_sync_from_env(),
+        },
+    )
 }
 
 /// The jobs behind the revocation endpoints, from `CLERK_SECRET_KEY` and `CLERK_API_URL`
@@ -67,9 +101,21 @@ pub fn revocation_jobs_from_env() -> Option<RevocationJobs> {
     .clone()
 }
 
-/// The whole service, with the revocation endpoints when `jobs` is given. Free of side
-/// effects: no task, socket or global state.
+/// The whole service, with the revocation endpoints when `jobs` is given, without the
+/// webhook endpoint. Free of side effects: no task, socket or global state.
 pub fn app_with_revocation(policy: AuthPolicy, jobs: Option<RevocationJobs>) -> Router {
+    app_with(
+        policy,
+        ServiceOptions {
+            revocation: jobs,
+            webhooks: None,
+        },
+    )
+}
+
+/// The whole service, with what `options` provides. Free of side effects: no task, socket or
+/// global state.
+pub fn app_with(policy: AuthPolicy, options: ServiceOptions) -> Router {
     let bypass_header = BypassHeaderLayer::new(policy.switch().clone());
     let protected = Router::new()
         .route(ME, get(me))
@@ -80,9 +126,14 @@ pub fn app_with_revocation(policy: AuthPolicy, jobs: Option<RevocationJobs>) -> 
     let app = Router::new()
         .route("/", get(hello))
         .merge(protected)
-        .merge(admin)
-        .merge(health_router(policy.clone()));
-    let app = match jobs {
+        .merge(admin);
+    let app = match options.webhooks {
+        Some(sync) => app
+            .merge(health::health_router(policy.clone(), sync.clone()))
+            .merge(sync.router()),
+        None => app.merge(health_router(policy.clone())),
+    };
+    let app = match options.revocation {
         Some(jobs) => app.merge(revocation_router(policy, jobs)),
         None => app,
     };

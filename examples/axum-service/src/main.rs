@@ -4,7 +4,8 @@
 //! CLERK_JWT_KEY="$(cat key.pem)" BIND=127.0.0.1:3000 cargo run -p axum-service
 //! ```
 //!
-//! Keys and bypass come from the variables of [`AuthPolicy::from_env`]; `BIND` is the
+//! Keys and bypass come from the variables of [`AuthPolicy::from_env`];
+//! `CLERK_WEBHOOK_SIGNING_SECRET` (`whsec_…`) mounts `POST /api/webhooks/clerk`; `BIND` is the
 //! listening address (default `127.0.0.1:3000`); `RUST_LOG` filters the logs (default
 //! `info`). A configuration error exits with status 2; Ctrl-C (or SIGTERM) stops the service
 //! after the requests in flight.
@@ -14,6 +15,7 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use axum_service::{ENV_WEBHOOK_SECRET, ServiceOptions, UserSync, WEBHOOKS};
 use clerk_incident_core::auth::AuthPolicy;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -40,6 +42,24 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let webhooks = match UserSync::from_env() {
+        Ok(Some(sync)) => {
+            tracing::info!("webhook endpoint mounted at POST {WEBHOOKS}");
+            Some(sync)
+        }
+        Ok(None) => {
+            tracing::info!("{ENV_WEBHOOK_SECRET} is not set: the webhook endpoint is not mounted");
+            None
+        }
+        Err(error) => {
+            tracing::error!("invalid {ENV_WEBHOOK_SECRET}: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let options = ServiceOptions {
+        revocation: axum_service::revocation_jobs_from_env(),
+        webhooks,
+    };
     let bind = std::env::var("BIND").unwrap_or_else(|_| DEFAULT_BIND.to_owned());
     let addr: SocketAddr = match bind.trim().parse() {
         Ok(addr) => addr,
@@ -58,7 +78,7 @@ async fn main() -> ExitCode {
     let local = listener.local_addr().map_or(addr, |local| local);
     tracing::info!(addr = %local, mode = %policy.switch().mode(), "axum-service listening");
 
-    let served = axum::serve(listener, axum_service::app(policy))
+    let served = axum::serve(listener, axum_service::app_with(policy, options))
         .with_graceful_shutdown(shutdown_signal())
         .await;
     match served {

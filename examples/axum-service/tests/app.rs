@@ -7,12 +7,15 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::header::AUTHORIZATION;
 use axum::http::{Request, StatusCode};
-use axum_service::{ADMIN_PING, ME, app};
+use axum_service::{ADMIN_PING, ME, ServiceOptions, UserSync, WEBHOOKS, app, app_with};
 use clerk_incident_core::auth::{
     AuthMode, AuthPolicy, BypassSwitch, KeySource, Verifier, VerifierConfig,
 };
+use clerk_incident_core::webhooks::{
+    EventType, WebhookEvent, WebhookSecret, WebhookVerifier, sign,
+};
 use clerk_incident_sim::{OrgRole, Sim, TokenRequest};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 struct Setup {
@@ -170,4 +173,213 @@ async fn the_emergency_bypass_is_visible_everywhere() {
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(health.json["mode"]["mode"], "open");
     assert_eq!(health.json["mode"]["reason"], "INC-1");
+}
+
+const WEBHOOK_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+fn webhook_secret() -> WebhookSecret {
+    WebhookSecret::new(WEBHOOK_SECRET).unwrap()
+}
+
+fn unix_now() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .unwrap()
+}
+
+/// A `user.*` event about `id`, as Clerk sends it.
+fn user_event(event_type: EventType, id: &str, updated_at: i64) -> Vec<u8> {
+    let data = if event_type == EventType::UserDeleted {
+        json!({ "object": "user", "id": id, "deleted": true })
+    } else {
+        json!({ "object": "user", "id": id, "updated_at": updated_at, "first_name": "Ada" })
+    };
+    serde_json::to_vec(&WebhookEvent::new(event_type, data, updated_at)).unwrap()
+}
+
+/// Delivers `body` as message `msg_id`, signed with `secret`.
+async fn deliver(app: &Router, secret: &WebhookSecret, msg_id: &str, body: &[u8]) -> StatusCode {
+    let now = unix_now();
+    let request = Request::post(WEBHOOKS)
+        .header("content-type", "application/json")
+        .header("svix-id", msg_id)
+        .header("svix-timestamp", now.to_string())
+        .header("svix-signature", sign(secret, msg_id, now, body))
+        .body(Body::from(body.to_vec()))
+        .unwrap();
+    app.clone().oneshot(request).await.unwrap().status()
+}
+
+fn app_with_webhooks(policy: AuthPolicy) -> (Router, UserSync) {
+    let sync = UserSync::new(WebhookVerifier::new(webhook_secret()));
+    let options = ServiceOptions {
+        revocation: None,
+        webhooks: Some(sync.clone()),
+    };
+    (app_with(policy, options), sync)
+}
+
+#[tokio::test]
+async fn user_webhooks_keep_the_users_table() {
+    let setup = setup().await;
+    let (app, sync) = app_with_webhooks(setup.policy.clone());
+    let secret = webhook_secret();
+
+    let created = user_event(EventType::UserCreated, "user_42", 1_000);
+    assert_eq!(
+        deliver(&app, &secret, "msg_1", &created).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(sync.users().ids(), ["user_42"]);
+    assert_eq!(sync.users().updated_at("user_42"), Some(1_000));
+
+    let updated = user_event(EventType::UserUpdated, "user_42", 2_000);
+    assert_eq!(
+        deliver(&app, &secret, "msg_2", &updated).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(sync.users().updated_at("user_42"), Some(2_000));
+
+    let deleted = user_event(EventType::UserDeleted, "user_42", 3_000);
+    assert_eq!(
+        deliver(&app, &secret, "msg_3", &deleted).await,
+        StatusCode::NO_CONTENT
+    );
+    assert!(sync.users().is_empty());
+
+    // A late update of the deleted user is acknowledged and changes nothing.
+    let late = user_event(EventType::UserUpdated, "user_42", 2_500);
+    assert_eq!(
+        deliver(&app, &secret, "msg_4", &late).await,
+        StatusCode::NO_CONTENT
+    );
+    assert!(sync.users().is_empty());
+    // So is an event type the service does not use.
+    let session = serde_json::to_vec(&WebhookEvent::new(
+        EventType::SessionCreated,
+        json!({ "object": "session", "id": "sess_1", "user_id": "user_1" }),
+        1,
+    ))
+    .unwrap();
+    assert_eq!(
+        deliver(&app, &secret, "msg_5", &session).await,
+        StatusCode::NO_CONTENT
+    );
+    assert!(sync.users().is_empty());
+    assert_eq!(sync.inbox().len(), 5);
+}
+
+#[tokio::test]
+async fn the_same_delivery_twice_applies_once() {
+    let setup = setup().await;
+    let (app, sync) = app_with_webhooks(setup.policy.clone());
+    let secret = webhook_secret();
+
+    let created = user_event(EventType::UserCreated, "user_7", 1_000);
+    assert_eq!(
+        deliver(&app, &secret, "msg_a", &created).await,
+        StatusCode::NO_CONTENT
+    );
+    let deleted = user_event(EventType::UserDeleted, "user_7", 2_000);
+    assert_eq!(
+        deliver(&app, &secret, "msg_b", &deleted).await,
+        StatusCode::NO_CONTENT
+    );
+    // A retry of msg_a (same svix-id) after the deletion: a duplicate, not applied. (The
+    // mirror would refuse it anyway; the inbox does so without looking at the body.)
+    assert_eq!(
+        deliver(&app, &secret, "msg_a", &created).await,
+        StatusCode::NO_CONTENT
+    );
+    assert!(sync.users().is_empty());
+    assert_eq!(sync.inbox().len(), 2);
+
+    // A retry of a creation that the mirror alone would apply again is caught by the inbox.
+    let other = user_event(EventType::UserCreated, "user_8", 1_000);
+    assert_eq!(
+        deliver(&app, &secret, "msg_c", &other).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        deliver(&app, &secret, "msg_c", &other).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(sync.users().ids(), ["user_8"]);
+    assert_eq!(sync.inbox().len(), 3);
+}
+
+#[tokio::test]
+async fn a_bad_signature_is_400_and_changes_nothing() {
+    let setup = setup().await;
+    let (app, sync) = app_with_webhooks(setup.policy.clone());
+    let wrong = WebhookSecret::new("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+
+    let created = user_event(EventType::UserCreated, "user_1", 1_000);
+    assert_eq!(
+        deliver(&app, &wrong, "msg_1", &created).await,
+        StatusCode::BAD_REQUEST
+    );
+    assert!(sync.users().is_empty());
+    // Not recorded either: the genuine delivery with that id still applies.
+    assert!(sync.inbox().is_empty());
+    assert_eq!(
+        deliver(&app, &webhook_secret(), "msg_1", &created).await,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(sync.users().len(), 1);
+}
+
+#[tokio::test]
+async fn health_shows_the_user_table() {
+    let setup = setup().await;
+    let (app, _sync) = app_with_webhooks(setup.policy.clone());
+    let secret = webhook_secret();
+    for (n, id) in ["user_1", "user_2"].into_iter().enumerate() {
+        let body = user_event(EventType::UserCreated, id, 1_000);
+        let status = deliver(&app, &secret, &format!("msg_{n}"), &body).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    let session = user_event(EventType::UserUpdated, "user_1", 1_000);
+    assert_eq!(
+        deliver(&app, &secret, "msg_9", &session).await,
+        StatusCode::NO_CONTENT
+    );
+
+    let response = app
+        .clone()
+        .oneshot(
+            Request::get("/api/clerk-health")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
+    let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let health: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["keys"]["source"], "pinned_pem");
+    assert_eq!(
+        health["user_table"],
+        json!({ "users": 2, "deliveries_seen": 3 })
+    );
+}
+
+#[tokio::test]
+async fn without_a_webhook_secret_there_is_no_endpoint_and_no_user_table() {
+    let setup = setup().await;
+    let app = app_with(setup.policy.clone(), ServiceOptions::default());
+    let body = user_event(EventType::UserCreated, "user_1", 1_000);
+    assert_eq!(
+        deliver(&app, &webhook_secret(), "msg_1", &body).await,
+        StatusCode::NOT_FOUND
+    );
+    let health = get(&app, "/api/clerk-health", None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert!(health.json.get("user_table").is_none());
 }
