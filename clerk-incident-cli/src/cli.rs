@@ -71,6 +71,10 @@ pub(crate) enum Command {
     /// against CLERK_SECRET_KEY, `verify-old-revoked` checks Clerk now rejects the old key,
     /// `checklist` prints the procedure. Keys are read from the environment only.
     Keys(crate::commands::keys::KeysCommand),
+    /// Runbook step 5: re-deliver the user events the app missed (`webhooks replay --help`):
+    /// signed user.created / user.updated / user.deleted to the app's own endpoint, from the
+    /// Backend API alone, without Svix access.
+    Webhooks(crate::commands::webhooks::WebhooksCommand),
 }
 
 #[derive(Debug, Args)]

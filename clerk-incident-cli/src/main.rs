@@ -12,6 +12,7 @@ mod commands;
 mod drill;
 mod exit_code;
 mod terminal;
+mod time_arg;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,7 @@ async fn main() -> ExitCode {
         Command::Report(args) => commands::report::run(&cli.global, args),
         Command::Sessions(sessions) => commands::sessions::run(&cli.global, sessions).await,
         Command::Keys(keys) => commands::keys::run(&cli.global, keys).await,
+        Command::Webhooks(webhooks) => commands::webhooks::run(&cli.global, webhooks).await,
     };
     exit.into()
 }

@@ -42,6 +42,14 @@ pub(crate) fn problem(line: &str) {
     eprintln!("clerk-incident: {line}");
 }
 
+/// `text` with its first letter in upper case.
+pub(crate) fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,3 +8,4 @@ pub(crate) mod sim;
 pub(crate) mod sim_token;
 pub(crate) mod status;
 pub(crate) mod triage;
+pub(crate) mod webhooks;
