@@ -7,9 +7,11 @@
 //! Each runbook capability adds its steps here.
 
 mod connectivity;
+mod key_rotation;
 mod middleware;
 mod revocation;
 mod triage;
+mod webhook_backlog;
 
 use std::time::{Duration, Instant};
 
@@ -80,6 +82,9 @@ pub(crate) struct Drill {
     sim: Sim,
     api: ClerkApi,
     http: ReqwestClient,
+    /// The instance's current secret key: the sim's, until the key-rotation phase moves to
+    /// a new one.
+    secret_key: std::sync::Mutex<String>,
 }
 
 /// Prints and keeps the record of every step.
@@ -152,6 +157,22 @@ impl Drill {
     pub(crate) fn http(&self) -> &ReqwestClient {
         &self.http
     }
+
+    /// The secret key the app currently runs on.
+    pub(crate) fn secret_key(&self) -> String {
+        self.secret_key
+            .lock()
+            .map_or_else(|poisoned| poisoned.into_inner().clone(), |key| key.clone())
+    }
+
+    /// Moves the app to another secret key (after a rotation).
+    pub(crate) fn set_secret_key(&self, key: &str) {
+        let mut current = self
+            .secret_key
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        key.clone_into(&mut current);
+    }
 }
 
 /// The incident log and report paths: as given, or in a new folder of the temp directory.
@@ -182,7 +203,7 @@ fn drill_files(args: &DrillArgs) -> Result<(PathBuf, PathBuf), String> {
 /// The last phase: resolve the incident and write the review from the log.
 async fn post_incident_report(rec: &mut Recorder, path: &std::path::Path) {
     rec.phase(
-        "Phase 11",
+        "Phase 13",
         "resolution and the post-incident review, written from the log",
     );
     rec.log(EntryKind::Resolved {
@@ -275,7 +296,12 @@ pub(crate) async fn run(global: &GlobalArgs, args: &DrillArgs) -> Exit {
         }
     };
 
-    let drill = Drill { sim, api, http };
+    let drill = Drill {
+        secret_key: std::sync::Mutex::new(sim.secret_key().to_owned()),
+        sim,
+        api,
+        http,
+    };
     let mut recorder = Recorder {
         json: global.json,
         phase: "",
@@ -286,7 +312,9 @@ pub(crate) async fn run(global: &GlobalArgs, args: &DrillArgs) -> Exit {
     connectivity::run(&drill, &mut recorder).await;
     middleware::run(&drill, &mut recorder).await;
     triage::run(&drill, &mut recorder).await;
+    key_rotation::run(&drill, &mut recorder).await;
     revocation::run(&drill, &mut recorder).await;
+    webhook_backlog::run(&drill, &mut recorder).await;
     post_incident_report(&mut recorder, &report).await;
     for problem in &recorder.log_problems {
         terminal::problem(&format!("incident log: {problem}"));

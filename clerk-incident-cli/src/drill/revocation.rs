@@ -15,7 +15,7 @@ use crate::terminal;
 /// one-in-sixty-million failure per call; 429s are honoured whatever the attempt count.
 fn patient_api(drill: &Drill) -> Result<ClerkApi, String> {
     let sim = drill.sim();
-    ClerkApi::builder(SecretKey::new(sim.secret_key()))
+    ClerkApi::builder(SecretKey::new(drill.secret_key()))
         .base_url(sim.base_url())
         // Faster than the sim allows, so that the sim answers 429 bursts and the client must
         // pause every caller.
@@ -34,8 +34,9 @@ fn patient_api(drill: &Drill) -> Result<ClerkApi, String> {
 pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
     let sim = drill.sim();
     rec.phase(
-        "Phase 10",
-        "session recovery: revoke every session but the on-call admin's, through 429s and 5xx",
+        "Phase 11",
+        "session recovery: with the new key, revoke every session but the on-call admin's, \
+         through 429s and 5xx",
     );
     let (Some(admin), Ok(api)) = (sim.admin_user_id(), patient_api(drill)) else {
         rec.step("setup", async {
