@@ -15,8 +15,9 @@
 //!
 //! A verified body parses into a [`WebhookEvent`]; a [`WebhookInbox`] (e.g. the bounded
 //! [`MemoryInbox`]) remembers the message ids already processed; a [`UserMirror`] applies
-//! `user.*` events to an in-memory users table, newest `updated_at` wins (the reference
-//! consumer of the examples and drills).
+//! `user.*` events to an in-memory users table, newest `updated_at` wins; a [`UserSync`] ties
+//! the three together for a service's webhook endpoint (the reference consumer of the
+//! examples and drills).
 //!
 //! When deliveries were lost (an outage, the application's endpoint down), a
 //! [`WebhookReplayer`] rebuilds `user.created` / `user.updated` / `user.deleted` events from
@@ -63,6 +64,7 @@ mod mirror;
 mod replay;
 mod secret;
 mod signature;
+mod user_sync;
 
 use std::fmt;
 
@@ -76,6 +78,7 @@ pub use replay::{
 };
 pub use secret::WebhookSecret;
 pub use signature::{DEFAULT_TOLERANCE, VerifiedDelivery, WebhookHeaders, WebhookVerifier, sign};
+pub use user_sync::{USER_SYNC_INBOX_CAPACITY, UserSync};
 
 /// The environment variable holding the webhook signing secret (`whsec_…`), as Clerk's own
 /// SDKs name it: read by the example services and by `clerk-incident webhooks replay`.

@@ -21,7 +21,7 @@
 //! The webhook endpoint needs the signing secret: [`app`] mounts it when
 //! `CLERK_WEBHOOK_SIGNING_SECRET` (`whsec_…`) is set ([`user_sync_from_env`]). Each delivery
 //! is verified, deduped by its `svix-id` (a [`MemoryInbox`](clerk_incident_actix::core::webhooks::MemoryInbox)
-//! of [`INBOX_CAPACITY`] ids) and, the first time, applied to the users table, a
+//! of [`USER_SYNC_INBOX_CAPACITY`](clerk_incident_core::webhooks::USER_SYNC_INBOX_CAPACITY) ids) and, the first time, applied to the users table, a
 //! [`UserMirror`](clerk_incident_actix::core::webhooks::UserMirror) read through
 //! [`UserSync::users`]. Every verified delivery gets a 204, duplicates and ignored event types
 //! included, so that Svix does not retry them. [`app_with`] and [`configure_with`] take both
@@ -41,9 +41,9 @@ use clerk_incident_actix::core::revocation::RevocationJobs;
 use clerk_incident_actix::{Auth, BypassHeader, ClerkAuth, health_service, revocation_routes};
 use serde_json::json;
 
-pub use self::user_sync::{
-    ENV_WEBHOOK_SECRET, INBOX_CAPACITY, UserSync, WEBHOOKS, user_sync_from_env,
-};
+pub use self::user_sync::{ENV_WEBHOOK_SECRET, WEBHOOKS, user_sync_from_env};
+/// The webhook state the service keeps (core's [`UserSync`](clerk_incident_actix::core::webhooks::UserSync)).
+pub use clerk_incident_actix::core::webhooks::UserSync;
 
 /// What [`app_with`] and [`configure_with`] mount besides the auth routes.
 #[derive(Clone, Debug, Default)]
@@ -190,7 +190,7 @@ fn routes(policy: AuthPolicy, webhooks: Option<UserSync>) -> impl FnOnce(&mut we
             Some(sync) => {
                 config
                     .service(health::health_service(policy.clone(), sync.clone()))
-                    .service(sync.resource());
+                    .service(user_sync::resource(&sync));
             }
             None => {
                 config.service(health_service(policy.clone()));

@@ -22,7 +22,7 @@
 //! The webhook endpoint needs the signing secret: [`app`] mounts it when
 //! `CLERK_WEBHOOK_SIGNING_SECRET` (`whsec_…`) is set ([`user_sync_from_env`]). Each delivery
 //! is verified, deduped by its `svix-id` (a [`MemoryInbox`](clerk_incident_core::webhooks::MemoryInbox)
-//! of [`INBOX_CAPACITY`] ids) and, the first time, applied to the users table, a
+//! of [`USER_SYNC_INBOX_CAPACITY`](clerk_incident_core::webhooks::USER_SYNC_INBOX_CAPACITY) ids) and, the first time, applied to the users table, a
 //! [`UserMirror`](clerk_incident_core::webhooks::UserMirror) read through
 //! [`UserSync::users`]. Every verified delivery gets a 204, duplicates and ignored event types
 //! included, so that Svix does not retry them. [`app_with`] takes both the revocation jobs and
@@ -42,9 +42,9 @@ use clerk_incident_core::auth::{AuthPolicy, Requirement};
 use clerk_incident_core::revocation::RevocationJobs;
 use serde_json::{Value, json};
 
-pub use self::user_sync::{
-    ENV_WEBHOOK_SECRET, INBOX_CAPACITY, UserSync, WEBHOOKS, user_sync_from_env,
-};
+pub use self::user_sync::{ENV_WEBHOOK_SECRET, WEBHOOKS, user_sync_from_env};
+/// The webhook state the service keeps (core's [`UserSync`](clerk_incident_core::webhooks::UserSync)).
+pub use clerk_incident_core::webhooks::UserSync;
 
 /// The path of the protected route.
 pub const ME: &str = "/api/me";
@@ -130,7 +130,7 @@ pub fn app_with(policy: AuthPolicy, options: ServiceOptions) -> Router {
     let app = match options.webhooks {
         Some(sync) => app
             .merge(health::health_router(policy.clone(), sync.clone()))
-            .merge(sync.router()),
+            .merge(user_sync::router(sync)),
         None => app.merge(health_router(policy.clone())),
     };
     let app = match options.revocation {
