@@ -131,8 +131,10 @@ pub use self::health::{HEALTH_PATH, health, health_response, health_service};
 pub use self::middleware::{ClerkAuth, ClerkAuthFuture, ClerkAuthMiddleware};
 pub use self::rejection::{AuthRejection, AuthRejectionKind, default_rejection_response};
 pub use self::revocation::{revocation_routes, revocation_routes_with_rule};
-pub use self::webhook::{VerifiedWebhook, WebhookRejection, WebhookRejectionKind};
+pub use self::webhook::{VerifiedWebhook, WebhookRejection};
 pub use clerk_incident_core as core;
+/// Why [`VerifiedWebhook`] refused a delivery (core's, so both adapters answer alike).
+pub use clerk_incident_core::webhooks::WebhookRejectionKind;
 
 /// The `X-Auth-Bypass` response header: `true` in `Open` mode, `grace` in `Grace` mode, absent
 /// in `Enforce`.

@@ -11,7 +11,8 @@ use actix_web::http::header::ContentType;
 use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use clerk_incident_core::webhooks::{
-    VerifiedDelivery, WebhookError, WebhookEvent, WebhookHeaders, WebhookVerifier,
+    VerifiedDelivery, WebhookError, WebhookEvent, WebhookHeaders, WebhookRejectionKind,
+    WebhookVerifier,
 };
 
 /// A webhook delivery that verified against the `web::Data<`[`WebhookVerifier`]`>` in the
@@ -111,18 +112,6 @@ impl FromRequest for VerifiedWebhook {
     }
 }
 
-/// Why a [`WebhookRejection`] was made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WebhookRejectionKind {
-    /// No `web::Data<WebhookVerifier>` in the app data: a misconfiguration (500).
-    NotConfigured,
-    /// The delivery did not verify, or its body is not a Clerk event (400).
-    Invalid,
-    /// The body is over the payload limit (413).
-    TooLarge,
-}
-
 /// The error of the [`VerifiedWebhook`] extractor, a [`ResponseError`].
 ///
 /// Its response is one of three fixed JSON bodies (see [`VerifiedWebhook`]): nothing of
@@ -155,44 +144,25 @@ impl WebhookRejection {
     pub fn error(&self) -> Option<WebhookError> {
         self.error
     }
-
-    fn body(&self) -> (&'static str, &'static str) {
-        match self.kind {
-            WebhookRejectionKind::NotConfigured => (
-                "webhook_not_configured",
-                "webhook verification is not configured",
-            ),
-            WebhookRejectionKind::Invalid => {
-                ("invalid_webhook", "webhook signature verification failed")
-            }
-            WebhookRejectionKind::TooLarge => ("payload_too_large", "webhook body is too large"),
-        }
-    }
 }
 
 impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.error {
             Some(error) => write!(f, "webhook rejected: {error}"),
-            None => write!(f, "webhook rejected: {}", self.body().1),
+            None => write!(f, "webhook rejected: {}", self.kind.message()),
         }
     }
 }
 
 impl ResponseError for WebhookRejection {
     fn status_code(&self) -> StatusCode {
-        match self.kind {
-            WebhookRejectionKind::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
-            WebhookRejectionKind::Invalid => StatusCode::BAD_REQUEST,
-            WebhookRejectionKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        }
+        StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (error, message) = self.body();
-        // Fixed ASCII strings without quotes or backslashes: no escaping needed.
         HttpResponse::build(self.status_code())
             .insert_header(ContentType::json())
-            .body(format!(r#"{{"error":"{error}","message":"{message}"}}"#))
+            .body(self.kind.json_body())
     }
 }

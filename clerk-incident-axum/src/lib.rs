@@ -113,7 +113,9 @@ pub use self::health::{HEALTH_PATH, health_response, health_router};
 pub use self::layer::{ClerkAuth, ClerkAuthLayer};
 pub use self::rejection::{X_AUTH_BYPASS, default_rejection_response};
 pub use self::revocation::{revocation_router, revocation_router_with_rule};
-pub use self::webhook::{VerifiedWebhook, WebhookRejection, WebhookRejectionKind};
+pub use self::webhook::{VerifiedWebhook, WebhookRejection};
+/// Why [`VerifiedWebhook`] refused a delivery (core's, so both adapters answer alike).
+pub use clerk_incident_core::webhooks::WebhookRejectionKind;
 
 /// The workspace README's code blocks, compiled as doctests (this crate's dev-dependencies
 /// cover every crate they use).

@@ -8,7 +8,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use clerk_incident_core::webhooks::{
-    VerifiedDelivery, WebhookError, WebhookEvent, WebhookVerifier,
+    VerifiedDelivery, WebhookError, WebhookEvent, WebhookRejectionKind, WebhookVerifier,
 };
 
 /// A webhook delivery that verified against the [`WebhookVerifier`] in the request
@@ -102,18 +102,6 @@ impl<S: Send + Sync> FromRequest<S> for VerifiedWebhook {
     }
 }
 
-/// Why a [`WebhookRejection`] was made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum WebhookRejectionKind {
-    /// No [`WebhookVerifier`] in the request extensions: a misconfiguration (500).
-    NotConfigured,
-    /// The delivery did not verify, or its body is not a Clerk event (400).
-    Invalid,
-    /// The body is over the body limit (413).
-    TooLarge,
-}
-
 /// The error of the [`VerifiedWebhook`] extractor.
 ///
 /// Its response is one of three fixed JSON bodies (see [`VerifiedWebhook`]): nothing of
@@ -149,24 +137,7 @@ impl WebhookRejection {
 
     /// The response status: 400, 413 or 500.
     pub fn status(&self) -> StatusCode {
-        match self.kind {
-            WebhookRejectionKind::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
-            WebhookRejectionKind::Invalid => StatusCode::BAD_REQUEST,
-            WebhookRejectionKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-        }
-    }
-
-    fn body(&self) -> (&'static str, &'static str) {
-        match self.kind {
-            WebhookRejectionKind::NotConfigured => (
-                "webhook_not_configured",
-                "webhook verification is not configured",
-            ),
-            WebhookRejectionKind::Invalid => {
-                ("invalid_webhook", "webhook signature verification failed")
-            }
-            WebhookRejectionKind::TooLarge => ("payload_too_large", "webhook body is too large"),
-        }
+        StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 }
 
@@ -174,7 +145,7 @@ impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.error {
             Some(error) => write!(f, "webhook rejected: {error}"),
-            None => write!(f, "webhook rejected: {}", self.body().1),
+            None => write!(f, "webhook rejected: {}", self.kind.message()),
         }
     }
 }
@@ -183,13 +154,10 @@ impl std::error::Error for WebhookRejection {}
 
 impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {
-        let (error, message) = self.body();
-        // Fixed ASCII strings without quotes or backslashes: no escaping needed.
-        let body = format!(r#"{{"error":"{error}","message":"{message}"}}"#);
         (
             self.status(),
             [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            body,
+            self.kind.json_body(),
         )
             .into_response()
     }

@@ -24,7 +24,9 @@ use crate::cli::{Cli, Command, SimAction};
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.global.verbose);
+    // The drill injects failures on purpose; the retries they cause are not news there.
+    let quiet = matches!(cli.command, Command::Drill(_));
+    init_tracing(cli.global.verbose, quiet);
     let exit = match &cli.command {
         Command::Triage(args) => commands::triage::run(&cli.global, args).await,
         Command::Status(args) => commands::status::run(&cli.global, args).await,
@@ -42,9 +44,11 @@ async fn main() -> ExitCode {
     exit.into()
 }
 
-/// Logs go to stderr, so that `--json` output on stdout stays parseable.
-fn init_tracing(verbose: u8) {
+/// Logs go to stderr, so that `--json` output on stdout stays parseable. `quiet` lowers the
+/// default to errors only.
+fn init_tracing(verbose: u8, quiet: bool) {
     let default = match verbose {
+        0 if quiet => "error",
         0 => "warn",
         1 => "info",
         _ => "debug",
