@@ -19,12 +19,14 @@
 //!
 //! The mass session revocation endpoints have their own table, [`revocation_cases`] plus a
 //! job's life (202, 409 while it runs, status until done), which both adapters run with
-//! [`run_revocation`].
+//! [`run_revocation`]. The `VerifiedWebhook` extractor has one too, [`webhook_cases`]: signed,
+//! tampered and incomplete deliveries with the status each gets.
 
 mod case;
 mod fixture;
 mod revocation;
 mod table;
+mod webhook;
 
 use std::future::Future;
 
@@ -38,6 +40,10 @@ pub use self::revocation::{
     run_revocation,
 };
 pub use self::table::cases;
+pub use self::webhook::{
+    OTHER_WEBHOOK_SECRET, WEBHOOK_BODY, WEBHOOK_ID, WEBHOOK_SECRET, WebhookCase, WebhookDelivery,
+    webhook_cases,
+};
 pub use clerk_incident_core::auth::{Requirement, RouteRule};
 
 /// The path of the protected route.
