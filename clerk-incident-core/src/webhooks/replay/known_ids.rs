@@ -9,9 +9,9 @@ use std::path::Path;
 /// The text format is one user per line: the id, then optionally its `updated_at` in Unix
 /// milliseconds, separated by a comma, a tab or spaces (so `psql … COPY … CSV` and `jq -r`
 /// output both work). Blank lines and lines starting with `#` are ignored, and so is a first
-/// line that is a header naming `id`. With `updated_at`, a replay skips users the
-/// application already has at Clerk's version; without it, every known user changed since
-/// the replay's start is sent again as `user.updated`.
+/// line that is not a user id (a CSV header such as `id,updated_at`). With `updated_at`, a
+/// replay skips users the application already has at Clerk's version; without it, every
+/// known user changed since the replay's start is sent again as `user.updated`.
 ///
 /// ```
 /// use clerk_incident_core::webhooks::KnownIds;
@@ -78,6 +78,7 @@ impl KnownIds {
     /// whose `updated_at` is not an integer.
     pub fn parse(text: &str) -> Result<Self, KnownIdsError> {
         let mut known = Self::new();
+        let mut first = true;
         for (index, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -88,7 +89,8 @@ impl KnownIds {
                 .map(|field| field.trim().trim_matches('"'))
                 .filter(|field| !field.is_empty());
             let id = fields.next().unwrap_or_default();
-            if index == 0 && (id.eq_ignore_ascii_case("id") || id.eq_ignore_ascii_case("user_id")) {
+            let header = !id.starts_with("user_") || id.eq_ignore_ascii_case("user_id");
+            if std::mem::take(&mut first) && header {
                 continue;
             }
             let bad = |reason: String| KnownIdsError::Line {
@@ -190,6 +192,7 @@ mod tests {
         let error = KnownIds::parse("user_a,yesterday\n").unwrap_err();
         assert!(error.to_string().contains("line 1"), "{error}");
         assert!(KnownIds::parse("id\nuser_a\n").is_ok());
+        assert!(KnownIds::parse("clerk_id,updated_at_ms\nuser_a,1\n").is_ok());
         assert!(KnownIds::parse("user_a\nid\n").is_err());
     }
 
