@@ -42,7 +42,7 @@ use clerk_incident_actix::{Auth, BypassHeader, ClerkAuth, health_service, revoca
 use serde_json::json;
 
 pub use self::user_sync::{ENV_WEBHOOK_SECRET, WEBHOOKS, user_sync_from_env};
-/// The webhook state the service keeps (core's [`UserSync`](clerk_incident_actix::core::webhooks::UserSync)).
+/// The webhook state the service keeps (from core).
 pub use clerk_incident_actix::core::webhooks::UserSync;
 
 /// What [`app_with`] and [`configure_with`] mount besides the auth routes.

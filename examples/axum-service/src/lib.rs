@@ -43,7 +43,7 @@ use clerk_incident_core::revocation::RevocationJobs;
 use serde_json::{Value, json};
 
 pub use self::user_sync::{ENV_WEBHOOK_SECRET, WEBHOOKS, user_sync_from_env};
-/// The webhook state the service keeps (core's [`UserSync`](clerk_incident_core::webhooks::UserSync)).
+/// The webhook state the service keeps (from core).
 pub use clerk_incident_core::webhooks::UserSync;
 
 /// The path of the protected route.
