@@ -197,6 +197,23 @@ pub(crate) fn warn(timeline: &Timeline) {
 }
 
 /// The error, its sources, and what to do about it.
+/// Appends an Action entry of `command` to `log`, when there is one; false (after saying why) when it could not be written.
+pub(crate) fn record_action(log: Option<&IncidentLog>, command: &str, outcome: String) -> bool {
+    let Some(log) = log else {
+        return true;
+    };
+    match log.append(EntryKind::Action {
+        command: command.to_owned(),
+        outcome,
+    }) {
+        Ok(_) => true,
+        Err(err) => {
+            terminal::problem(&explain(&err));
+            false
+        }
+    }
+}
+
 pub(crate) fn explain(err: &IncidentError) -> String {
     let mut message = terminal::error_chain(err);
     let hint = match err {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use clerk_incident_core::api::{ClerkApi, SecretKey};
 use clerk_incident_core::auth::ENV_SECRET_KEY;
-use clerk_incident_core::incident::{EntryKind, IncidentLog};
+use clerk_incident_core::incident::IncidentLog;
 use clerk_incident_core::rotation::{self, OldKeyStatus, rotation_retry_policy};
 use serde_json::json;
 
@@ -79,23 +79,6 @@ fn open_log(args: &KeysArgs) -> Result<Option<IncidentLog>, String> {
         .transpose()
 }
 
-/// Appends an Action entry; false (after saying why) when it could not be written.
-fn record(log: Option<&IncidentLog>, command: &str, outcome: String) -> bool {
-    let Some(log) = log else {
-        return true;
-    };
-    match log.append(EntryKind::Action {
-        command: command.to_owned(),
-        outcome,
-    }) {
-        Ok(_) => true,
-        Err(err) => {
-            terminal::problem(&incident::explain(&err));
-            false
-        }
-    }
-}
-
 /// The checks need both the keys (usage, exit 2) and a readable log (exit 1) before any call.
 fn prepare(
     global: &GlobalArgs,
@@ -147,7 +130,7 @@ async fn verify_new(global: &GlobalArgs, args: &KeysArgs) -> Exit {
         ),
         Err(err) => (false, format!("failed: {}", terminal::error_chain(err))),
     };
-    let recorded = record(log.as_ref(), COMMAND, outcome.clone());
+    let recorded = incident::record_action(log.as_ref(), COMMAND, outcome.clone());
     if global.json {
         let recorded_in = args.incident.as_ref().filter(|_| recorded);
         let document = match &result {
@@ -195,7 +178,7 @@ async fn verify_old_revoked(global: &GlobalArgs, args: &KeysArgs) -> Exit {
         Ok(check) => check,
         Err(err) => {
             let problem = terminal::error_chain(&err);
-            record(log.as_ref(), COMMAND, format!("failed: {problem}"));
+            incident::record_action(log.as_ref(), COMMAND, format!("failed: {problem}"));
             terminal::problem(&problem);
             return Exit::Failure;
         }
@@ -205,7 +188,7 @@ async fn verify_old_revoked(global: &GlobalArgs, args: &KeysArgs) -> Exit {
         OldKeyStatus::StillValid => "failed: still valid",
         _ => "failed: unknown",
     };
-    let recorded = record(
+    let recorded = incident::record_action(
         log.as_ref(),
         COMMAND,
         format!("{verdict}: {}", check.detail),
@@ -239,7 +222,7 @@ fn checklist(global: &GlobalArgs, args: &KeysArgs) -> Exit {
         }
     };
     let steps = rotation::checklist();
-    let recorded = record(
+    let recorded = incident::record_action(
         log.as_ref(),
         "clerk-incident keys checklist",
         format!("rotation started: checklist of {} steps", steps.len()),

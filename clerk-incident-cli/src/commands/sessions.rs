@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{ArgGroup, Args, Subcommand};
 use clerk_incident_core::api::{ClerkApi, RateLimit, SecretKey};
 use clerk_incident_core::auth::ENV_SECRET_KEY;
-use clerk_incident_core::incident::{EntryKind, IncidentLog};
+use clerk_incident_core::incident::IncidentLog;
 use clerk_incident_core::revocation::{
     PlanPreview, Progress, RevocationError, RevocationPlan, RevocationReport, RevocationTarget,
     SessionRevoker,
@@ -238,18 +238,7 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
         }
     }
 
-    let record = |outcome: String| {
-        if let Some(log) = &log
-            && let Err(err) = log.append(EntryKind::Action {
-                command: command_line.clone(),
-                outcome,
-            })
-        {
-            terminal::problem(&incident::explain(&err));
-            return false;
-        }
-        true
-    };
+    let record = |outcome: String| incident::record_action(log.as_ref(), &command_line, outcome);
     if !record(format!(
         "started{}",
         if plan.is_dry_run() { " (dry run)" } else { "" }

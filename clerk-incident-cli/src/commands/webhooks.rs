@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use clerk_incident_core::api::{ClerkApi, SecretKey};
 use clerk_incident_core::auth::ENV_SECRET_KEY;
-use clerk_incident_core::incident::{EntryKind, IncidentLog};
+use clerk_incident_core::incident::IncidentLog;
 use clerk_incident_core::webhooks::{
     ENV_WEBHOOK_SIGNING_SECRET, KnownIds, REPLAY_TYPES, ReplayError, ReplayOptions, ReplayProgress,
     ReplayReport, WebhookReplayer, WebhookSecret,
@@ -101,18 +101,7 @@ async fn replay(global: &GlobalArgs, args: &ReplayArgs) -> Exit {
         }
     };
     let command_line = command_line(args);
-    let record = |outcome: String| {
-        if let Some(log) = &log
-            && let Err(err) = log.append(EntryKind::Action {
-                command: command_line.clone(),
-                outcome,
-            })
-        {
-            terminal::problem(&incident::explain(&err));
-            return false;
-        }
-        true
-    };
+    let record = |outcome: String| incident::record_action(log.as_ref(), &command_line, outcome);
     if !record(format!(
         "started{}",
         if args.dry_run { " (dry run)" } else { "" }
