@@ -20,7 +20,7 @@
 //! The mass session revocation endpoints have their own table, [`revocation_cases`] plus a
 //! job's life (202, 409 while it runs, status until done), which both adapters run with
 //! [`run_revocation`]. The `VerifiedWebhook` extractor has one too, [`webhook_cases`]: signed,
-//! tampered and incomplete deliveries with the status each gets.
+//! tampered and incomplete deliveries with the status each gets, run by [`run_webhooks`].
 
 mod case;
 mod fixture;
@@ -42,7 +42,7 @@ pub use self::revocation::{
 pub use self::table::cases;
 pub use self::webhook::{
     OTHER_WEBHOOK_SECRET, WEBHOOK_BODY, WEBHOOK_ID, WEBHOOK_SECRET, WebhookCase, WebhookDelivery,
-    webhook_cases,
+    run_webhooks, webhook_cases, webhook_view,
 };
 pub use clerk_incident_core::auth::{Requirement, RouteRule};
 

@@ -1,9 +1,13 @@
 //! The `VerifiedWebhook` extractor's table: deliveries and the status each gets, which both
 //! adapters' tests send through a one-route app.
 
+use std::future::Future;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use clerk_incident_core::webhooks::{WebhookRejectionKind, WebhookSecret, sign};
+use clerk_incident_core::webhooks::{
+    VerifiedDelivery, WebhookEvent, WebhookRejectionKind, WebhookSecret, WebhookVerifier, sign,
+};
+use serde_json::{Value, json};
 
 /// The secret the test route's verifier holds.
 pub const WEBHOOK_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
@@ -156,4 +160,95 @@ fn now() -> i64 {
         .map_or(0, |since| {
             i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
         })
+}
+
+/// What the test route's handler answers for a verified delivery: the delivery id, the event
+/// type, the user and the body length, as JSON.
+pub fn webhook_view(delivery: &VerifiedDelivery, event: &WebhookEvent, body_len: usize) -> Value {
+    json!({
+        "id": delivery.id,
+        "type": event.event_type.as_str(),
+        "user_id": event.user_id(),
+        "body_len": body_len,
+    })
+}
+
+/// Runs the extractor's behaviour through an adapter: `send(verifier, delivery)` serves
+/// `delivery` to a one-route app (`POST`, the handler answering [`webhook_view`] with 200)
+/// whose verifier is `verifier` (none: not configured), and returns the status and body.
+///
+/// Checks every [`webhook_cases`] status, the handler's view of a valid delivery, a rotation
+/// verifier holding both secrets, the fixed 400 body that echoes nothing, and the fail-closed
+/// 500. Panics with every mismatch at once.
+pub async fn run_webhooks<F, Fut>(mut send: F)
+where
+    F: FnMut(Option<WebhookVerifier>, WebhookDelivery) -> Fut,
+    Fut: Future<Output = (u16, String)>,
+{
+    let verifier = |secret: &str| WebhookSecret::new(secret).ok().map(WebhookVerifier::new);
+    let mut failures = Vec::new();
+    let mut check = |ok: bool, what: String| {
+        if !ok {
+            failures.push(what);
+        }
+    };
+
+    for case in webhook_cases() {
+        let (status, body) = send(verifier(WEBHOOK_SECRET), case.delivery.clone()).await;
+        check(
+            status == case.status,
+            format!("{}: {status} instead of {}: {body}", case.name, case.status),
+        );
+        if case.status == WebhookRejectionKind::Invalid.status() {
+            check(
+                body == WebhookRejectionKind::Invalid.json_body(),
+                format!("{}: the 400 body is not the fixed one: {body}", case.name),
+            );
+            if let Some(echo) = case.delivery.echo_in(&body) {
+                check(false, format!("{}: {echo}: {body}", case.name));
+            }
+        }
+    }
+
+    let (status, body) = send(verifier(WEBHOOK_SECRET), WebhookDelivery::valid()).await;
+    let view: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let expected = json!({
+        "id": WEBHOOK_ID,
+        "type": "user.created",
+        "user_id": "user_1",
+        "body_len": WEBHOOK_BODY.len(),
+    });
+    check(
+        status == 200 && view == expected,
+        format!("the handler's view of a valid delivery: {status} {body}"),
+    );
+
+    let rotation = verifier(OTHER_WEBHOOK_SECRET).and_then(|other| {
+        WebhookSecret::new(WEBHOOK_SECRET)
+            .ok()
+            .map(|secret| other.and_secret(secret))
+    });
+    let (status, _) = send(rotation, WebhookDelivery::valid()).await;
+    check(
+        status == 200,
+        format!("a verifier with both secrets: {status}"),
+    );
+    let (status, _) = send(verifier(OTHER_WEBHOOK_SECRET), WebhookDelivery::valid()).await;
+    check(
+        status == 400,
+        format!("a verifier with the other secret only: {status}"),
+    );
+
+    let (status, body) = send(None, WebhookDelivery::valid()).await;
+    check(
+        status == 500 && body == WebhookRejectionKind::NotConfigured.json_body(),
+        format!("no verifier: {status} {body}"),
+    );
+
+    assert!(
+        failures.is_empty(),
+        "{} webhook checks failed:\n  {}",
+        failures.len(),
+        failures.join("\n  ")
+    );
 }
