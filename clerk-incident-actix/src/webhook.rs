@@ -11,8 +11,8 @@ use actix_web::http::header::ContentType;
 use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use clerk_incident_core::webhooks::{
-    VerifiedDelivery, WebhookError, WebhookEvent, WebhookHeaders, WebhookRejectionKind,
-    WebhookVerifier,
+    VerifiedDelivery, WebhookError, WebhookEvent, WebhookHeaders, WebhookRejection as Rejection,
+    WebhookRejectionKind, WebhookVerifier,
 };
 
 /// A webhook delivery that verified against the `web::Data<`[`WebhookVerifier`]`>` in the
@@ -78,91 +78,74 @@ impl FromRequest for VerifiedWebhook {
         let body = Bytes::from_request(&req, payload);
         Box::pin(async move {
             let Some(verifier) = req.app_data::<web::Data<WebhookVerifier>>() else {
-                tracing::error!(
-                    "no web::Data<WebhookVerifier> in the app data: register it on the webhook resource; refusing the delivery"
-                );
-                return Err(WebhookRejection::new(WebhookRejectionKind::NotConfigured));
+                return Err(Rejection::not_configured().logged().into());
             };
             let body = body.await.map_err(|error| {
-                if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    tracing::warn!("webhook delivery rejected: the body is over the limit");
-                    WebhookRejection::new(WebhookRejectionKind::TooLarge)
-                } else {
-                    tracing::warn!("webhook delivery rejected: the body could not be read");
-                    WebhookRejection::new(WebhookRejectionKind::Invalid)
-                }
+                let reason =
+                    if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                        Rejection::too_large()
+                    } else {
+                        Rejection::unreadable()
+                    };
+                WebhookRejection(reason.logged())
             })?;
             let verified = WebhookHeaders::from_lookup(|name| {
                 req.headers().get(name).map(|value| value.as_bytes())
             })
-            .and_then(|headers| verifier.verify_headers_at(&headers, &body, SystemTime::now()))
-            .and_then(|delivery| Ok((delivery, WebhookEvent::from_slice(&body)?)));
+            .and_then(|signed| verifier.verify_event_at(&signed, &body, SystemTime::now()));
             match verified {
                 Ok((delivery, event)) => Ok(Self {
                     delivery,
                     event,
                     body,
                 }),
-                Err(error) => {
-                    tracing::warn!("webhook delivery rejected: {error}");
-                    Err(WebhookRejection::invalid(error))
-                }
+                Err(error) => Err(Rejection::invalid(error).logged().into()),
             }
         })
     }
 }
 
-/// The error of the [`VerifiedWebhook`] extractor, a [`ResponseError`].
+/// The error of the [`VerifiedWebhook`] extractor, a [`ResponseError`]: core's
+/// [`WebhookRejection`](clerk_incident_core::webhooks::WebhookRejection), answered as a response.
 ///
 /// Its response is one of three fixed JSON bodies (see [`VerifiedWebhook`]): nothing of
 /// the request, nor the reason, is echoed. [`error`](Self::error) gives the reason to code that
 /// wants it.
-#[derive(Clone, Debug)]
-pub struct WebhookRejection {
-    kind: WebhookRejectionKind,
-    error: Option<WebhookError>,
-}
+#[derive(Clone, Copy, Debug)]
+pub struct WebhookRejection(Rejection);
 
 impl WebhookRejection {
-    fn new(kind: WebhookRejectionKind) -> Self {
-        Self { kind, error: None }
-    }
-
-    fn invalid(error: WebhookError) -> Self {
-        Self {
-            kind: WebhookRejectionKind::Invalid,
-            error: Some(error),
-        }
-    }
-
     /// Why the delivery was refused.
     pub fn kind(&self) -> WebhookRejectionKind {
-        self.kind
+        self.0.kind()
     }
 
     /// The verification or payload error, when that is why.
     pub fn error(&self) -> Option<WebhookError> {
-        self.error
+        self.0.error()
+    }
+}
+
+impl From<Rejection> for WebhookRejection {
+    fn from(rejection: Rejection) -> Self {
+        Self(rejection)
     }
 }
 
 impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.error {
-            Some(error) => write!(f, "webhook rejected: {error}"),
-            None => write!(f, "webhook rejected: {}", self.kind.message()),
-        }
+        self.0.fmt(f)
     }
 }
 
 impl ResponseError for WebhookRejection {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.kind().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
         HttpResponse::build(self.status_code())
             .insert_header(ContentType::json())
-            .body(self.kind.json_body())
+            .body(self.kind().json_body())
     }
 }

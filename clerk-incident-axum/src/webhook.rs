@@ -1,6 +1,7 @@
 //! The [`VerifiedWebhook`] extractor: a Clerk (Svix) webhook delivery whose signature verified.
 
 use std::fmt;
+use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -8,7 +9,8 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use clerk_incident_core::webhooks::{
-    VerifiedDelivery, WebhookError, WebhookEvent, WebhookRejectionKind, WebhookVerifier,
+    VerifiedDelivery, WebhookError, WebhookEvent, WebhookHeaders, WebhookRejection as Rejection,
+    WebhookRejectionKind, WebhookVerifier,
 };
 
 /// A webhook delivery that verified against the [`WebhookVerifier`] in the request
@@ -70,83 +72,65 @@ impl<S: Send + Sync> FromRequest<S> for VerifiedWebhook {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let Some(verifier) = req.extensions().get::<WebhookVerifier>().cloned() else {
-            tracing::error!(
-                "no WebhookVerifier in the request extensions: add `Extension(verifier)` to the webhook route; refusing the delivery"
-            );
-            return Err(WebhookRejection::new(WebhookRejectionKind::NotConfigured));
+            return Err(Rejection::not_configured().logged().into());
         };
         let headers = req.headers().clone();
         let body = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                tracing::warn!("webhook delivery rejected: the body is over the limit");
-                WebhookRejection::new(WebhookRejectionKind::TooLarge)
+            let reason = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Rejection::too_large()
             } else {
-                tracing::warn!("webhook delivery rejected: the body could not be read");
-                WebhookRejection::new(WebhookRejectionKind::Invalid)
-            }
+                Rejection::unreadable()
+            };
+            WebhookRejection(reason.logged())
         })?;
-        let verified = verifier
-            .verify(&headers, &body)
-            .and_then(|delivery| Ok((delivery, WebhookEvent::from_slice(&body)?)));
+        let verified = WebhookHeaders::from_header_map(&headers)
+            .and_then(|signed| verifier.verify_event_at(&signed, &body, SystemTime::now()));
         match verified {
             Ok((delivery, event)) => Ok(Self {
                 delivery,
                 event,
                 body,
             }),
-            Err(error) => {
-                tracing::warn!("webhook delivery rejected: {error}");
-                Err(WebhookRejection::invalid(error))
-            }
+            Err(error) => Err(Rejection::invalid(error).logged().into()),
         }
     }
 }
 
-/// The error of the [`VerifiedWebhook`] extractor.
+/// The error of the [`VerifiedWebhook`] extractor: core's
+/// [`WebhookRejection`](clerk_incident_core::webhooks::WebhookRejection), answered as a response.
 ///
 /// Its response is one of three fixed JSON bodies (see [`VerifiedWebhook`]): nothing of
 /// the request, nor the reason, is echoed. [`error`](Self::error) gives the reason to code that
 /// wants it.
-#[derive(Clone, Debug)]
-pub struct WebhookRejection {
-    kind: WebhookRejectionKind,
-    error: Option<WebhookError>,
-}
+#[derive(Clone, Copy, Debug)]
+pub struct WebhookRejection(Rejection);
 
 impl WebhookRejection {
-    fn new(kind: WebhookRejectionKind) -> Self {
-        Self { kind, error: None }
-    }
-
-    fn invalid(error: WebhookError) -> Self {
-        Self {
-            kind: WebhookRejectionKind::Invalid,
-            error: Some(error),
-        }
-    }
-
     /// Why the delivery was refused.
     pub fn kind(&self) -> WebhookRejectionKind {
-        self.kind
+        self.0.kind()
     }
 
     /// The verification or payload error, when that is why.
     pub fn error(&self) -> Option<WebhookError> {
-        self.error
+        self.0.error()
     }
 
     /// The response status: 400, 413 or 500.
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.kind().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl From<Rejection> for WebhookRejection {
+    fn from(rejection: Rejection) -> Self {
+        Self(rejection)
     }
 }
 
 impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.error {
-            Some(error) => write!(f, "webhook rejected: {error}"),
-            None => write!(f, "webhook rejected: {}", self.kind.message()),
-        }
+        self.0.fmt(f)
     }
 }
 
@@ -157,7 +141,7 @@ impl IntoResponse for WebhookRejection {
         (
             self.status(),
             [(CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-            self.kind.json_body(),
+            self.kind().json_body(),
         )
             .into_response()
     }

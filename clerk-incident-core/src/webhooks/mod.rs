@@ -72,7 +72,7 @@ use std::fmt;
 pub use event::{EventCategory, EventType, WebhookEvent};
 pub use inbox::{InboxError, InboxOutcome, MemoryInbox, WebhookInbox};
 pub use mirror::{MirrorOutcome, UserMirror};
-pub use rejection::WebhookRejectionKind;
+pub use rejection::{WebhookRejection, WebhookRejectionKind};
 pub use replay::{
     DEFAULT_DELIVERY_TIMEOUT, DEFAULT_REPLAY_CONCURRENCY, EventCounts, FailedDelivery, KnownIds,
     KnownIdsError, PlannedEvent, REPLAY_MESSAGE_PREFIX, REPLAY_TYPES, ReplayError, ReplayOptions,

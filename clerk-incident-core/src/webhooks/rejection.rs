@@ -1,6 +1,10 @@
 //! How a webhook endpoint refuses a delivery: the status and the fixed body, shared by the
 //! adapters' `VerifiedWebhook` extractors.
 
+use std::fmt;
+
+use super::WebhookError;
+
 /// Why a webhook extractor refused a delivery.
 ///
 /// Each kind has one status and one fixed JSON body: nothing of the request, nor the exact
@@ -71,9 +75,96 @@ impl WebhookRejectionKind {
     }
 }
 
+/// Why a webhook extractor refused a delivery: the [kind](WebhookRejectionKind) (which fixes
+/// the answer) and, for an invalid delivery, the [`WebhookError`] (which only the log sees).
+///
+/// The adapters wrap it in their own error type, which answers
+/// [`status`](WebhookRejectionKind::status) with [`json_body`](WebhookRejectionKind::json_body).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WebhookRejection {
+    kind: WebhookRejectionKind,
+    error: Option<WebhookError>,
+}
+
+impl WebhookRejection {
+    /// No verifier is configured for the endpoint.
+    pub fn not_configured() -> Self {
+        Self::of(WebhookRejectionKind::NotConfigured, None)
+    }
+
+    /// The body is over the endpoint's limit.
+    pub fn too_large() -> Self {
+        Self::of(WebhookRejectionKind::TooLarge, None)
+    }
+
+    /// The body could not be read.
+    pub fn unreadable() -> Self {
+        Self::of(WebhookRejectionKind::Invalid, None)
+    }
+
+    /// The delivery did not verify, or its body is not a Clerk event.
+    pub fn invalid(error: WebhookError) -> Self {
+        Self::of(WebhookRejectionKind::Invalid, Some(error))
+    }
+
+    fn of(kind: WebhookRejectionKind, error: Option<WebhookError>) -> Self {
+        Self { kind, error }
+    }
+
+    /// Which of the fixed answers it gets.
+    pub fn kind(&self) -> WebhookRejectionKind {
+        self.kind
+    }
+
+    /// The verification or payload error, when that is why.
+    pub fn error(&self) -> Option<WebhookError> {
+        self.error
+    }
+
+    /// Logs the reason (an error for a missing verifier, a warning otherwise) and returns
+    /// the rejection: the one place the adapters' extractors report a refusal.
+    #[must_use]
+    pub fn logged(self) -> Self {
+        match self.kind {
+            WebhookRejectionKind::NotConfigured => tracing::error!(
+                "webhook delivery refused: no WebhookVerifier is configured for this route"
+            ),
+            WebhookRejectionKind::TooLarge | WebhookRejectionKind::Invalid => {
+                tracing::warn!("{self}");
+            }
+        }
+        self
+    }
+}
+
+impl fmt::Display for WebhookRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.error, self.kind) {
+            (Some(error), _) => write!(f, "webhook delivery rejected: {error}"),
+            (None, WebhookRejectionKind::Invalid) => {
+                f.write_str("webhook delivery rejected: the body could not be read")
+            }
+            (None, kind) => write!(f, "webhook delivery rejected: {}", kind.message()),
+        }
+    }
+}
+
+impl std::error::Error for WebhookRejection {}
+
 #[cfg(test)]
 mod tests {
-    use super::WebhookRejectionKind;
+    use super::{WebhookError, WebhookRejection, WebhookRejectionKind};
+
+    #[test]
+    fn rejections_keep_their_kind_and_reason() {
+        let invalid = WebhookRejection::invalid(WebhookError::TooOld);
+        assert_eq!(invalid.kind(), WebhookRejectionKind::Invalid);
+        assert_eq!(invalid.error(), Some(WebhookError::TooOld));
+        assert!(invalid.to_string().contains("too old"));
+        assert_eq!(WebhookRejection::too_large().kind().status(), 413);
+        assert_eq!(WebhookRejection::not_configured().kind().status(), 500);
+        assert_eq!(WebhookRejection::unreadable().error(), None);
+    }
 
     #[test]
     fn bodies_are_json_of_the_code_and_message() {

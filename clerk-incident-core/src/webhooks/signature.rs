@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
 
-use super::{WebhookError, WebhookHeader, WebhookSecret};
+use super::{WebhookError, WebhookEvent, WebhookHeader, WebhookSecret};
 
 /// The default timestamp tolerance: five minutes either way.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
@@ -188,6 +188,23 @@ impl WebhookVerifier {
     ) -> Result<VerifiedDelivery, WebhookError> {
         let headers = WebhookHeaders::from_header_map(headers)?;
         self.verify_headers_at(&headers, body, now)
+    }
+
+    /// Verifies a delivery and parses its body as a Clerk event, as of `now`: what a webhook
+    /// endpoint does with every request (the adapters' `VerifiedWebhook` extractors call it).
+    ///
+    /// # Errors
+    ///
+    /// As [`verify_headers_at`](Self::verify_headers_at), and [`WebhookError::BadPayload`]
+    /// when the verified body is not an event envelope.
+    pub fn verify_event_at(
+        &self,
+        headers: &WebhookHeaders<'_>,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(VerifiedDelivery, WebhookEvent), WebhookError> {
+        let delivery = self.verify_headers_at(headers, body, now)?;
+        Ok((delivery, WebhookEvent::from_slice(body)?))
     }
 
     /// Verifies a delivery whose headers were already extracted, as of `now`.
