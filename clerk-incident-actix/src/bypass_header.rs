@@ -42,7 +42,7 @@ pub type BypassHeaderFuture<B> = Pin<Box<dyn Future<Output = Result<ServiceRespo
 /// let response = test::call_service(&app, test::TestRequest::get().to_request()).await;
 /// assert!(!response.headers().contains_key("x-auth-bypass"));
 ///
-/// switch.activate(AuthMode::Open, None, "INC-42: Clerk is down");
+/// switch.activate(AuthMode::Open, None, "INC-42: Clerk is down").expect("a valid mode");
 /// let response = test::call_service(&app, test::TestRequest::get().to_request()).await;
 /// let bypass = response.headers().get("x-auth-bypass");
 /// assert_eq!(bypass.and_then(|value| value.to_str().ok()), Some("true"));

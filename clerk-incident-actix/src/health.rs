@@ -1,9 +1,9 @@
 //! The health endpoint: `GET /api/clerk-health` serves [`AuthPolicy::health`].
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CacheControl, CacheDirective};
-use actix_web::{HttpResponse, Resource, web};
-use clerk_incident_core::auth::{AuthPolicy, HealthStatus};
+use actix_web::http::header::{self, CacheControl, CacheDirective, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, Resource, web};
+use clerk_incident_core::auth::{AuthPolicy, Credentials, HealthView};
 
 /// Where [`health_service`] serves the health state.
 pub const HEALTH_PATH: &str = "/api/clerk-health";
@@ -33,7 +33,9 @@ pub fn health_service(policy: AuthPolicy) -> Resource {
         .route(web::get().to(health))
 }
 
-/// The health handler: [`health_response`] for the policy in the app data.
+/// The health handler: [`health_response`] of what the policy in the app data shows this
+/// caller ([`AuthPolicy::health_for`]): a summary to anyone, the details to an operator's token
+/// or the health token (`CLERK_INCIDENT_HEALTH_TOKEN`) as `Authorization: Bearer …`.
 ///
 /// It reads the policy from `web::Data<AuthPolicy>`; [`health_service`] provides it, or
 /// register it on the app yourself to mount the handler elsewhere:
@@ -50,24 +52,30 @@ pub fn health_service(policy: AuthPolicy) -> Resource {
 /// }
 /// # let _ = app;
 /// ```
-pub async fn health(policy: web::Data<AuthPolicy>) -> HttpResponse {
-    health_response(&policy)
+pub async fn health(policy: web::Data<AuthPolicy>, request: HttpRequest) -> HttpResponse {
+    health_response(&health_view(&policy, &request).await)
 }
 
-/// The JSON of [`AuthPolicy::health`]: mode (with its expiry and reason), keys and counters.
-/// The status is 200, or 503 when no verification key is usable
-/// ([`HealthStatus::Unavailable`]); the response is never cached.
+/// What the health endpoint shows the caller of `request`.
+pub async fn health_view(policy: &AuthPolicy, request: &HttpRequest) -> HealthView {
+    let headers = request.headers();
+    let credentials = Credentials::from_values(
+        headers
+            .get_all(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes),
+        std::iter::empty(),
+    );
+    policy.health_for(&credentials).await
+}
+
+/// `view` as a response: its status (200, or 503 when no verification key is usable) and JSON
+/// body, never cached.
 ///
-/// The state names no secret and no token, only key ids, counts and the operator's reason
-/// for a bypass.
-pub fn health_response(policy: &AuthPolicy) -> HttpResponse {
-    let health = policy.health();
-    let status = if health.status == HealthStatus::Unavailable {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::OK
-    };
+/// The body names no secret and no token; the details hold key ids, counts and the operator's
+/// reason for a bypass.
+pub fn health_response(view: &HealthView) -> HttpResponse {
+    let status = StatusCode::from_u16(view.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     HttpResponse::build(status)
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
-        .json(&health)
+        .json(&view.body)
 }

@@ -9,8 +9,8 @@
 //! | [`BypassHeader`] | `X-Auth-Bypass` on every response while a bypass mode is on |
 //! | [`Auth`], `Option<Auth>` | the request's [`AuthContext`] in handlers |
 //! | [`VerifiedUser`] | a fully verified session only, in every mode |
-//! | [`health_service`], [`health`] | `GET /api/clerk-health`: mode, keys and counters as JSON |
-//! | [`revocation_routes`] | `POST /admin/clerk/sessions/revoke` and `GET …/revoke/{job}`: mass session revocation in the background, `org:admin` only |
+//! | [`health_service`], [`health`] | `GET /api/clerk-health`: status, mode and readiness to anyone; keys and counters to operators and health-token holders |
+//! | [`revocation_routes`] | `POST /admin/clerk/sessions/revoke` and `GET …/revoke/{job}`: mass session revocation in the background, [operators](clerk_incident_core::auth::Operators) only |
 //! | [`AuthRejection`], [`default_rejection_response`] | what refused requests get (401, 403, 503) |
 //! | [`VerifiedWebhook`] | a Clerk webhook delivery whose Svix signature verified against the `web::Data<`[`WebhookVerifier`](clerk_incident_core::webhooks::WebhookVerifier)`>` in the app data; otherwise a fixed 400 ([`WebhookRejection`]) |
 //!
@@ -127,10 +127,10 @@ use actix_web::http::header::HeaderName;
 
 pub use self::bypass_header::{BypassHeader, BypassHeaderFuture, BypassHeaderMiddleware};
 pub use self::extract::{Auth, VerifiedUser};
-pub use self::health::{HEALTH_PATH, health, health_response, health_service};
+pub use self::health::{HEALTH_PATH, health, health_response, health_service, health_view};
 pub use self::middleware::{ClerkAuth, ClerkAuthFuture, ClerkAuthMiddleware};
 pub use self::rejection::{AuthRejection, AuthRejectionKind, default_rejection_response};
-pub use self::revocation::{revocation_routes, revocation_routes_with_rule};
+pub use self::revocation::revocation_routes;
 pub use self::webhook::{VerifiedWebhook, WebhookRejection};
 pub use clerk_incident_core as core;
 /// Why [`VerifiedWebhook`] refused a delivery (core's, so both adapters answer alike).

@@ -204,7 +204,7 @@ where
         Box::pin(async move {
             let decision = config
                 .policy
-                .decide_rule(&credentials(req.headers()), &config.rule)
+                .decide_rule(&credentials(&req), &config.rule)
                 .await;
             let bypass = decision
                 .bypass_header()
@@ -232,14 +232,18 @@ where
     }
 }
 
-/// The two headers a token can come from. Values stay bytes: core handles non-UTF-8.
-fn credentials(headers: &HeaderMap) -> Credentials<'_> {
-    Credentials {
-        authorization: headers
-            .get(header::AUTHORIZATION)
+/// The two headers a token can come from, every value of each (a repeated `Authorization` is
+/// refused by core, split `Cookie` headers are one list), and the method and path for the
+/// bypass log. Values stay bytes: core handles non-UTF-8.
+fn credentials(req: &ServiceRequest) -> Credentials<'_> {
+    let headers: &HeaderMap = req.headers();
+    Credentials::from_values(
+        headers
+            .get_all(header::AUTHORIZATION)
             .map(HeaderValue::as_bytes),
-        cookie: headers.get(header::COOKIE).map(HeaderValue::as_bytes),
-    }
+        headers.get_all(header::COOKIE).map(HeaderValue::as_bytes),
+    )
+    .request(req.method().as_str(), req.path())
 }
 
 /// Answers `req` with the rejection response, without calling the inner service.

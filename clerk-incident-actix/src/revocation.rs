@@ -2,17 +2,18 @@
 //! background job, `GET /admin/clerk/sessions/revoke/{job}` reads its progress or report.
 //!
 //! Core's [`RevocationJobs`] decides every answer; this module only translates its
-//! [`EndpointResponse`]. Both resources are wrapped in their own [`ClerkAuth`], with the
-//! `org:admin` role by default ([`default_admin_rule`]); any rule given is made
-//! [sensitive](clerk_incident_core::auth::RouteClass::Sensitive), so a bypassed or degraded
-//! request is always refused.
+//! [`EndpointResponse`]. Both resources are wrapped in their own [`ClerkAuth`] with
+//! [`RouteRule::operator`]: a fully valid token, in every mode, of an
+//! [operator](clerk_incident_core::auth::Operators) (allow-listed, or holding the operator role
+//! in the pinned organisation). An `org:admin` of any other organisation is not one.
 //!
 //! | Request | Answer |
 //! | --- | --- |
 //! | `POST` with a [`RevokeRequest`] JSON body | 202 `{"job": id}` + `Location`; 400 bad body; 409 `{"job": running}`; 415 not JSON |
-//! | `GET …/{job}` | 200 [`JobStatus`](clerk_incident_core::revocation::JobStatus); 404 unknown |
+//! | `GET …/{job}` | 200 [`JobStatus`](clerk_incident_core::revocation::JobStatus) (naming the operator); 404 unknown |
 //! | no token, bypassed or degraded | 401 |
-//! | without the role | 403 |
+//! | not an operator, impersonated | 403 `not_an_operator`, `impersonated_session` |
+//! | no operator configured | 403 `no_operator_configured` |
 //!
 //! # Example
 //!
@@ -29,36 +30,24 @@
 //! # let _ = app;
 //! ```
 //!
-//! [`default_admin_rule`]: clerk_incident_core::revocation::default_admin_rule
 //! [`RevokeRequest`]: clerk_incident_core::revocation::RevokeRequest
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use clerk_incident_core::auth::{AuthPolicy, RouteRule};
-use clerk_incident_core::revocation::{
-    EndpointResponse, REVOKE_PATH, RevocationJobs, default_admin_rule, sensitive_rule,
-};
+use clerk_incident_core::revocation::{EndpointResponse, REVOKE_PATH, RevocationJobs};
 
 use crate::{Auth, ClerkAuth};
 
-/// The revocation endpoints at [`REVOKE_PATH`], guarded by `policy` with the `org:admin`
-/// role, for [`App::configure`](actix_web::App::configure).
+/// The revocation endpoints at [`REVOKE_PATH`], for the operators of `policy`
+/// ([`AuthPolicy::with_operators`]; with none configured they refuse every request), for
+/// [`App::configure`](actix_web::App::configure).
 pub fn revocation_routes(
     policy: AuthPolicy,
     jobs: RevocationJobs,
-) -> impl FnOnce(&mut web::ServiceConfig) {
-    revocation_routes_with_rule(policy, jobs, &default_admin_rule())
-}
-
-/// The revocation endpoints guarded by `rule` instead of the `org:admin` role (made
-/// sensitive: a fully valid token in every mode).
-pub fn revocation_routes_with_rule(
-    policy: AuthPolicy,
-    jobs: RevocationJobs,
-    rule: &RouteRule,
 ) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
-    let guard = ClerkAuth::new(policy).rule(sensitive_rule(rule));
+    let guard = ClerkAuth::new(policy).rule(RouteRule::operator());
     let jobs = web::Data::new(jobs);
     move |config| {
         config

@@ -52,12 +52,16 @@ async fn send(fixture: &Fixture, case: Case) -> Observed {
     )
     .await;
     let mut request = TestRequest::get().uri(case.path);
-    if let Some(authorization) = &case.authorization {
+    // Appended, so that a case's second header of a name is sent as a second header.
+    for authorization in [&case.authorization, &case.extra_authorization]
+        .into_iter()
+        .flatten()
+    {
         let value = HeaderValue::from_bytes(authorization).expect("a header value");
-        request = request.insert_header((AUTHORIZATION, value));
+        request = request.append_header((AUTHORIZATION, value));
     }
-    if let Some(cookie) = &case.cookie {
-        request = request.insert_header((COOKIE, cookie.as_str()));
+    for cookie in [&case.cookie, &case.extra_cookie].into_iter().flatten() {
+        request = request.append_header((COOKIE, cookie.as_str()));
     }
     let response = test::call_service(&app, request.to_request()).await;
     let status = response.status().as_u16();

@@ -43,7 +43,8 @@ fn admin_token(fixture: &Fixture) -> String {
 fn open(policy: &AuthPolicy) {
     policy
         .switch()
-        .activate(AuthMode::Open, Some(Duration::from_secs(600)), "test");
+        .activate(AuthMode::Open, Some(Duration::from_secs(600)), "test")
+        .unwrap();
 }
 
 async fn user_id(user: VerifiedUser) -> HttpResponse {
@@ -179,17 +180,21 @@ async fn the_bypass_header_is_added_only_outside_enforce_and_only_once() {
     let response = test::call_service(&app, get("/").to_request()).await;
     assert_eq!(header(&response, "x-auth-bypass"), None);
 
-    switch.activate(
-        AuthMode::Grace {
-            max_token_age: Duration::from_secs(1800),
-        },
-        Some(Duration::from_secs(600)),
-        "test",
-    );
+    switch
+        .activate(
+            AuthMode::Grace {
+                max_token_age: Duration::from_secs(1800),
+            },
+            Some(Duration::from_secs(600)),
+            "test",
+        )
+        .unwrap();
     let response = test::call_service(&app, get("/").to_request()).await;
     assert_eq!(header(&response, "x-auth-bypass").as_deref(), Some("grace"));
 
-    switch.activate(AuthMode::Open, Some(Duration::from_secs(600)), "test");
+    switch
+        .activate(AuthMode::Open, Some(Duration::from_secs(600)), "test")
+        .unwrap();
     for path in ["/", "/api/me", "/nowhere"] {
         let response = test::call_service(&app, get(path).to_request()).await;
         let values = response.headers().get_all(X_AUTH_BYPASS).count();

@@ -8,8 +8,8 @@ use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use actix_web::test::{self, TestRequest};
 use clerk_incident_actix::revocation_routes;
 use clerk_incident_conformance::{
-    AppVariant, Fixture, Observed, RequestMethod, RevocationRequest, revocation_jobs,
-    run_revocation,
+    AppVariant, Fixture, Observed, RequestMethod, RevocationApp, RevocationRequest,
+    revocation_jobs, run_revocation,
 };
 
 #[actix_web::test]
@@ -21,7 +21,12 @@ async fn the_actix_adapter_passes_the_revocation_table() {
         jobs.clone(),
     )))
     .await;
-    let app = &app;
+    let no_operators = test::init_service(App::new().configure(revocation_routes(
+        fixture.policy_without_operators(),
+        revocation_jobs(&fixture),
+    )))
+    .await;
+    let (app, no_operators) = (&app, &no_operators);
     run_revocation(&fixture, &jobs, |request: RevocationRequest| async move {
         let mut builder = match request.method {
             RequestMethod::Get => TestRequest::get(),
@@ -35,8 +40,12 @@ async fn the_actix_adapter_passes_the_revocation_table() {
         if let Some(content_type) = request.content_type {
             builder = builder.insert_header((CONTENT_TYPE, content_type));
         }
+        let request_app = match request.app {
+            RevocationApp::Operators => app,
+            RevocationApp::NoOperators => no_operators,
+        };
         let response =
-            test::call_service(app, builder.set_payload(request.body).to_request()).await;
+            test::call_service(request_app, builder.set_payload(request.body).to_request()).await;
         let status = response.status().as_u16();
         let headers = response
             .headers()

@@ -64,7 +64,8 @@ where
             // Split the request so that only the headers (which are `Sync`) are borrowed
             // across the await, whatever the body type.
             let (parts, body) = request.into_parts();
-            let credentials = Credentials::from_headers(&parts.headers);
+            let credentials = Credentials::from_headers(&parts.headers)
+                .request(parts.method.as_str(), parts.uri.path());
             let decision = policy.policy.decide_rule(&credentials, &policy.rule).await;
             (decision, Request::from_parts(parts, body))
         });

@@ -13,9 +13,11 @@
 //!   while a bypass mode is on.
 //! - [`Auth`], `Option<Auth>`, [`VerifiedUser`] and `Option<VerifiedUser>` read the identity in
 //!   handlers; the required forms fail closed.
-//! - [`health_router`] serves `GET /api/clerk-health` ([`AuthPolicy::health`]).
+//! - [`health_router`] serves `GET /api/clerk-health`: a summary to anyone, the details to
+//!   operators and health-token holders ([`AuthPolicy::health_for`]).
 //! - [`revocation_router`] serves the mass session revocation endpoints
-//!   (`POST /admin/clerk/sessions/revoke`, `GET …/revoke/{job}`), guarded by `org:admin`.
+//!   (`POST /admin/clerk/sessions/revoke`, `GET …/revoke/{job}`), for operators only
+//!   ([`RouteRule::operator`]).
 //! - [`VerifiedWebhook`] reads a Clerk webhook delivery whose Svix signature verified against
 //!   the [`WebhookVerifier`](clerk_incident_core::webhooks::WebhookVerifier) in the request
 //!   extensions; anything else is a fixed 400 ([`WebhookRejection`]).
@@ -91,7 +93,7 @@
 //!
 //! [axum]: https://docs.rs/axum
 //! [`AuthPolicy`]: clerk_incident_core::auth::AuthPolicy
-//! [`AuthPolicy::health`]: clerk_incident_core::auth::AuthPolicy::health
+//! [`AuthPolicy::health_for`]: clerk_incident_core::auth::AuthPolicy::health_for
 //! [`AuthContext`]: clerk_incident_core::auth::AuthContext
 //! [`RouteRule`]: clerk_incident_core::auth::RouteRule
 //! [`Requirement`]: clerk_incident_core::auth::Requirement
@@ -109,10 +111,10 @@ pub use clerk_incident_core as core;
 
 pub use self::bypass_header::{BypassHeader, BypassHeaderLayer};
 pub use self::extract::{Auth, AuthRejection, AuthRejectionKind, VerifiedUser};
-pub use self::health::{HEALTH_PATH, health_response, health_router};
+pub use self::health::{HEALTH_PATH, health_response, health_router, health_view};
 pub use self::layer::{ClerkAuth, ClerkAuthLayer};
 pub use self::rejection::{X_AUTH_BYPASS, default_rejection_response};
-pub use self::revocation::{revocation_router, revocation_router_with_rule};
+pub use self::revocation::revocation_router;
 pub use self::webhook::{VerifiedWebhook, WebhookRejection};
 /// Why [`VerifiedWebhook`] refused a delivery (core's, so both adapters answer alike).
 pub use clerk_incident_core::webhooks::WebhookRejectionKind;

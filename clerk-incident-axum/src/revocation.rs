@@ -2,17 +2,18 @@
 //! background job, `GET /admin/clerk/sessions/revoke/{job}` reads its progress or report.
 //!
 //! Core's [`RevocationJobs`] decides every answer; this module only translates its
-//! [`EndpointResponse`]. The routes sit behind their own [`ClerkAuthLayer`], with the
-//! `org:admin` role by default ([`default_admin_rule`]); any rule given is made
-//! [sensitive](clerk_incident_core::auth::RouteClass::Sensitive), so a bypassed or degraded
-//! request is always refused.
+//! [`EndpointResponse`]. The routes sit behind their own [`ClerkAuthLayer`] with
+//! [`RouteRule::operator`]: a fully valid token, in every mode, of an
+//! [operator](clerk_incident_core::auth::Operators) (allow-listed, or holding the operator role
+//! in the pinned organisation). An `org:admin` of any other organisation is not one.
 //!
 //! | Request | Answer |
 //! | --- | --- |
 //! | `POST` with a [`RevokeRequest`] JSON body | 202 `{"job": id}` + `Location`; 400 bad body; 409 `{"job": running}`; 415 not JSON |
-//! | `GET …/{job}` | 200 [`JobStatus`](clerk_incident_core::revocation::JobStatus); 404 unknown |
+//! | `GET …/{job}` | 200 [`JobStatus`](clerk_incident_core::revocation::JobStatus) (naming the operator); 404 unknown |
 //! | no token, bypassed or degraded | 401 |
-//! | without the role | 403 |
+//! | not an operator, impersonated | 403 `not_an_operator`, `impersonated_session` |
+//! | no operator configured | 403 `no_operator_configured` |
 //!
 //! # Example
 //!
@@ -29,7 +30,6 @@
 //! # let _ = with_revocation;
 //! ```
 //!
-//! [`default_admin_rule`]: clerk_incident_core::revocation::default_admin_rule
 //! [`RevokeRequest`]: clerk_incident_core::revocation::RevokeRequest
 
 use axum::Router;
@@ -40,27 +40,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use clerk_incident_core::auth::{AuthPolicy, RouteRule};
-use clerk_incident_core::revocation::{
-    EndpointResponse, REVOKE_PATH, RevocationJobs, default_admin_rule, sensitive_rule,
-};
+use clerk_incident_core::revocation::{EndpointResponse, REVOKE_PATH, RevocationJobs};
 
 use crate::{Auth, ClerkAuthLayer};
 
-/// The revocation endpoints at [`REVOKE_PATH`], guarded by `policy` with the `org:admin` role.
+/// The revocation endpoints at [`REVOKE_PATH`], for the operators of `policy`
+/// ([`AuthPolicy::with_operators`]); with none configured they refuse every request.
 pub fn revocation_router<S>(policy: AuthPolicy, jobs: RevocationJobs) -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-{
-    revocation_router_with_rule(policy, jobs, &default_admin_rule())
-}
-
-/// The revocation endpoints guarded by `rule` instead of the `org:admin` role (made
-/// sensitive: a fully valid token in every mode).
-pub fn revocation_router_with_rule<S>(
-    policy: AuthPolicy,
-    jobs: RevocationJobs,
-    rule: &RouteRule,
-) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
@@ -79,7 +65,7 @@ where
     Router::new()
         .route(REVOKE_PATH, post(start))
         .route(&format!("{REVOKE_PATH}/{{job}}"), get(status))
-        .route_layer(ClerkAuthLayer::new(policy).rule(sensitive_rule(rule)))
+        .route_layer(ClerkAuthLayer::new(policy).rule(RouteRule::operator()))
 }
 
 /// Core's answer as an axum response.

@@ -41,11 +41,15 @@ fn app(policy: &AuthPolicy) -> Router {
 }
 
 fn request(case: &Case) -> Request<Body> {
+    // `header` appends, so that a case's second header of a name is sent as a second header.
     let mut builder = Request::get(case.path);
-    if let Some(authorization) = &case.authorization {
+    for authorization in [&case.authorization, &case.extra_authorization]
+        .into_iter()
+        .flatten()
+    {
         builder = builder.header(AUTHORIZATION, authorization.as_slice());
     }
-    if let Some(cookie) = &case.cookie {
+    for cookie in [&case.cookie, &case.extra_cookie].into_iter().flatten() {
         builder = builder.header(COOKIE, cookie.as_str());
     }
     builder.body(Body::empty()).expect("a valid request")

@@ -8,8 +8,8 @@ use axum::http::Request;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use clerk_incident_axum::revocation_router;
 use clerk_incident_conformance::{
-    AppVariant, Fixture, Observed, RequestMethod, RevocationRequest, revocation_jobs,
-    run_revocation,
+    AppVariant, Fixture, Observed, RequestMethod, RevocationApp, RevocationRequest,
+    revocation_jobs, run_revocation,
 };
 use tower::ServiceExt;
 
@@ -54,5 +54,16 @@ async fn the_revocation_table_passes() {
     let fixture = Fixture::start().await;
     let jobs = revocation_jobs(&fixture);
     let app: Router = revocation_router(fixture.policy(AppVariant::Standard), jobs.clone());
-    run_revocation(&fixture, &jobs, |request| send(app.clone(), request)).await;
+    let no_operators: Router = revocation_router(
+        fixture.policy_without_operators(),
+        revocation_jobs(&fixture),
+    );
+    run_revocation(&fixture, &jobs, |request| {
+        let app = match request.app {
+            RevocationApp::Operators => app.clone(),
+            RevocationApp::NoOperators => no_operators.clone(),
+        };
+        send(app, request)
+    })
+    .await;
 }

@@ -45,8 +45,14 @@ pub struct Case {
     pub authorization: Option<Vec<u8>>,
     /// The raw `Cookie` header, if any.
     pub cookie: Option<String>,
+    /// A second `Authorization` header, sent after the first.
+    pub extra_authorization: Option<Vec<u8>>,
+    /// A second `Cookie` header, sent after the first (as HTTP/2 clients split cookies).
+    pub extra_cookie: Option<String>,
     /// The expectation.
     pub expect: Expect,
+    /// The exact top-level keys of the JSON body, when they must be checked (sorted).
+    pub body_keys: Option<&'static [&'static str]>,
 }
 
 /// A response as both adapters' tests can report it.
@@ -105,6 +111,17 @@ impl Case {
         }
         if expect.retry_after && observed.header("retry-after").is_none() {
             problems.push("no Retry-After".to_owned());
+        }
+        if let Some(keys) = self.body_keys {
+            let view = serde_json::from_slice::<Value>(&observed.body).unwrap_or(Value::Null);
+            let mut actual: Vec<&str> = view
+                .as_object()
+                .map(|fields| fields.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            actual.sort_unstable();
+            if actual != keys {
+                problems.push(format!("body keys {actual:?} (expected {keys:?})"));
+            }
         }
         if let Some(seen) = &expect.seen {
             match serde_json::from_slice::<Value>(&observed.body) {

@@ -3,13 +3,16 @@
 use std::time::{Duration, SystemTime};
 
 use clerk_incident_core::auth::{
-    AuthMode, AuthPolicy, BypassSwitch, FrontendApiJwks, JwksCache, JwksCacheConfig, KeySource,
-    Verifier, VerifierConfig,
+    AuthMode, AuthPolicy, BypassSwitch, FrontendApiJwks, HealthToken, JwksCache, JwksCacheConfig,
+    KeySource, Operators, Verifier, VerifierConfig,
 };
 use clerk_incident_core::http::ReqwestClient;
 use clerk_incident_sim::{ClaimsVersion, DEFAULT_AZP, OrgRole, Sim, TokenRequest};
 
 use crate::case::Case;
+
+/// The health token of every fixture policy ([`AuthPolicy::with_health_token`]).
+pub const HEALTH_TOKEN: &str = "conformance-health-token-0123456789";
 
 /// Which app (which policy) a case runs against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +37,10 @@ pub enum ModeSetup {
 }
 
 /// Everything the cases need: the sim, one policy per [`AppVariant`], and tokens.
+///
+/// Every policy has the same [`Operators`]: the `org:admin`s of the seeded admin's organisation
+/// (pinned), and one allow-listed `org:member` ([`Fixture::listed_member_id`]);
+/// [`Fixture::policy_without_operators`] has none.
 #[derive(Debug)]
 pub struct Fixture {
     /// The simulated Clerk the tokens come from.
@@ -42,6 +49,7 @@ pub struct Fixture {
     standard: AuthPolicy,
     cookie: AuthPolicy,
     keyless: AuthPolicy,
+    no_operators: AuthPolicy,
     pub(crate) tokens: Tokens,
 }
 
@@ -49,8 +57,12 @@ pub struct Fixture {
 pub(crate) struct Tokens {
     pub(crate) admin_id: String,
     pub(crate) member_id: String,
+    pub(crate) listed_member_id: String,
     pub(crate) admin_v1: String,
     pub(crate) member_v2: String,
+    pub(crate) listed_member: String,
+    pub(crate) other_org_admin: String,
+    pub(crate) impersonated_admin: String,
     pub(crate) expired_recently: String,
     pub(crate) expired_long_ago: String,
     pub(crate) bad_signature: String,
@@ -75,21 +87,48 @@ impl Fixture {
             .issuers([sim.issuer()])
             .authorized_parties([DEFAULT_AZP]);
         let pinned = || KeySource::pem(sim.public_key_pem()).expect("the sim's key is a PEM");
-        let standard = AuthPolicy::new(Verifier::new(pinned(), config.clone()), switch.clone());
-        let cookie = AuthPolicy::new(
-            Verifier::new(pinned(), config.clone().cookie(true)),
-            switch.clone(),
-        );
-        let keyless = AuthPolicy::new(
-            Verifier::new(KeySource::Jwks(unreachable_jwks()), config),
-            switch.clone(),
-        );
-
         let admin_id = sim.admin_user_id().expect("the sim seeds an admin");
-        let member_id = member_with_active_session(&sim).expect("the sim seeds a member");
+        let [member_id, listed_member_id] = members_with_active_sessions(&sim);
+        let operator_org = sim
+            .users()
+            .into_iter()
+            .find(|user| user.id == admin_id)
+            .and_then(|user| user.membership)
+            .map(|membership| membership.organization_id)
+            .expect("the admin belongs to an organisation");
+        let operators = Operators::none()
+            .organization(operator_org, "org:admin")
+            .allow_users([listed_member_id.clone()]);
+        let policy = |keys: KeySource, config: VerifierConfig| {
+            AuthPolicy::new(Verifier::new(keys, config), switch.clone())
+                .with_operators(operators.clone())
+                .with_health_token(HealthToken::new(HEALTH_TOKEN).expect("a long token"))
+        };
+        let standard = policy(pinned(), config.clone());
+        let cookie = policy(pinned(), config.clone().cookie(true));
+        let keyless = policy(KeySource::Jwks(unreachable_jwks()), config.clone());
+        let no_operators = AuthPolicy::new(Verifier::new(pinned(), config), switch.clone());
+
         let mint = |request: TokenRequest| sim.mint_token(&request).expect("minting works");
+        let ten_minutes = || Duration::from_secs(600);
         let now = SystemTime::now();
         let tokens = Tokens {
+            listed_member: mint(
+                TokenRequest::for_user(listed_member_id.clone()).lifetime(ten_minutes()),
+            ),
+            // What Clerk signs for the creator of a new organisation: its `org:admin`.
+            other_org_admin: mint(
+                TokenRequest::for_user(admin_id.clone())
+                    .lifetime(ten_minutes())
+                    .claim("org_id", "org_freshlymadebyanyone")
+                    .claim("org_slug", "anyones-org")
+                    .claim("org_role", "org:admin"),
+            ),
+            impersonated_admin: mint(
+                TokenRequest::for_user(admin_id.clone())
+                    .lifetime(ten_minutes())
+                    .claim("act", serde_json::json!({ "sub": "user_support_agent" })),
+            ),
             admin_v1: mint(
                 TokenRequest::for_user(admin_id.clone()).lifetime(Duration::from_secs(600)),
             ),
@@ -111,6 +150,7 @@ impl Fixture {
             )),
             admin_id,
             member_id,
+            listed_member_id,
         };
         Self {
             sim,
@@ -118,8 +158,19 @@ impl Fixture {
             standard,
             cookie,
             keyless,
+            no_operators,
             tokens,
         }
+    }
+
+    /// The standard policy with no operator configured: operator-only routes refuse everyone.
+    pub fn policy_without_operators(&self) -> AuthPolicy {
+        self.no_operators.clone()
+    }
+
+    /// The `org:member` whose user id is allow-listed as an operator.
+    pub fn listed_member_id(&self) -> &str {
+        &self.tokens.listed_member_id
     }
 
     /// The policy of `variant`'s app. All share one [`BypassSwitch`].
@@ -133,38 +184,44 @@ impl Fixture {
 
     /// Puts the shared switch in the mode `case` needs.
     pub fn prepare(&self, case: &Case) {
-        match case.mode {
+        self.set_mode(case.mode);
+    }
+
+    /// Puts the shared switch in `mode` (a bypass for ten minutes).
+    ///
+    /// # Panics
+    ///
+    /// Never: the modes it sets are valid.
+    #[allow(clippy::expect_used)]
+    pub fn set_mode(&self, mode: ModeSetup) {
+        let ttl = Some(Duration::from_secs(600));
+        let mode = match mode {
             ModeSetup::Enforce => {
                 self.switch.deactivate("conformance case");
+                return;
             }
-            ModeSetup::Grace => {
-                self.switch.activate(
-                    AuthMode::Grace {
-                        max_token_age: Duration::from_secs(30 * 60),
-                    },
-                    Some(Duration::from_secs(600)),
-                    "conformance case",
-                );
-            }
-            ModeSetup::Open => {
-                self.switch.activate(
-                    AuthMode::Open,
-                    Some(Duration::from_secs(600)),
-                    "conformance case",
-                );
-            }
-        }
+            ModeSetup::Grace => AuthMode::Grace {
+                max_token_age: Duration::from_secs(30 * 60),
+            },
+            ModeSetup::Open => AuthMode::Open,
+        };
+        self.switch
+            .activate(mode, ttl, "conformance case")
+            .expect("the conformance modes are valid");
     }
 }
 
-fn member_with_active_session(sim: &Sim) -> Option<String> {
+/// Two `org:member`s with an active session each.
+#[allow(clippy::expect_used)]
+fn members_with_active_sessions(sim: &Sim) -> [String; 2] {
     let active: Vec<String> = sim
         .sessions()
         .into_iter()
         .filter(|s| s.status.as_str() == "active")
         .map(|s| s.user_id)
         .collect();
-    sim.users()
+    let mut members = sim
+        .users()
         .into_iter()
         .filter(|u| {
             u.membership
@@ -172,7 +229,13 @@ fn member_with_active_session(sim: &Sim) -> Option<String> {
                 .is_some_and(|m| m.role == OrgRole::Member)
         })
         .map(|u| u.id)
-        .find(|id| active.contains(id))
+        .filter(|id| active.contains(id));
+    let mut next = || {
+        members
+            .next()
+            .expect("the sim seeds two members with sessions")
+    };
+    [next(), next()]
 }
 
 /// A JWKS cache whose source is a local port nothing listens on.

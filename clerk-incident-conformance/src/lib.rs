@@ -34,10 +34,10 @@ use clerk_incident_core::auth::AuthContext;
 use serde_json::{Value, json};
 
 pub use self::case::{Case, Expect, Observed, Seen};
-pub use self::fixture::{AppVariant, Fixture, ModeSetup};
+pub use self::fixture::{AppVariant, Fixture, HEALTH_TOKEN, ModeSetup};
 pub use self::revocation::{
-    RequestMethod, RevocationCase, RevocationRequest, Token, revocation_cases, revocation_jobs,
-    run_revocation,
+    RequestMethod, RevocationApp, RevocationCase, RevocationRequest, Token, revocation_cases,
+    revocation_jobs, run_revocation,
 };
 pub use self::table::cases;
 pub use self::webhook::{

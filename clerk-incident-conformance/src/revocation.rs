@@ -2,10 +2,11 @@
 //! `GET /admin/clerk/sessions/revoke/{job}`), which both adapters' tests run with
 //! [`run_revocation`].
 //!
-//! Each adapter's test mounts its revocation routes alone (default guard: `org:admin`), with
-//! the [`Fixture`]'s standard policy and the jobs of [`revocation_jobs`], and hands
-//! [`run_revocation`] a function that sends a [`RevocationRequest`] and reports what came
-//! back. The run goes through [`revocation_cases`] (refusals and bad requests), then a job's
+//! Each adapter's test mounts its revocation routes alone (guard: operators only) twice, with
+//! the jobs of [`revocation_jobs`]: once with the [`Fixture`]'s standard policy (operators
+//! configured) and once with [`Fixture::policy_without_operators`], and hands
+//! [`run_revocation`] a function that sends a [`RevocationRequest`] to the app it names
+//! ([`RevocationApp`]) and reports what came back. The run goes through [`revocation_cases`] (refusals and bad requests), then a job's
 //! life: started (202), a second one refused while it runs (409), its status read while it
 //! runs and once it has finished, with exact counts, then a dry run.
 
@@ -13,7 +14,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use clerk_incident_core::api::{ClerkApi, SecretKey};
-use clerk_incident_core::auth::AuthMode;
 use clerk_incident_core::revocation::{REVOKE_PATH, RevocationJobs};
 use clerk_incident_sim::Faults;
 use serde_json::{Value, json};
@@ -33,9 +33,21 @@ pub enum RequestMethod {
     Post,
 }
 
+/// Which revocation app a request goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevocationApp {
+    /// The standard policy: the pinned organisation's `org:admin`s and one allow-listed member
+    /// are operators.
+    Operators,
+    /// [`Fixture::policy_without_operators`]: nobody is.
+    NoOperators,
+}
+
 /// One request to the revocation endpoints, for the adapter's test to send.
 #[derive(Clone, Debug)]
 pub struct RevocationRequest {
+    /// The app to send it to.
+    pub app: RevocationApp,
     /// The method.
     pub method: RequestMethod,
     /// The path.
@@ -60,6 +72,12 @@ pub enum Token {
     /// The admin's token, expired 9 minutes ago (accepted as degraded in `Grace` on
     /// protected routes).
     AdminExpiredRecently,
+    /// A valid token of the `org:admin` of an organisation anyone could have made.
+    OtherOrgAdmin,
+    /// The admin's valid token, impersonated (an `act` claim).
+    ImpersonatedAdmin,
+    /// A valid token of an `org:member` whose user id is allow-listed.
+    ListedMember,
 }
 
 /// A stateless case: one request and the status, challenge and `error` field that must come
@@ -70,6 +88,8 @@ pub struct RevocationCase {
     pub name: &'static str,
     /// The mode it runs in.
     pub mode: ModeSetup,
+    /// The app it runs against.
+    pub app: RevocationApp,
     /// The method.
     pub method: RequestMethod,
     /// The path.
@@ -86,19 +106,27 @@ pub struct RevocationCase {
     pub www_authenticate: Option<&'static str>,
     /// The JSON body's `error` field, when it must be checked.
     pub error: Option<&'static str>,
+    /// The JSON body's `reason` field, when it must be checked.
+    pub reason: Option<&'static str>,
 }
 
-/// The stateless cases: refusals (role, no token, bypassed, degraded) and bad requests.
+/// The stateless cases: refusals (not an operator, an admin of another organisation,
+/// impersonated, no token, bypassed, degraded, no operator configured) and bad requests, and
+/// the allow-listed member getting through the guard.
 pub fn revocation_cases() -> Vec<RevocationCase> {
     use ModeSetup::{Enforce, Grace, Open};
     use RequestMethod::{Get, Post};
-    use Token::{Admin, AdminExpiredRecently, Member, Missing};
+    use Token::{
+        Admin, AdminExpiredRecently, ImpersonatedAdmin, ListedMember, Member, Missing,
+        OtherOrgAdmin,
+    };
     let json = Some("application/json");
     let valid = r#"{"all": true, "dry_run": true}"#;
     let unknown_job = format!("{REVOKE_PATH}/job_0000000000000000ffffffffffffffff");
     let case = |name, mode, method, path: &str, token, body, status, www, error| RevocationCase {
         name,
         mode,
+        app: RevocationApp::Operators,
         method,
         path: path.to_owned(),
         token,
@@ -107,8 +135,89 @@ pub fn revocation_cases() -> Vec<RevocationCase> {
         status,
         www_authenticate: www,
         error,
+        reason: None,
+    };
+    let refused = |name, token, reason| RevocationCase {
+        reason: Some(reason),
+        ..case(
+            name,
+            Enforce,
+            Post,
+            REVOKE_PATH,
+            token,
+            valid,
+            403,
+            SCOPE,
+            Some("insufficient_scope"),
+        )
     };
     vec![
+        refused(
+            "org:admin of another organisation → 403 (any user can create one)",
+            OtherOrgAdmin,
+            "not_an_operator",
+        ),
+        refused(
+            "impersonated operator → 403",
+            ImpersonatedAdmin,
+            "impersonated_session",
+        ),
+        RevocationCase {
+            app: RevocationApp::NoOperators,
+            ..refused(
+                "no operator configured, the pinned admin → 403",
+                Admin,
+                "no_operator_configured",
+            )
+        },
+        RevocationCase {
+            app: RevocationApp::NoOperators,
+            reason: Some("no_operator_configured"),
+            ..case(
+                "no operator configured, status → 403",
+                Enforce,
+                Get,
+                &unknown_job,
+                Admin,
+                "",
+                403,
+                SCOPE,
+                Some("insufficient_scope"),
+            )
+        },
+        case(
+            "allow-listed member passes the guard (bad body → 400)",
+            Enforce,
+            Post,
+            REVOKE_PATH,
+            ListedMember,
+            r#"{"dry_run": true}"#,
+            400,
+            None,
+            Some("invalid_request"),
+        ),
+        case(
+            "allow-listed member, status → 404",
+            Enforce,
+            Get,
+            &unknown_job,
+            ListedMember,
+            "",
+            404,
+            None,
+            Some("not_found"),
+        ),
+        case(
+            "Grace mode, the operator's valid token → passes (bad body → 400)",
+            Grace,
+            Post,
+            REVOKE_PATH,
+            Admin,
+            r#"{"dry_run": true}"#,
+            400,
+            None,
+            Some("invalid_request"),
+        ),
         case(
             "member → 403",
             Enforce,
@@ -325,8 +434,9 @@ where
     let mut failures = Vec::new();
     let cases = revocation_cases();
     for case in &cases {
-        set_mode(fixture, case.mode);
+        fixture.set_mode(case.mode);
         let observed = send(RevocationRequest {
+            app: case.app,
             method: case.method,
             path: case.path.clone(),
             authorization: authorization(fixture, case.token),
@@ -348,17 +458,19 @@ where
                 case.www_authenticate
             ));
         }
-        if let Some(error) = case.error {
-            let body = body_json(&observed);
-            if body.get("error").and_then(Value::as_str) != Some(error) {
-                problems.push(format!("body {body} (expected error {error:?})"));
+        let body = body_json(&observed);
+        for (field, expected) in [("error", case.error), ("reason", case.reason)] {
+            if let Some(expected) = expected
+                && body.get(field).and_then(Value::as_str) != Some(expected)
+            {
+                problems.push(format!("body {body} (expected {field} {expected:?})"));
             }
         }
         if !problems.is_empty() {
             failures.push(format!("{}: {}", case.name, problems.join("; ")));
         }
     }
-    set_mode(fixture, ModeSetup::Enforce);
+    fixture.set_mode(ModeSetup::Enforce);
     job_life(fixture, jobs, &mut send, &mut failures).await;
     fixture
         .switch
@@ -395,6 +507,7 @@ async fn job_life<F, Fut>(
     let mut fail = |step: &str, problem: String| failures.push(format!("{step}: {problem}"));
     let admin = || authorization(fixture, Token::Admin);
     let post = |body: Value| RevocationRequest {
+        app: RevocationApp::Operators,
         method: RequestMethod::Post,
         path: REVOKE_PATH.to_owned(),
         authorization: admin(),
@@ -402,6 +515,7 @@ async fn job_life<F, Fut>(
         body: body.to_string().into_bytes(),
     };
     let get = |path: &str| RevocationRequest {
+        app: RevocationApp::Operators,
         method: RequestMethod::Get,
         path: path.to_owned(),
         authorization: admin(),
@@ -462,6 +576,14 @@ async fn job_life<F, Fut>(
         || view.get("id").and_then(Value::as_str) != Some(job.as_str())
     {
         fail(step, format!("{} {view}", status.status));
+    }
+    let step = "the job names its operator and how they qualified";
+    let operator = view.get("operator").cloned().unwrap_or(Value::Null);
+    if operator.get("user_id").and_then(Value::as_str) != Some(admin_id.as_str())
+        || operator.get("via").and_then(Value::as_str) != Some("organization")
+        || operator.get("role").and_then(Value::as_str) != Some("org:admin")
+    {
+        fail(step, format!("operator {operator}"));
     }
 
     let step = "status once finished → 200 with the report";
@@ -532,30 +654,6 @@ async fn job_life<F, Fut>(
     }
 }
 
-/// Puts the fixture's shared switch in `mode`.
-fn set_mode(fixture: &Fixture, mode: ModeSetup) {
-    let ttl = Some(Duration::from_secs(600));
-    match mode {
-        ModeSetup::Enforce => {
-            fixture.switch.deactivate("revocation conformance case");
-        }
-        ModeSetup::Grace => {
-            fixture.switch.activate(
-                AuthMode::Grace {
-                    max_token_age: Duration::from_secs(30 * 60),
-                },
-                ttl,
-                "revocation conformance case",
-            );
-        }
-        ModeSetup::Open => {
-            fixture
-                .switch
-                .activate(AuthMode::Open, ttl, "revocation conformance case");
-        }
-    }
-}
-
 fn authorization(fixture: &Fixture, token: Token) -> Option<Vec<u8>> {
     let tokens = &fixture.tokens;
     let token = match token {
@@ -563,6 +661,9 @@ fn authorization(fixture: &Fixture, token: Token) -> Option<Vec<u8>> {
         Token::Admin => &tokens.admin_v1,
         Token::Member => &tokens.member_v2,
         Token::AdminExpiredRecently => &tokens.expired_recently,
+        Token::OtherOrgAdmin => &tokens.other_org_admin,
+        Token::ImpersonatedAdmin => &tokens.impersonated_admin,
+        Token::ListedMember => &tokens.listed_member,
     };
     Some(format!("Bearer {token}").into_bytes())
 }

@@ -1,7 +1,7 @@
 //! The table of cases.
 
 use crate::case::{Case, Expect, Seen};
-use crate::fixture::{AppVariant, Fixture, ModeSetup};
+use crate::fixture::{AppVariant, Fixture, HEALTH_TOKEN, ModeSetup};
 use crate::{ADMIN, HEALTH, ME, PUBLIC, TEAMS_MANAGE};
 
 const INVALID: Option<&str> = Some(r#"Bearer error="invalid_token""#);
@@ -56,7 +56,10 @@ pub fn cases(fixture: &Fixture) -> Vec<Case> {
         path,
         authorization,
         cookie: None,
+        extra_authorization: None,
+        extra_cookie: None,
         expect,
+        body_keys: None,
     };
     use AppVariant::{CookieEnabled, KeysUnavailable, Standard};
     use ModeSetup::{Enforce, Grace, Open};
@@ -296,7 +299,7 @@ pub fn cases(fixture: &Fixture) -> Vec<Case> {
             Enforce,
             ADMIN,
             None,
-            unauthorized,
+            unauthorized.clone(),
         ),
         case(
             "permission guard, admin",
@@ -334,6 +337,148 @@ pub fn cases(fixture: &Fixture) -> Vec<Case> {
                 seen: None,
             },
         ),
-        case("health endpoint", Standard, Enforce, HEALTH, None, ok(None)),
+        Case {
+            body_keys: Some(SUMMARY),
+            ..case(
+                "health endpoint, anonymous: the summary",
+                Standard,
+                Enforce,
+                HEALTH,
+                None,
+                ok(None),
+            )
+        },
+        Case {
+            body_keys: Some(SUMMARY),
+            ..case(
+                "health endpoint, a wrong health token: the summary",
+                Standard,
+                Enforce,
+                HEALTH,
+                bearer("not-the-health-token-of-this-fleet"),
+                ok(None),
+            )
+        },
+        Case {
+            body_keys: Some(SUMMARY),
+            ..case(
+                "health endpoint, a member's token: the summary",
+                Standard,
+                Enforce,
+                HEALTH,
+                bearer(&t.member_v2),
+                ok(None),
+            )
+        },
+        Case {
+            body_keys: Some(DETAILS),
+            ..case(
+                "health endpoint, the health token: the details",
+                Standard,
+                Enforce,
+                HEALTH,
+                bearer(HEALTH_TOKEN),
+                ok(None),
+            )
+        },
+        Case {
+            body_keys: Some(DETAILS),
+            ..case(
+                "health endpoint, an operator's token: the details",
+                Standard,
+                Enforce,
+                HEALTH,
+                bearer(&t.admin_v1),
+                ok(None),
+            )
+        },
+        Case {
+            body_keys: Some(SUMMARY),
+            ..case(
+                "health endpoint, an impersonated operator: the summary",
+                Standard,
+                Enforce,
+                HEALTH,
+                bearer(&t.impersonated_admin),
+                ok(None),
+            )
+        },
+        Case {
+            extra_authorization: Some(b"Basic dXNlcjpwYXNz".to_vec()),
+            ..case(
+                "two Authorization headers, the valid one first",
+                Standard,
+                Enforce,
+                ME,
+                bearer(&t.admin_v1),
+                unauthorized.clone(),
+            )
+        },
+        Case {
+            extra_authorization: bearer(&t.admin_v1),
+            ..case(
+                "two Authorization headers, the valid one second",
+                Standard,
+                Enforce,
+                ME,
+                Some(b"Basic dXNlcjpwYXNz".to_vec()),
+                unauthorized.clone(),
+            )
+        },
+        Case {
+            extra_authorization: bearer(&t.member_v2),
+            ..case(
+                "two valid Authorization headers on a guarded route",
+                Standard,
+                Enforce,
+                ADMIN,
+                bearer(&t.admin_v1),
+                unauthorized.clone(),
+            )
+        },
+        Case {
+            cookie: Some("theme=dark".to_owned()),
+            extra_cookie: Some(format!("__session={}", t.admin_v1)),
+            ..case(
+                "Cookie split over two headers is one list",
+                CookieEnabled,
+                Enforce,
+                ME,
+                None,
+                ok(admin(false, false)),
+            )
+        },
+        Case {
+            cookie: Some(format!("__session={}", t.member_v2)),
+            extra_cookie: Some(format!("__session={}", t.admin_v1)),
+            ..case(
+                "two __session cookies in two headers",
+                CookieEnabled,
+                Enforce,
+                ME,
+                None,
+                unauthorized.clone(),
+            )
+        },
+        Case {
+            cookie: Some(format!(
+                "__session={}; __session={}",
+                t.admin_v1, t.member_v2
+            )),
+            ..case(
+                "two __session cookies in one header",
+                CookieEnabled,
+                Enforce,
+                ME,
+                None,
+                unauthorized,
+            )
+        },
     ]
 }
+
+/// The keys of the health summary anyone gets.
+const SUMMARY: &[&str] = &["mode", "ready", "status"];
+
+/// The keys of the health details.
+const DETAILS: &[&str] = &["counters", "keys", "mode", "ready", "status"];

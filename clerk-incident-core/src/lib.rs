@@ -14,6 +14,8 @@
 //! | [`revocation`] | 4. mass session revocation ([`SessionRevoker`](revocation::SessionRevoker)) |
 //! | [`webhooks`] | 5. webhook signature verification, the event envelope and the dedupe inbox ([`WebhookVerifier`](webhooks::WebhookVerifier)) |
 //! | [`incident`] | 6. the incident's timeline log and the post-incident review ([`report`](incident::report)) |
+//! | [`private_file`] | the files above, created readable by their owner only |
+//! | [`service_limits`] | the timeouts and limits a guarded service's HTTP server should run with |
 //!
 //! # Example
 //!
@@ -55,8 +57,10 @@ pub mod api;
 pub mod auth;
 pub mod http;
 pub mod incident;
+pub mod private_file;
 pub mod revocation;
 pub mod rotation;
+pub mod service_limits;
 pub mod triage;
 pub mod webhooks;
 

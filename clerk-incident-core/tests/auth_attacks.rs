@@ -453,7 +453,10 @@ async fn extreme_time_claims_never_overflow() {
 
     // Grace judges the age past exp: one at the dawn of time is simply too old.
     let policy = AuthPolicy::new(verifier, BypassSwitch::new());
-    policy.switch().activate(grace(), None, "overflow drill");
+    policy
+        .switch()
+        .activate(grace(), None, "overflow drill")
+        .unwrap();
     let ancient = with("exp", json!(i64::MIN));
     let decision = decide(&policy, Some(&ancient), RouteClass::Protected).await;
     assert_eq!(

@@ -25,11 +25,13 @@ fn policy(sim: &Sim) -> AuthPolicy {
 }
 
 /// A policy whose switch is in `mode` for the next hour.
+#[allow(clippy::unwrap_used)]
 fn policy_in(sim: &Sim, mode: AuthMode) -> AuthPolicy {
     let policy = policy(sim);
     policy
         .switch()
-        .activate(mode, Some(Duration::from_secs(3600)), "INC-7");
+        .activate(mode, Some(Duration::from_secs(3600)), "INC-7")
+        .unwrap();
     policy
 }
 
@@ -54,10 +56,7 @@ async fn enforce_refuses_missing_and_unreadable_tokens_with_401() {
         assert_eq!(decision.bypass_header(), None);
     }
 
-    let basic = Credentials {
-        authorization: Some(b"Basic dXNlcjpwYXNz"),
-        cookie: None,
-    };
+    let basic = Credentials::authorization(b"Basic dXNlcjpwYXNz");
     let decision = policy.decide(&basic, RouteClass::Protected).await;
     assert_eq!(
         refused(&decision).0,
@@ -285,7 +284,8 @@ async fn open_returns_to_enforce_by_itself_when_its_ttl_ends() {
     );
     policy
         .switch()
-        .activate(AuthMode::Open, Some(Duration::from_secs(600)), "INC-9");
+        .activate(AuthMode::Open, Some(Duration::from_secs(600)), "INC-9")
+        .unwrap();
     assert!(allowed(decide(&policy, None, RouteClass::Protected).await).bypassed);
 
     tokio::time::advance(Duration::from_secs(599)).await;
@@ -346,7 +346,8 @@ async fn health_reports_mode_keys_and_rejections_by_reason() {
 
     policy
         .switch()
-        .activate(AuthMode::Open, Some(Duration::from_secs(45 * 60)), "INC-42");
+        .activate(AuthMode::Open, Some(Duration::from_secs(45 * 60)), "INC-42")
+        .unwrap();
     let health = serde_json::to_value(policy.health()).unwrap();
     assert_eq!(health["status"], "degraded");
     assert_eq!(health["mode"]["mode"], "open");

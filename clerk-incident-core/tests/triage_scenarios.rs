@@ -321,10 +321,7 @@ async fn random_logouts_with_rejection_spikes_are_session_issues() {
             )
             .unwrap();
         let header = format!("Bearer {expired}");
-        let credentials = Credentials {
-            authorization: Some(header.as_bytes()),
-            cookie: None,
-        };
+        let credentials = Credentials::authorization(header.as_bytes());
         let _ = policy.decide(&credentials, RouteClass::Protected).await;
     }
     let (_app, health_url) = serve_health(&policy).await;
@@ -374,11 +371,14 @@ async fn users_missing_while_all_works_is_a_webhook_backlog() {
 async fn a_bypass_left_on_after_clerk_recovered_is_reported() {
     let sim = Sim::builder().start().await.unwrap();
     let policy = policy(&sim);
-    policy.switch().activate(
-        clerk_incident_core::auth::AuthMode::Open,
-        Some(Duration::from_secs(600)),
-        "INC-9: Clerk down",
-    );
+    policy
+        .switch()
+        .activate(
+            clerk_incident_core::auth::AuthMode::Open,
+            Some(Duration::from_secs(600)),
+            "INC-9: Clerk down",
+        )
+        .unwrap();
     let (_app, health_url) = serve_health(&policy).await;
     let report = triage::run(http(), &config(&sim).app_health_url(health_url)).await;
     assert_verdict(

@@ -81,6 +81,9 @@ pub struct TokenRequest {
     pub azp: Option<String>,
     /// Members merged into the JWT header last (they may replace `alg`, `typ` or `kid`).
     pub extra_header: Map<String, Value>,
+    /// Claims merged into the payload last: an `act` claim for an impersonated session, or
+    /// `org_id`/`org_role` of another organisation, as Clerk would sign them.
+    pub extra_claims: Map<String, Value>,
 }
 
 impl Default for TokenRequest {
@@ -93,6 +96,7 @@ impl Default for TokenRequest {
             version: ClaimsVersion::V1,
             azp: Some(DEFAULT_AZP.to_owned()),
             extra_header: Map::new(),
+            extra_claims: Map::new(),
         }
     }
 }
@@ -148,6 +152,22 @@ impl TokenRequest {
         self.extra_header.insert(name.into(), value.into());
         self
     }
+
+    /// Adds a claim to [`extra_claims`](Self::extra_claims), replacing one the sim would set.
+    ///
+    /// ```
+    /// use clerk_incident_sim::TokenRequest;
+    /// use serde_json::json;
+    ///
+    /// // A support agent impersonating the user.
+    /// let request = TokenRequest::for_user("user_123").claim("act", json!({"sub": "user_support"}));
+    /// assert!(request.extra_claims.contains_key("act"));
+    /// ```
+    #[must_use]
+    pub fn claim(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.extra_claims.insert(name.into(), value.into());
+        self
+    }
 }
 
 /// The session a token is minted for, copied out of the store.
@@ -173,7 +193,8 @@ pub(crate) fn mint(shared: &Shared, request: &TokenRequest) -> Result<String, Si
             reason: "issued_at is before 1970".to_owned(),
         })?;
     let lifetime = i64::try_from(request.lifetime.as_secs()).unwrap_or(i64::MAX);
-    let claims = claims(&subject, request, &shared.base_url, iat, lifetime);
+    let mut claims = claims(&subject, request, &shared.base_url, iat, lifetime);
+    claims.extend(request.extra_claims.clone());
 
     let mut header = Map::new();
     header.insert("alg".to_owned(), json!("RS256"));

@@ -56,19 +56,24 @@ impl Setup {
         self.policy.switch()
     }
 
+    #[allow(clippy::unwrap_used)]
     pub fn open(&self) {
         self.switch()
-            .activate(AuthMode::Open, Some(Duration::from_secs(600)), "test");
+            .activate(AuthMode::Open, Some(Duration::from_secs(600)), "test")
+            .unwrap();
     }
 
+    #[allow(clippy::unwrap_used)]
     pub fn grace(&self) {
-        self.switch().activate(
-            AuthMode::Grace {
-                max_token_age: Duration::from_secs(30 * 60),
-            },
-            Some(Duration::from_secs(600)),
-            "test",
-        );
+        self.switch()
+            .activate(
+                AuthMode::Grace {
+                    max_token_age: Duration::from_secs(30 * 60),
+                },
+                Some(Duration::from_secs(600)),
+                "test",
+            )
+            .unwrap();
     }
 }
 

@@ -32,14 +32,17 @@ pub(crate) fn run(global: &GlobalArgs, action: &IncidentAction) -> Exit {
 
 fn start(global: &GlobalArgs, args: &IncidentStartArgs) -> Result<(), IncidentError> {
     let log = IncidentLog::create(&args.log.path, &args.title, args.severity, args.category)?;
-    let entry = log.read()?.entries.into_iter().next();
+    let timeline = log.read()?;
+    // The title as the log keeps it: anything that looks like a secret already redacted.
+    let title = timeline.title().unwrap_or_default().to_owned();
+    let entry = timeline.entries.into_iter().next();
     if global.json {
         terminal::json(&json!({ "path": log.path(), "entry": entry }));
     } else {
         terminal::out(format!(
             "Started incident log {}: {} (severity {}, category {}).",
             log.path().display(),
-            args.title,
+            title,
             args.severity,
             args.category
         ));

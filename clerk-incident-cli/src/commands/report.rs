@@ -1,10 +1,10 @@
 //! `clerk-incident report`: the post-incident review of an incident log, as Markdown.
 
-use std::fs::OpenOptions;
 use std::io::{self, Write as _};
 use std::path::Path;
 
 use clerk_incident_core::incident::{IncidentLog, report};
+use clerk_incident_core::private_file;
 use serde_json::json;
 
 use crate::cli::{GlobalArgs, ReportArgs};
@@ -54,7 +54,7 @@ fn write(out: &Path, log: &Path, markdown: &str, force: bool) -> Result<(), Stri
             out.display()
         ));
     }
-    let mut options = OpenOptions::new();
+    let mut options = private_file::options();
     options.write(true);
     if force {
         options.create(true).truncate(true);

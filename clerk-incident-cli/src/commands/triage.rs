@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use clerk_incident_core::api::SecretKey;
-use clerk_incident_core::auth::ENV_SECRET_KEY;
+use clerk_incident_core::auth::{ENV_HEALTH_TOKEN, ENV_SECRET_KEY, HealthToken};
 use clerk_incident_core::http::{HttpClient, ReqwestClient};
 use clerk_incident_core::incident::{EntryKind, IncidentLog};
 use clerk_incident_core::triage::{self, Category, Severity, Symptom, TriageConfig, TriageReport};
@@ -25,7 +25,17 @@ pub(crate) async fn run(global: &GlobalArgs, args: &TriageArgs) -> Exit {
             return Exit::Failure;
         }
     };
-    let config = config(global, args, SecretKey::from_env(ENV_SECRET_KEY));
+    let mut config = config(global, args, SecretKey::from_env(ENV_SECRET_KEY));
+    match std::env::var(ENV_HEALTH_TOKEN) {
+        Ok(token) if !token.trim().is_empty() => match HealthToken::new(token.trim()) {
+            Ok(token) => config = config.app_health_token(token),
+            Err(err) => {
+                terminal::problem(&err.to_string());
+                return Exit::Usage;
+            }
+        },
+        _ => {}
+    }
     let mut report = triage::run(http, &config).await;
     report.next_commands = next_commands(&report, args.app_url.as_deref());
     let exit = exit_for(&report);

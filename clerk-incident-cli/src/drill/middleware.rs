@@ -176,13 +176,30 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
         expect(&app, me, Some(&expired), 401, None),
     )
     .await;
-    switch.activate(
-        AuthMode::Grace {
-            max_token_age: DEFAULT_GRACE_MAX_AGE,
-        },
-        Some(Duration::from_secs(45 * 60)),
-        "drill: Clerk outage, sessions cannot refresh",
-    );
+    rec.step(
+        "a 48 h Grace, refused",
+        switch_mode(
+            &switch,
+            AuthMode::Grace {
+                max_token_age: Duration::from_secs(48 * 60 * 60),
+            },
+            None,
+            false,
+        ),
+    )
+    .await;
+    rec.step(
+        "switch to Grace",
+        switch_mode(
+            &switch,
+            AuthMode::Grace {
+                max_token_age: DEFAULT_GRACE_MAX_AGE,
+            },
+            Some(Duration::from_secs(45 * 60)),
+            true,
+        ),
+    )
+    .await;
     record_mode_changes(rec, &mut audit);
     rec.step(
         "expired token, Grace",
@@ -200,7 +217,11 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
         "the emergency bypass: Open lets requests through, audited",
     );
     let mut changes = switch.subscribe();
-    switch.activate(AuthMode::Open, Some(OPEN_TTL), "drill: emergency bypass");
+    rec.step(
+        "switch to Open",
+        switch_mode(&switch, AuthMode::Open, Some(OPEN_TTL), true),
+    )
+    .await;
     record_mode_changes(rec, &mut audit);
     rec.step("no token, Open", expect(&app, me, None, 200, Some("true")))
         .await;
@@ -239,4 +260,27 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
     rec.step("no token, Enforce again", expect(&app, me, None, 401, None))
         .await;
     sim.set_faults(Faults::default());
+}
+
+/// Switches `mode` on, as an operator would; `accepted` says whether the switch must take it
+/// (a grace window above the 24 h ceiling must be refused, leaving the mode as it was).
+async fn switch_mode(
+    switch: &BypassSwitch,
+    mode: AuthMode,
+    ttl: Option<Duration>,
+    accepted: bool,
+) -> Observation {
+    let before = switch.mode();
+    let reason = match mode {
+        AuthMode::Open => "drill: emergency bypass",
+        _ => "drill: Clerk outage, sessions cannot refresh",
+    };
+    match (switch.activate(mode, ttl, reason), accepted) {
+        (Ok(state), true) => Observation::expected(format!("now {}", state.mode)),
+        (Err(error), false) if switch.mode() == before => {
+            Observation::expected(format!("refused: {error}"))
+        }
+        (Ok(state), false) => Observation::unexpected(format!("accepted: now {}", state.mode)),
+        (Err(error), _) => Observation::unexpected(format!("refused: {error}")),
+    }
 }

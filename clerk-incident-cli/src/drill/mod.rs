@@ -24,6 +24,7 @@ use serde_json::json;
 use std::path::PathBuf;
 
 use clerk_incident_core::incident::{EntryKind, IncidentLog, report};
+use clerk_incident_core::private_file;
 use clerk_incident_core::triage::{Category, Severity};
 
 use crate::cli::{DrillArgs, GlobalArgs};
@@ -216,7 +217,12 @@ async fn post_incident_report(rec: &mut Recorder, path: &std::path::Path) {
         .map_err(|err| terminal::error_chain(&err))
         .and_then(|timeline| {
             let markdown = report::render(&timeline);
-            std::fs::write(path, &markdown)
+            private_file::options()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(path)
+                .and_then(|mut file| std::io::Write::write_all(&mut file, markdown.as_bytes()))
                 .map(|()| (markdown, timeline.entries.len()))
                 .map_err(|err| format!("cannot write {}: {err}", path.display()))
         });

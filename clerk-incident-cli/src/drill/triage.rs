@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use clerk_incident_core::api::SecretKey;
 use clerk_incident_core::auth::{
-    AuthPolicy, BackendApiJwks, BypassSwitch, JwksCache, JwksCacheConfig, KeySource, Verifier,
-    VerifierConfig,
+    AuthPolicy, BackendApiJwks, BypassSwitch, HealthToken, JwksCache, JwksCacheConfig, KeySource,
+    Verifier, VerifierConfig,
 };
 use clerk_incident_core::http::HttpClient;
 use clerk_incident_core::incident::EntryKind;
@@ -56,7 +56,8 @@ async fn serve_app(drill: &Drill) -> Result<ServedApp, String> {
     let policy = AuthPolicy::new(
         Verifier::new(KeySource::Jwks(cache), config),
         BypassSwitch::new(),
-    );
+    )
+    .with_health_token(health_token());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|err| format!("cannot bind 127.0.0.1:0: {err}"))?;
@@ -82,10 +83,19 @@ fn nothing_listens() -> Result<String, String> {
     Ok(format!("http://{addr}/api/clerk-health"))
 }
 
+/// The token the drill's app shows its health details to (as an on-call engineer's triage
+/// would send its `CLERK_INCIDENT_HEALTH_TOKEN`).
+#[allow(clippy::expect_used)]
+fn health_token() -> HealthToken {
+    HealthToken::new("drill-health-token-for-the-example-service")
+        .expect("a constant long enough and without spaces")
+}
+
 /// Triage against the drill's sim, with `key` for the Backend API.
 fn config(drill: &Drill, key: &str, app_health_url: &str) -> TriageConfig {
     let sim = drill.sim();
     TriageConfig::new(sim.base_url())
+        .app_health_token(health_token())
         .secret_key(sim.base_url(), SecretKey::new(key))
         .jwks_url(sim.jwks_url())
         .expected_kid(sim.signing_kid())

@@ -1,27 +1,134 @@
 //! Finding the session token in a request: `Authorization: Bearer` first, then the
-//! `__session` cookie when enabled.
+//! `__session` cookie when enabled. A request that names its token twice is refused, never
+//! guessed at: two `Authorization` headers, or two `__session` cookies.
 
-/// The raw request headers a token can come from, as bytes so that every framework (and
-/// every `http` version) can supply them and non-UTF-8 values are handled here, once.
-#[derive(Clone, Copy, Debug, Default)]
+use std::fmt;
+
+/// The parts of a request a token can come from, as bytes so that every framework (and every
+/// `http` version) can supply them and non-UTF-8 values are handled here, once.
+///
+/// Build it with [`from_headers`](Self::from_headers) (an [`http::HeaderMap`]) or
+/// [`from_values`](Self::from_values) (every value of each header, in order), and add the
+/// request's method and path with [`request`](Self::request) for the logs. `Debug` never shows
+/// a header's value.
+///
+/// ```
+/// use clerk_incident_core::auth::{Credentials, TokenPresence, extract_token};
+///
+/// let one = Credentials::from_values([b"Bearer a.b.c".as_slice()], []);
+/// assert_eq!(extract_token(&one, false), TokenPresence::Present("a.b.c"));
+///
+/// // Two `Authorization` headers, whatever their order: ambiguous, refused.
+/// let two = Credentials::from_values([b"Bearer a.b.c".as_slice(), b"Bearer x.y.z"], []);
+/// assert_eq!(extract_token(&two, false), TokenPresence::Ambiguous);
+///
+/// // `Cookie` split over several headers (HTTP/2) is one list.
+/// let split = Credentials::from_values([], [b"theme=dark".as_slice(), b"__session=c.o.k"]);
+/// assert_eq!(extract_token(&split, true), TokenPresence::Present("c.o.k"));
+/// ```
+#[derive(Clone, Copy, Default)]
 pub struct Credentials<'a> {
-    /// The `Authorization` header value.
-    pub authorization: Option<&'a [u8]>,
-    /// The `Cookie` header value.
-    pub cookie: Option<&'a [u8]>,
+    authorization: Option<&'a [u8]>,
+    repeated_authorization: bool,
+    cookie: SessionCookie<'a>,
+    method: &'a str,
+    path: &'a str,
+}
+
+/// The `__session` cookie of a request, found over every `Cookie` header.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum SessionCookie<'a> {
+    #[default]
+    Absent,
+    One(&'a str),
+    /// Two `__session` cookies: which one the browser meant cannot be told.
+    Repeated,
 }
 
 impl<'a> Credentials<'a> {
-    /// Reads both headers from an [`http::HeaderMap`].
-    pub fn from_headers(headers: &'a http::HeaderMap) -> Self {
-        Self {
-            authorization: headers
-                .get(http::header::AUTHORIZATION)
-                .map(http::HeaderValue::as_bytes),
-            cookie: headers
-                .get(http::header::COOKIE)
-                .map(http::HeaderValue::as_bytes),
+    /// Credentials from every value of the `Authorization` header and every value of the
+    /// `Cookie` header, in the order the request carried them.
+    ///
+    /// The cookies are read only when there is no `Authorization` header (a present header
+    /// wins, so a cookie is never consulted beside one).
+    pub fn from_values(
+        authorization: impl IntoIterator<Item = &'a [u8]>,
+        cookies: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Self {
+        let mut values = authorization.into_iter();
+        let first = values.next();
+        let repeated_authorization = first.is_some() && values.next().is_some();
+        let mut credentials = Self {
+            authorization: first,
+            repeated_authorization,
+            ..Self::default()
+        };
+        if first.is_none() {
+            for header in cookies {
+                credentials.cookie = session_cookie(credentials.cookie, header);
+                if credentials.cookie == SessionCookie::Repeated {
+                    break;
+                }
+            }
         }
+        credentials
+    }
+
+    /// Reads the `Authorization` and `Cookie` headers of an [`http::HeaderMap`].
+    pub fn from_headers(headers: &'a http::HeaderMap) -> Self {
+        Self::from_values(
+            headers
+                .get_all(http::header::AUTHORIZATION)
+                .iter()
+                .map(http::HeaderValue::as_bytes),
+            headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .map(http::HeaderValue::as_bytes),
+        )
+    }
+
+    /// Credentials with only an `Authorization` header value.
+    pub fn authorization(value: &'a [u8]) -> Self {
+        Self::from_values([value], [])
+    }
+
+    /// Adds the request's method and path (without the query, which may carry secrets), which
+    /// the `Open` mode's bypass log names.
+    #[must_use]
+    pub fn request(mut self, method: &'a str, path: &'a str) -> Self {
+        self.method = method;
+        self.path = path;
+        self
+    }
+
+    /// The request's method, or `""` when not given.
+    pub fn method(&self) -> &'a str {
+        self.method
+    }
+
+    /// The request's path, or `""` when not given.
+    pub fn path(&self) -> &'a str {
+        self.path
+    }
+}
+
+impl fmt::Debug for Credentials<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("authorization", &self.authorization.map(|_| "[redacted]"))
+            .field("repeated_authorization", &self.repeated_authorization)
+            .field(
+                "session_cookie",
+                &match self.cookie {
+                    SessionCookie::Absent => "absent",
+                    SessionCookie::One(_) => "[redacted]",
+                    SessionCookie::Repeated => "repeated",
+                },
+            )
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -34,50 +141,71 @@ pub enum TokenPresence<'a> {
     Present(&'a str),
     /// An `Authorization` header that is not a readable `Bearer` credential.
     Malformed,
+    /// Two `Authorization` headers, or two `__session` cookies: which one counts cannot be
+    /// told, so neither does.
+    Ambiguous,
 }
 
 /// The token of `credentials`. The `Bearer` scheme is case-insensitive and surrounding
 /// whitespace is ignored; a present `Authorization` header wins over the cookie, so a bad
 /// header is never silently replaced by a cookie.
 pub fn extract_token<'a>(credentials: &Credentials<'a>, cookie_enabled: bool) -> TokenPresence<'a> {
+    if credentials.repeated_authorization {
+        return TokenPresence::Ambiguous;
+    }
     if let Some(value) = credentials.authorization {
-        let Ok(value) = std::str::from_utf8(value) else {
-            return TokenPresence::Malformed;
-        };
-        let value = value.trim();
-        let Some((scheme, token)) = value.split_once(|c: char| c.is_ascii_whitespace()) else {
-            return TokenPresence::Malformed;
-        };
-        let token = token.trim();
-        if !scheme.eq_ignore_ascii_case("bearer")
-            || token.is_empty()
-            || token
-                .bytes()
-                .fold(false, |found, byte| found | byte.is_ascii_whitespace())
-        {
-            return TokenPresence::Malformed;
-        }
-        return TokenPresence::Present(token);
+        return bearer(value);
     }
-    let cookie_token = credentials
-        .cookie
-        .filter(|_| cookie_enabled)
-        .and_then(|cookie| std::str::from_utf8(cookie).ok())
-        .and_then(session_cookie);
-    if let Some(token) = cookie_token {
-        return TokenPresence::Present(token);
+    match credentials.cookie {
+        _ if !cookie_enabled => TokenPresence::Missing,
+        SessionCookie::Absent => TokenPresence::Missing,
+        SessionCookie::One(token) => TokenPresence::Present(token),
+        SessionCookie::Repeated => TokenPresence::Ambiguous,
     }
-    TokenPresence::Missing
 }
 
-/// The value of the `__session` cookie in a `Cookie` header.
-fn session_cookie(header: &str) -> Option<&str> {
-    header
+/// The token of an `Authorization: Bearer` value.
+fn bearer(value: &[u8]) -> TokenPresence<'_> {
+    let Ok(value) = std::str::from_utf8(value) else {
+        return TokenPresence::Malformed;
+    };
+    let value = value.trim();
+    let Some((scheme, token)) = value.split_once(|c: char| c.is_ascii_whitespace()) else {
+        return TokenPresence::Malformed;
+    };
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer")
+        || token.is_empty()
+        || token
+            .bytes()
+            .fold(false, |found, byte| found | byte.is_ascii_whitespace())
+    {
+        return TokenPresence::Malformed;
+    }
+    TokenPresence::Present(token)
+}
+
+/// `found` updated with the `__session` cookies of one `Cookie` header. A header that is not
+/// UTF-8 holds no readable cookie.
+fn session_cookie<'a>(mut found: SessionCookie<'a>, header: &'a [u8]) -> SessionCookie<'a> {
+    let Ok(header) = std::str::from_utf8(header) else {
+        return found;
+    };
+    for (name, value) in header
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == "__session")
-        .map(|(_, value)| value.trim().trim_matches('"'))
-        .filter(|value| !value.is_empty())
+    {
+        if name.trim() != "__session" {
+            continue;
+        }
+        let value = value.trim().trim_matches('"');
+        found = match found {
+            SessionCookie::Absent if value.is_empty() => SessionCookie::Absent,
+            SessionCookie::Absent => SessionCookie::One(value),
+            _ => return SessionCookie::Repeated,
+        };
+    }
+    found
 }
 
 #[cfg(test)]
@@ -90,10 +218,7 @@ mod tests {
         cookie_enabled: bool,
     ) -> TokenPresence<'static> {
         extract_token(
-            &Credentials {
-                authorization,
-                cookie,
-            },
+            &Credentials::from_values(authorization, cookie),
             cookie_enabled,
         )
     }
@@ -144,5 +269,58 @@ mod tests {
         let not_utf8: &'static [u8] = &[0xff];
         assert_eq!(extract(None, Some(not_utf8), true), TokenPresence::Missing);
         assert_eq!(extract(None, None, true), TokenPresence::Missing);
+    }
+
+    #[test]
+    fn two_authorization_headers_are_ambiguous_in_either_order() {
+        let good: &[u8] = b"Bearer a.b.c";
+        let bad: &[u8] = b"Basic dXNlcg==";
+        for pair in [[good, bad], [bad, good], [good, good]] {
+            let credentials = Credentials::from_values(pair, []);
+            assert_eq!(
+                extract_token(&credentials, true),
+                TokenPresence::Ambiguous,
+                "{pair:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn split_cookie_headers_are_one_list() {
+        let split: [&[u8]; 3] = [b"a=1", b"b=2; __session=s.p.l", b"c=3"];
+        let credentials = Credentials::from_values([], split);
+        assert_eq!(
+            extract_token(&credentials, true),
+            TokenPresence::Present("s.p.l")
+        );
+    }
+
+    #[test]
+    fn two_session_cookies_are_ambiguous() {
+        let in_one = Credentials::from_values([], [b"__session=a.b.c; __session=x.y.z".as_slice()]);
+        assert_eq!(extract_token(&in_one, true), TokenPresence::Ambiguous);
+        let split: [&[u8]; 2] = [b"__session=a.b.c", b"theme=dark; __session=x.y.z"];
+        let in_two = Credentials::from_values([], split);
+        assert_eq!(extract_token(&in_two, true), TokenPresence::Ambiguous);
+        // Disabled cookies are never read, so nothing is ambiguous.
+        assert_eq!(extract_token(&in_two, false), TokenPresence::Missing);
+        // Other names are other cookies.
+        let other = Credentials::from_values([], [b"__session_abc=x; __session=a.b.c".as_slice()]);
+        assert_eq!(extract_token(&other, true), TokenPresence::Present("a.b.c"));
+    }
+
+    #[test]
+    fn debug_never_shows_a_token() {
+        let credentials = Credentials::from_values(
+            [b"Bearer secret.token.value".as_slice()],
+            [b"__session=cookie.token.value".as_slice()],
+        )
+        .request("GET", "/api/me");
+        let shown = format!("{credentials:?}");
+        assert!(
+            !shown.contains("secret") && !shown.contains("cookie.token"),
+            "{shown}"
+        );
+        assert!(shown.contains("/api/me"));
     }
 }

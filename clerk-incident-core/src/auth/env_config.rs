@@ -1,10 +1,16 @@
 //! [`AuthPolicy::from_env`]: the whole auth policy from the environment, the way the example
 //! services and most deployments configure it.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+use super::health_token::{ENV_HEALTH_TOKEN, HealthToken, InvalidHealthToken};
 use super::jwks_cache::{BackendApiJwks, FrontendApiJwks, JwksCache, JwksCacheConfig};
 use super::mode::{BypassConfigError, BypassSwitch};
+use super::operator::{ENV_OPERATOR_ORG, ENV_OPERATORS, OperatorConfigError, Operators};
 use super::policy::AuthPolicy;
 use super::verifier::{KeySource, Verifier, VerifierConfig};
 use crate::api::{ApiError, ClerkApi, SecretKey};
@@ -20,6 +26,8 @@ pub const ENV_API_URL: &str = "CLERK_API_URL";
 pub const ENV_JWKS_URL: &str = "CLERK_JWKS_URL";
 /// The accepted issuer (Frontend API URL).
 pub const ENV_ISSUER: &str = "CLERK_ISSUER";
+/// The publishable key (`pk_test_…`/`pk_live_…`): pins the issuer when [`ENV_ISSUER`] is unset.
+pub const ENV_PUBLISHABLE_KEY: &str = "CLERK_PUBLISHABLE_KEY";
 /// Comma-separated accepted authorized parties (origins).
 pub const ENV_AUTHORIZED_PARTIES: &str = "CLERK_AUTHORIZED_PARTIES";
 
@@ -44,6 +52,25 @@ pub enum EnvConfigError {
     /// The bypass variables are invalid (the service must not start half-configured).
     #[error("invalid emergency bypass configuration")]
     Bypass(#[source] BypassConfigError),
+    /// The operator variables are invalid.
+    #[error("invalid operator configuration")]
+    Operators(#[source] OperatorConfigError),
+    /// The health token is unusable.
+    #[error("invalid health token")]
+    HealthToken(#[source] InvalidHealthToken),
+    /// The publishable key is not `pk_test_`/`pk_live_` + base64 of a host and `$`.
+    #[error(
+        "CLERK_PUBLISHABLE_KEY is not a Clerk publishable key (pk_test_… or pk_live_… as shown in the Dashboard's API keys)"
+    )]
+    InvalidPublishableKey,
+    /// `CLERK_JWKS_URL` is not `https://` (or plain `http://` to a loopback address).
+    #[error(
+        "CLERK_JWKS_URL={url:?} must be an https:// URL (http:// only to a loopback address such as 127.0.0.1): keys fetched in clear text can be swapped on the way"
+    )]
+    InsecureJwksUrl {
+        /// The URL (cut to 100 characters).
+        url: String,
+    },
 }
 
 impl AuthPolicy {
@@ -52,10 +79,18 @@ impl AuthPolicy {
     /// - keys, first found wins: `CLERK_JWT_KEY` (pinned PEM, no network), then
     ///   `CLERK_SECRET_KEY` (+ `CLERK_API_URL`) for the Backend API JWKS, then
     ///   `CLERK_JWKS_URL` for a Frontend API JWKS;
-    /// - `CLERK_ISSUER` pins the issuer; `CLERK_AUTHORIZED_PARTIES` (comma-separated) the
-    ///   authorized parties;
-    /// - the bypass variables (`CLERK_EMERGENCY_BYPASS`, `…_TTL`, `…_UNTIL`) set the start
-    ///   mode, see [`BypassSwitch::from_env`].
+    /// - `CLERK_ISSUER` pins the issuer, or else `CLERK_PUBLISHABLE_KEY` does (its Frontend
+    ///   API host, see [`issuer_from_publishable_key`]); `CLERK_AUTHORIZED_PARTIES`
+    ///   (comma-separated) pins the authorized parties;
+    /// - the bypass variables (`CLERK_EMERGENCY_BYPASS`, `…_UNTIL`) set the start mode, see
+    ///   [`BypassSwitch::from_env`];
+    /// - `CLERK_INCIDENT_OPERATORS`, `CLERK_INCIDENT_OPERATOR_ORG` and
+    ///   `CLERK_INCIDENT_OPERATOR_ROLE` say who the operators are ([`Operators::from_vars`]);
+    /// - `CLERK_INCIDENT_HEALTH_TOKEN` unlocks the health details ([`HealthToken`]).
+    ///
+    /// What invites mistakes is logged at `warn` once, here: no pinned issuer, no pinned
+    /// authorized parties (with a production `sk_live_` key: any origin's token is accepted),
+    /// no operator.
     ///
     /// # Errors
     ///
@@ -88,6 +123,11 @@ impl AuthPolicy {
                 JwksCacheConfig::default(),
             ))
         } else if let Some(url) = get(ENV_JWKS_URL) {
+            if !is_secure_url(&url) {
+                return Err(EnvConfigError::InsecureJwksUrl {
+                    url: url.chars().take(100).collect(),
+                });
+            }
             let http: Arc<dyn HttpClient> =
                 Arc::new(ReqwestClient::new().map_err(EnvConfigError::Http)?);
             KeySource::Jwks(JwksCache::new(
@@ -109,12 +149,119 @@ impl AuthPolicy {
                 })
                 .unwrap_or_default()
         };
+        let mut issuers = list(ENV_ISSUER);
+        if issuers.is_empty()
+            && let Some(key) = get(ENV_PUBLISHABLE_KEY)
+        {
+            issuers.push(
+                issuer_from_publishable_key(&key).ok_or(EnvConfigError::InvalidPublishableKey)?,
+            );
+        }
         let config = VerifierConfig::default()
-            .issuers(list(ENV_ISSUER))
+            .issuers(issuers)
             .authorized_parties(list(ENV_AUTHORIZED_PARTIES));
         let switch = BypassSwitch::from_vars(|name| get(name)).map_err(EnvConfigError::Bypass)?;
-        Ok(AuthPolicy::new(Verifier::new(keys, config), switch))
+        let operators =
+            Operators::from_vars(|name| get(name)).map_err(EnvConfigError::Operators)?;
+        let mut policy = AuthPolicy::new(Verifier::new(keys, config), switch);
+        if let Some(token) = get(ENV_HEALTH_TOKEN) {
+            policy = policy
+                .with_health_token(HealthToken::new(token).map_err(EnvConfigError::HealthToken)?);
+        }
+        let policy = policy.with_operators(operators);
+        let live_key = get(ENV_SECRET_KEY).is_some_and(|key| key.starts_with("sk_live_"));
+        for warning in warnings(&policy, live_key) {
+            tracing::warn!("{warning}");
+        }
+        Ok(policy)
     }
+}
+
+/// The Frontend API URL a publishable key names: `pk_test_`/`pk_live_` + base64 of the host
+/// followed by `$`. The issuer is `https://<host>` (`http://` for a loopback host, such as the
+/// simulated Clerk's); `None` for anything else.
+///
+/// ```
+/// use clerk_incident_core::auth::issuer_from_publishable_key;
+///
+/// // base64("clerk.example.com$")
+/// let key = "pk_live_Y2xlcmsuZXhhbXBsZS5jb20k";
+/// assert_eq!(issuer_from_publishable_key(key).as_deref(), Some("https://clerk.example.com"));
+/// assert_eq!(issuer_from_publishable_key("pk_live_nonsense!"), None);
+/// ```
+pub fn issuer_from_publishable_key(key: &str) -> Option<String> {
+    const BASE64: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let encoded = key
+        .strip_prefix("pk_live_")
+        .or_else(|| key.strip_prefix("pk_test_"))?;
+    let decoded = BASE64.decode(encoded).ok()?;
+    let host = std::str::from_utf8(&decoded).ok()?.strip_suffix('$')?;
+    let valid = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    if !valid {
+        return None;
+    }
+    let scheme = if is_loopback_host(host) {
+        "http"
+    } else {
+        "https"
+    };
+    Some(format!("{scheme}://{host}"))
+}
+
+/// `https://…`, or `http://` to a loopback address.
+fn is_secure_url(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return false;
+    };
+    match (uri.scheme_str(), uri.host()) {
+        (Some("https"), Some(_)) => true,
+        (Some("http"), Some(host)) => is_loopback_host(host),
+        _ => false,
+    }
+}
+
+/// `localhost`, `127.x.x.x` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None => host.split(':').next().unwrap_or(host),
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// What a policy from the environment leaves open that an operator should know at start-up.
+fn warnings(policy: &AuthPolicy, live_key: bool) -> Vec<String> {
+    let config = policy.verifier().config();
+    let mut warnings = Vec::new();
+    if config.issuers.is_empty() {
+        warnings.push(format!(
+            "{ENV_ISSUER} (or {ENV_PUBLISHABLE_KEY}) is not set: tokens are accepted whatever their issuer; pin your Frontend API URL"
+        ));
+    }
+    if config.authorized_parties.is_empty() {
+        if live_key {
+            warnings.push(format!(
+                "{ENV_AUTHORIZED_PARTIES} is not set with a production key (sk_live_): a session token minted for any origin is accepted; list your app's origins"
+            ));
+        } else {
+            warnings.push(format!(
+                "{ENV_AUTHORIZED_PARTIES} is not set: tokens are accepted whatever their authorized party (azp)"
+            ));
+        }
+    }
+    if !policy.operators().is_configured() {
+        warnings.push(format!(
+            "no operator is configured ({ENV_OPERATORS} or {ENV_OPERATOR_ORG}): instance-wide admin routes (mass session revocation) refuse every request"
+        ));
+    }
+    warnings
 }
 
 #[cfg(test)]
@@ -155,6 +302,124 @@ mod tests {
         assert_eq!(source(&secret).source, "backend_api");
         let jwks = policy(&[(ENV_JWKS_URL, "http://127.0.0.1:1/jwks")]).unwrap();
         assert_eq!(source(&jwks).source, "frontend_api");
+    }
+
+    #[test]
+    fn the_publishable_key_pins_the_issuer_unless_the_issuer_is_set() {
+        // base64("clerk.example.com$")
+        let key = "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k";
+        let pinned = policy(&[
+            (ENV_JWKS_URL, "https://x.example/jwks"),
+            (ENV_PUBLISHABLE_KEY, key),
+        ])
+        .unwrap();
+        assert_eq!(
+            pinned.verifier().config().issuers,
+            vec!["https://clerk.example.com"]
+        );
+        let explicit = policy(&[
+            (ENV_JWKS_URL, "https://x.example/jwks"),
+            (ENV_PUBLISHABLE_KEY, key),
+            (ENV_ISSUER, "https://clerk.other.example"),
+        ])
+        .unwrap();
+        assert_eq!(
+            explicit.verifier().config().issuers,
+            vec!["https://clerk.other.example"]
+        );
+        for bad in [
+            "pk_test_",
+            "sk_test_Y2xlcmsuZXhhbXBsZS5jb20k",
+            "pk_live_Y2xlcmsuZXhhbXBsZS5jb20",
+            "pk_live_%%%",
+        ] {
+            let err = policy(&[
+                (ENV_JWKS_URL, "https://x.example/jwks"),
+                (ENV_PUBLISHABLE_KEY, bad),
+            ]);
+            assert!(
+                matches!(err, Err(EnvConfigError::InvalidPublishableKey)),
+                "{bad}"
+            );
+        }
+        // base64("127.0.0.1:3917$"): the sim's Frontend API is plain HTTP on loopback.
+        assert_eq!(
+            issuer_from_publishable_key("pk_test_MTI3LjAuMC4xOjM5MTck").as_deref(),
+            Some("http://127.0.0.1:3917")
+        );
+    }
+
+    #[test]
+    fn the_jwks_url_must_be_https_unless_loopback() {
+        for url in [
+            "http://clerk.example.com/.well-known/jwks.json",
+            "ftp://x",
+            "notaurl",
+            "http://10.0.0.1/jwks",
+        ] {
+            assert!(
+                matches!(
+                    policy(&[(ENV_JWKS_URL, url)]),
+                    Err(EnvConfigError::InsecureJwksUrl { .. })
+                ),
+                "{url}"
+            );
+        }
+        for url in [
+            "https://clerk.example.com/.well-known/jwks.json",
+            "http://127.0.0.1:1/jwks",
+            "http://localhost:3000/jwks",
+            "http://[::1]:80/jwks",
+        ] {
+            assert!(policy(&[(ENV_JWKS_URL, url)]).is_ok(), "{url}");
+        }
+    }
+
+    #[test]
+    fn operators_and_health_token_are_read_and_checked() {
+        let configured = policy(&[
+            (ENV_JWKS_URL, "http://127.0.0.1:1/jwks"),
+            ("CLERK_INCIDENT_OPERATORS", "user_a"),
+            (ENV_HEALTH_TOKEN, "0123456789abcdef0123"),
+        ])
+        .unwrap();
+        assert!(configured.operators().is_configured());
+        assert!(configured.health_token().is_some());
+        assert!(matches!(
+            policy(&[
+                (ENV_JWKS_URL, "http://127.0.0.1:1/jwks"),
+                ("CLERK_INCIDENT_OPERATOR_ORG", "acme")
+            ]),
+            Err(EnvConfigError::Operators(_))
+        ));
+        assert!(matches!(
+            policy(&[
+                (ENV_JWKS_URL, "http://127.0.0.1:1/jwks"),
+                (ENV_HEALTH_TOKEN, "short")
+            ]),
+            Err(EnvConfigError::HealthToken(_))
+        ));
+    }
+
+    #[test]
+    fn risky_configuration_is_warned_about_by_name() {
+        let open = policy(&[(ENV_SECRET_KEY, "sk_live_x")]).unwrap();
+        let text = warnings(&open, true).join("\n");
+        assert!(text.contains("CLERK_ISSUER"), "{text}");
+        assert!(
+            text.contains("CLERK_AUTHORIZED_PARTIES is not set with a production key"),
+            "{text}"
+        );
+        assert!(text.contains("any origin"), "{text}");
+        assert!(text.contains("no operator is configured"), "{text}");
+        let pinned = policy(&[
+            (ENV_JWKS_URL, "http://127.0.0.1:1/jwks"),
+            (ENV_ISSUER, "https://clerk.example.com"),
+            (ENV_AUTHORIZED_PARTIES, "https://app.example.com"),
+            ("CLERK_INCIDENT_OPERATORS", "user_a"),
+        ])
+        .unwrap();
+        assert!(warnings(&pinned, true).is_empty());
     }
 
     #[test]

@@ -10,7 +10,10 @@
 //! - [`BypassSwitch`] holds the [`AuthMode`] (`Enforce`, `Grace`, `Open`), switched by
 //!   operators only, always with an expiry.
 //! - [`AuthPolicy::decide`] is the single decision: credentials and a [`RouteClass`] in,
-//!   [`Decision`] out. [`AuthPolicy::health`] is what the health endpoint serves.
+//!   [`Decision`] out; [`AuthPolicy::decide_rule`] adds guards and, on
+//!   [`RouteRule::operator`] routes, the [`Operators`] check for instance-wide actions.
+//! - [`AuthPolicy::health_for`] is what the health endpoint serves: a summary to anyone, the
+//!   details of [`AuthPolicy::health`] to operators and [`HealthToken`] holders.
 //!
 //! # Example
 //!
@@ -29,7 +32,7 @@
 //!
 //! let token = sim.mint_token(&TokenRequest::for_user(sim.admin_user_id().ok_or("no admin")?))?;
 //! let header = format!("Bearer {token}");
-//! let credentials = Credentials { authorization: Some(header.as_bytes()), cookie: None };
+//! let credentials = Credentials::authorization(header.as_bytes());
 //! assert!(matches!(policy.decide(&credentials, RouteClass::Protected).await, Decision::Allow(_)));
 //!
 //! let anonymous = Credentials::default();
@@ -41,14 +44,18 @@
 //! # }
 //! ```
 
+mod bypass_log;
 mod claims;
 mod credentials;
 #[cfg(feature = "reqwest")]
 mod env_config;
 mod health;
+mod health_token;
+mod health_view;
 mod jwks_cache;
 mod keys;
 mod mode;
+mod operator;
 mod policy;
 mod reject;
 mod session;
@@ -58,10 +65,14 @@ mod verifier;
 pub use self::credentials::{Credentials, TokenPresence, extract_token};
 #[cfg(feature = "reqwest")]
 pub use self::env_config::{
-    ENV_API_URL, ENV_AUTHORIZED_PARTIES, ENV_ISSUER, ENV_JWKS_URL, ENV_JWT_KEY, ENV_SECRET_KEY,
-    EnvConfigError,
+    ENV_API_URL, ENV_AUTHORIZED_PARTIES, ENV_ISSUER, ENV_JWKS_URL, ENV_JWT_KEY,
+    ENV_PUBLISHABLE_KEY, ENV_SECRET_KEY, EnvConfigError, issuer_from_publishable_key,
 };
 pub use self::health::{AuthCounters, AuthHealth, HealthStatus};
+pub use self::health_token::{
+    ENV_HEALTH_TOKEN, HealthToken, InvalidHealthToken, MIN_HEALTH_TOKEN_LEN,
+};
+pub use self::health_view::HealthView;
 pub use self::jwks_cache::{
     BackendApiJwks, BackgroundRefresh, FrontendApiJwks, JwksCache, JwksCacheConfig, JwksSource,
     KeyFetchError, KeyStatus,
@@ -70,7 +81,11 @@ pub use self::keys::{InvalidPemKey, KeySet};
 pub use self::mode::{
     AuthMode, BypassConfigError, BypassSwitch, ChangeCause, DEFAULT_BYPASS_TTL,
     DEFAULT_GRACE_MAX_AGE, ENV_BYPASS, ENV_BYPASS_GRACE_MAX_AGE, ENV_BYPASS_TTL, ENV_BYPASS_UNTIL,
-    MAX_BYPASS_TTL, ModeChange, ModeState,
+    MAX_BYPASS_TTL, MAX_GRACE_MAX_AGE, ModeChange, ModeError, ModeState,
+};
+pub use self::operator::{
+    DEFAULT_OPERATOR_ROLE, ENV_OPERATOR_ORG, ENV_OPERATOR_ROLE, ENV_OPERATORS, Operator,
+    OperatorConfigError, OperatorRefusal, Operators, Qualification,
 };
 pub use self::policy::{
     AuthContext, AuthPolicy, Decision, Rejection, Requirement, RouteClass, RouteRule, authorize,

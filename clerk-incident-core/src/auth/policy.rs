@@ -5,9 +5,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::bypass_log::BypassLog;
 use super::credentials::{Credentials, TokenPresence, extract_token};
 use super::health::{AuthCounters, AuthHealth};
+use super::health_token::HealthToken;
 use super::mode::{AuthMode, BypassSwitch, DEFAULT_GRACE_MAX_AGE};
+use super::operator::{Operator, OperatorRefusal, Operators};
 use super::reject::RejectReason;
 use super::session::{Check, VerifiedSession};
 use super::verifier::{Expiry, Verifier};
@@ -25,12 +28,19 @@ pub enum RouteClass {
 }
 
 /// What one middleware instance enforces: a [`RouteClass`] and the [`Requirement`]s of a
-/// guard. Adding a requirement makes the rule [`Sensitive`](RouteClass::Sensitive): a guarded
-/// route never runs on a bypassed or degraded identity.
+/// guard, and whether the routes are for [operators](Operators) only. Adding a requirement
+/// makes the rule [`Sensitive`](RouteClass::Sensitive): a guarded route never runs on a
+/// bypassed or degraded identity.
+///
+/// A [`Requirement::role`] is held in the token's *active* organisation, whichever that is:
+/// right for the app's own organisation-scoped routes, wrong for actions that affect the whole
+/// instance (the creator of any new organisation is its `org:admin`). Those use
+/// [`RouteRule::operator`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RouteRule {
     class: RouteClass,
     requirements: Vec<Requirement>,
+    operator: bool,
 }
 
 impl RouteRule {
@@ -39,6 +49,7 @@ impl RouteRule {
         Self {
             class: RouteClass::Protected,
             requirements: Vec::new(),
+            operator: false,
         }
     }
 
@@ -47,7 +58,23 @@ impl RouteRule {
         Self {
             class: RouteClass::Sensitive,
             requirements: Vec::new(),
+            operator: false,
         }
+    }
+
+    /// For instance-wide actions: a fully valid token in every mode whose session is an
+    /// operator of the policy's [`Operators`]; anyone else gets a 403
+    /// ([`Rejection::NotOperator`]), everyone when no operator is configured.
+    pub fn operator() -> Self {
+        Self {
+            operator: true,
+            ..Self::sensitive()
+        }
+    }
+
+    /// True when the routes are for operators only.
+    pub fn is_operator_only(&self) -> bool {
+        self.operator
     }
 
     /// Adds a requirement (all must hold) and makes the rule sensitive.
@@ -88,6 +115,9 @@ pub struct AuthContext {
     /// True when the request passed without a valid token (Open): it would have been refused
     /// in `Enforce`. A valid token in `Open` is not bypassed.
     pub bypassed: bool,
+    /// Who the operator is and how they qualified, on [operator-only](RouteRule::operator)
+    /// routes; `None` elsewhere.
+    pub operator: Option<Operator>,
 }
 
 impl AuthContext {
@@ -134,6 +164,8 @@ pub enum Rejection {
     Unauthenticated(RejectReason),
     /// A valid token without the role or permission the route needs: 403.
     Forbidden,
+    /// A valid token of someone who is not an operator, on an operator-only route: 403.
+    NotOperator(OperatorRefusal),
 }
 
 impl Rejection {
@@ -144,7 +176,7 @@ impl Rejection {
     pub fn status(&self) -> u16 {
         match self {
             Rejection::Unauthenticated(reason) => reason.status(),
-            Rejection::Forbidden => 403,
+            Rejection::Forbidden | Rejection::NotOperator(_) => 403,
         }
     }
 
@@ -163,15 +195,23 @@ impl Rejection {
     }
 
     /// The default JSON body: `{"error":"invalid_token","reason":"expired"}`, with `error`
-    /// `insufficient_scope` for a 403 and `temporarily_unavailable` for a 503. It names the
-    /// reason, never anything from the request.
+    /// `insufficient_scope` for a 403 and `temporarily_unavailable` for a 503; an operator
+    /// refusal adds a `message` saying what to do. It names the reason, never anything from
+    /// the request.
     pub fn json_body(&self) -> String {
         let error = match self.status() {
             401 => "invalid_token",
             403 => "insufficient_scope",
             _ => "temporarily_unavailable",
         };
-        format!(r#"{{"error":"{error}","reason":"{}"}}"#, self.reason())
+        match self {
+            Rejection::NotOperator(refusal) => format!(
+                r#"{{"error":"{error}","reason":"{}","message":"{}"}}"#,
+                refusal.as_str(),
+                refusal.message()
+            ),
+            _ => format!(r#"{{"error":"{error}","reason":"{}"}}"#, self.reason()),
+        }
     }
 
     /// A short snake_case reason for logs and JSON bodies; never request data.
@@ -179,6 +219,7 @@ impl Rejection {
         match self {
             Rejection::Unauthenticated(reason) => reason.as_str(),
             Rejection::Forbidden => "insufficient_scope",
+            Rejection::NotOperator(refusal) => refusal.as_str(),
         }
     }
 }
@@ -216,12 +257,14 @@ impl Decision {
     }
 }
 
-/// The whole auth policy: a [`Verifier`], the [`BypassSwitch`], and the counters of what was
-/// let through. Cheap to clone.
+/// The whole auth policy: a [`Verifier`], the [`BypassSwitch`], the [`Operators`], and the
+/// counters of what was let through. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AuthPolicy {
     verifier: Verifier,
     switch: BypassSwitch,
+    operators: Arc<Operators>,
+    health_token: Option<HealthToken>,
     counters: Arc<PolicyCounters>,
 }
 
@@ -229,16 +272,45 @@ pub struct AuthPolicy {
 struct PolicyCounters {
     bypassed: AtomicU64,
     grace_allowed: AtomicU64,
+    bypass_log: BypassLog,
 }
 
 impl AuthPolicy {
-    /// A policy verifying with `verifier`, in the mode `switch` holds.
+    /// A policy verifying with `verifier`, in the mode `switch` holds, with no operator
+    /// ([`with_operators`](Self::with_operators)) and no health token.
     pub fn new(verifier: Verifier, switch: BypassSwitch) -> Self {
         Self {
             verifier,
             switch,
+            operators: Arc::default(),
+            health_token: None,
             counters: Arc::default(),
         }
+    }
+
+    /// Sets who may use the [operator-only](RouteRule::operator) routes.
+    #[must_use]
+    pub fn with_operators(mut self, operators: Operators) -> Self {
+        self.operators = Arc::new(operators);
+        self
+    }
+
+    /// Sets the bearer token that unlocks the health endpoint's details for callers that are
+    /// not operators (a monitoring system, `clerk-incident triage`).
+    #[must_use]
+    pub fn with_health_token(mut self, token: HealthToken) -> Self {
+        self.health_token = Some(token);
+        self
+    }
+
+    /// Who may use the operator-only routes.
+    pub fn operators(&self) -> &Operators {
+        &self.operators
+    }
+
+    /// The health token, if one is set.
+    pub(crate) fn health_token(&self) -> Option<&HealthToken> {
+        self.health_token.as_ref()
     }
 
     /// The verifier.
@@ -266,12 +338,13 @@ impl AuthPolicy {
                 mode,
                 degraded: false,
                 bypassed: false,
+                operator: None,
             });
         }
         let presence = extract_token(credentials, self.verifier.config().cookie);
         let lenient = route == RouteClass::Protected;
         match mode {
-            AuthMode::Open if lenient => self.open(presence, mode).await,
+            AuthMode::Open if lenient => self.open(presence, mode, credentials).await,
             AuthMode::Grace { max_token_age } if lenient => {
                 self.verify(presence, mode, Expiry::AllowExpiredFor(max_token_age))
                     .await
@@ -286,15 +359,33 @@ impl AuthPolicy {
     /// a requirement is [`Rejection::Forbidden`].
     ///
     /// This is what both middleware crates call: they only translate the [`Decision`].
+    ///
+    /// On an [operator-only](RouteRule::operator) rule the fully verified session must also
+    /// qualify with [`Operators::qualify`]; the context then names the [`Operator`], and a
+    /// session that does not qualify is [`Rejection::NotOperator`].
     pub async fn decide_rule(&self, credentials: &Credentials<'_>, rule: &RouteRule) -> Decision {
-        let decision = self.decide(credentials, rule.class()).await;
-        if let Decision::Allow(context) = &decision {
+        let mut decision = self.decide(credentials, rule.class()).await;
+        if let Decision::Allow(context) = &mut decision {
+            let reject = |rejection| Decision::Reject {
+                rejection,
+                mode: context.mode,
+            };
             for requirement in rule.requirements() {
                 if let Err(rejection) = authorize(context, requirement.as_check()) {
-                    return Decision::Reject {
-                        rejection,
-                        mode: context.mode,
-                    };
+                    return reject(rejection);
+                }
+            }
+            if rule.is_operator_only() {
+                let qualified = match &context.session {
+                    Some(session) if context.is_fully_verified() => self
+                        .operators
+                        .qualify(session)
+                        .map_err(Rejection::NotOperator),
+                    _ => Err(Rejection::Unauthenticated(RejectReason::Missing)),
+                };
+                match qualified {
+                    Ok(operator) => context.operator = Some(operator),
+                    Err(rejection) => return reject(rejection),
                 }
             }
         }
@@ -321,6 +412,10 @@ impl AuthPolicy {
                 self.verifier.count_rejection(RejectReason::Malformed);
                 return reject(RejectReason::Malformed);
             }
+            TokenPresence::Ambiguous => {
+                self.verifier.count_rejection(RejectReason::Ambiguous);
+                return reject(RejectReason::Ambiguous);
+            }
         };
         match self.verifier.verify_with(token, expiry).await {
             Ok(verified) => {
@@ -333,15 +428,22 @@ impl AuthPolicy {
                     mode,
                     degraded,
                     bypassed: false,
+                    operator: None,
                 })
             }
             Err(reason) => reject(reason),
         }
     }
 
-    /// Open mode on a protected route: always allowed, logged and counted; the identity is
-    /// kept when the token still verifies (expired up to the Grace default).
-    async fn open(&self, presence: TokenPresence<'_>, mode: AuthMode) -> Decision {
+    /// Open mode on a protected route: always allowed, counted, and logged (rate-limited:
+    /// [`BypassLog`]); the identity is kept when the token still verifies (expired up to the
+    /// Grace default).
+    async fn open(
+        &self,
+        presence: TokenPresence<'_>,
+        mode: AuthMode,
+        credentials: &Credentials<'_>,
+    ) -> Decision {
         let verified = match presence {
             TokenPresence::Present(token) => self
                 .verifier
@@ -358,19 +460,18 @@ impl AuthPolicy {
                 mode,
                 degraded: false,
                 bypassed: false,
+                operator: None,
             });
         }
         self.counters.bypassed.fetch_add(1, Ordering::Relaxed);
         let user = verified.as_ref().map(|v| v.session.user_id.as_str());
-        tracing::warn!(
-            user = user.unwrap_or("-"),
-            "emergency auth bypass: request allowed in Open mode without a valid token"
-        );
+        self.counters.bypass_log.record(credentials, user);
         Decision::Allow(AuthContext {
             degraded: verified.is_some(),
             session: verified.map(|v| v.session),
             mode,
             bypassed: true,
+            operator: None,
         })
     }
 

@@ -45,11 +45,14 @@ pub enum RejectReason {
     TooLarge,
     /// No verification key is available (never fetched, or too stale).
     KeysUnavailable,
+    /// Two `Authorization` headers, or two `__session` cookies: which token counts cannot be
+    /// told.
+    Ambiguous,
 }
 
 impl RejectReason {
     /// Every reason, in declaration order.
-    pub const ALL: [RejectReason; 16] = [
+    pub const ALL: [RejectReason; 17] = [
         RejectReason::Missing,
         RejectReason::Malformed,
         RejectReason::DisallowedAlgorithm,
@@ -66,6 +69,7 @@ impl RejectReason {
         RejectReason::Pending,
         RejectReason::TooLarge,
         RejectReason::KeysUnavailable,
+        RejectReason::Ambiguous,
     ];
 
     /// The snake_case name used in logs, metrics and health output.
@@ -87,6 +91,7 @@ impl RejectReason {
             RejectReason::Pending => "pending",
             RejectReason::TooLarge => "too_large",
             RejectReason::KeysUnavailable => "keys_unavailable",
+            RejectReason::Ambiguous => "ambiguous_credentials",
         }
     }
 

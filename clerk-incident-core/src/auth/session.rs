@@ -224,6 +224,28 @@ fn scoped_match<'e>(entries: impl IntoIterator<Item = &'e str>, check: &str) -> 
 }
 
 #[cfg(test)]
+impl VerifiedSession {
+    /// An active session of `user_id` with no organisation, for unit tests.
+    pub(crate) fn for_tests(user_id: &str) -> Self {
+        Self {
+            user_id: user_id.into(),
+            session_id: format!("sess_of_{user_id}"),
+            issuer: "https://clerk.example.com".into(),
+            authorized_party: None,
+            status: SessionClaimStatus::Active,
+            organization: None,
+            features: Vec::new(),
+            plan: None,
+            actor: None,
+            factor_verification_age: None,
+            issued_at: 1_700_000_000,
+            expires_at: 1_700_000_060,
+            claims_version: 2,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -62,7 +62,7 @@ impl IncidentLog {
         let log = Self {
             path: path.as_ref().to_owned(),
         };
-        let mut file = OpenOptions::new()
+        let mut file = crate::private_file::options()
             .read(true)
             .append(true)
             .create(true)

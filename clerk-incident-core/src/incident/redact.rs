@@ -4,6 +4,8 @@
 //! never put secrets in them. Should one slip through anyway (a key pasted into a note), what
 //! looks like a Clerk secret key (`sk_live_…`, `sk_test_…`), a webhook signing secret
 //! (`whsec_…`) or a JWT (`eyJ….….…`) is replaced, keeping only the prefix that says what it was.
+//! A secret is caught wherever it starts: glued to the word before it (`xxsk_test_…`), after a
+//! URL-encoded `=` (`%3Dsk_live_…`), with URL-encoded characters inside (`%2B`).
 
 use std::borrow::Cow;
 
@@ -48,18 +50,17 @@ pub(crate) fn redact(text: &str) -> Cow<'_, str> {
 
 /// The end of the secret starting at `at` and its replacement, if one starts there.
 fn secret_at(bytes: &[u8], at: usize) -> Option<(usize, &'static str)> {
-    if at > 0 && bytes.get(at - 1).is_some_and(u8::is_ascii_alphanumeric) {
-        return None; // only at the start of a word
-    }
     let rest = bytes.get(at..)?;
     for (prefix, replacement, min_tail) in PREFIXED {
         if let Some(tail) = rest.strip_prefix(prefix.as_bytes()) {
-            let len = run(tail, |b| b.is_ascii_alphanumeric() || b"_-+/=".contains(&b));
+            let len = run(tail, |b| {
+                b.is_ascii_alphanumeric() || b"_-+/=%".contains(&b)
+            });
             return (len >= min_tail).then_some((at + prefix.len() + len, replacement));
         }
     }
     if rest.starts_with(b"eyJ") {
-        let mut len = run(rest, |b| b.is_ascii_alphanumeric() || b"_-=.".contains(&b));
+        let mut len = run(rest, |b| b.is_ascii_alphanumeric() || b"_-=.%".contains(&b));
         while len > 0 && rest.get(len - 1) == Some(&b'.') {
             len -= 1;
         }
@@ -94,10 +95,34 @@ mod tests {
     }
 
     #[test]
+    fn secrets_glued_to_what_precedes_them_are_caught() {
+        assert_eq!(
+            redact("xxsk_test_zyx987654321 leaked"),
+            "xxsk_test_[redacted] leaked"
+        );
+        assert_eq!(
+            redact("https://x.example/?key%3Dsk_live_AbCdEf12%2B34567890&y=1"),
+            "https://x.example/?key%3Dsk_live_[redacted]&y=1"
+        );
+        assert_eq!(
+            redact("secret:whsec_C2FVsBQIhrscChlQ"),
+            "secret:whsec_[redacted]"
+        );
+        assert_eq!(
+            redact("bearer=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ.c2lnbmF0dXJl"),
+            "bearer=[redacted token]"
+        );
+        assert_eq!(
+            redact("Authorization:Bearer%20eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ.c2ln"),
+            "Authorization:Bearer%20[redacted token]"
+        );
+    }
+
+    #[test]
     fn ordinary_text_is_kept() {
         for text in [
             "the sk_live_ key leaked",
-            "ask_live_abcdefghijkl is one word",
+            "ask_live_short is a word",
             "eyJ alone, or eyJabc.def",
             "Ünïcödé — 18:04 ✓",
             "",

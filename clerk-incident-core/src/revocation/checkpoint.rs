@@ -23,7 +23,7 @@
 //! locked while a run uses it.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -186,7 +186,7 @@ impl Journal {
         active_since: i64,
         started_at: i64,
     ) -> Result<(Self, Replay), RevocationError> {
-        let mut file = OpenOptions::new()
+        let mut file = crate::private_file::options()
             .read(true)
             .append(true)
             .create(true)
@@ -360,6 +360,8 @@ fn replay(path: &Path, text: &str) -> Result<(PlanFingerprint, Replay), Revocati
 
 #[cfg(test)]
 mod tests {
+    use std::fs::OpenOptions;
+
     use super::*;
 
     fn temp_path(name: &str) -> PathBuf {

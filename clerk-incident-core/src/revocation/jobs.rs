@@ -45,32 +45,14 @@ use super::plan::{RevocationPlan, RevocationTarget};
 use super::report::{PlanPreview, Progress, RevocationReport, Totals};
 use super::revoker::SessionRevoker;
 use crate::api::{ClerkApi, SecretKey};
-use crate::auth::{AuthContext, Requirement, RouteRule};
+use crate::auth::{AuthContext, Operator};
 
 /// Where the admin endpoints are served: `POST` starts a job, `GET {REVOKE_PATH}/{job}` reads
 /// it.
 pub const REVOKE_PATH: &str = "/admin/clerk/sessions/revoke";
 
-/// The role the admin endpoints need unless configured otherwise.
-pub const DEFAULT_ADMIN_ROLE: &str = "org:admin";
-
 /// Finished jobs kept for `GET`, oldest forgotten first.
 pub const JOBS_KEPT: usize = 64;
-
-/// The [`RouteRule`] guarding the admin endpoints by default: a fully valid token with the
-/// [`DEFAULT_ADMIN_ROLE`], in every mode.
-pub fn default_admin_rule() -> RouteRule {
-    RouteRule::sensitive().require(Requirement::role(DEFAULT_ADMIN_ROLE))
-}
-
-/// `rule`, made [sensitive](crate::auth::RouteClass::Sensitive) with the same requirements:
-/// whatever guard is configured, a bypassed or degraded request never starts a revocation.
-pub fn sensitive_rule(rule: &RouteRule) -> RouteRule {
-    rule.requirements()
-        .iter()
-        .cloned()
-        .fold(RouteRule::sensitive(), RouteRule::require)
-}
 
 /// The identifier of a background job: 32 unguessable hex digits after `job_`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -131,6 +113,9 @@ pub struct JobStatus {
     pub state: JobState,
     /// The user who started it, if known.
     pub requested_by: Option<String>,
+    /// The operator who started it and how they qualified, when started through the admin
+    /// endpoint.
+    pub operator: Option<Operator>,
     /// True for a dry run.
     pub dry_run: bool,
     /// When it started, Unix ms.
@@ -238,10 +223,13 @@ impl RevocationJobs {
     ///
     /// [`JobError::AlreadyRunning`] while another job runs, [`JobError::InvalidPlan`],
     /// [`JobError::NoRuntime`] outside a Tokio runtime.
+    ///
+    /// `operator` is who asked (the admin endpoint passes the [`Operator`] its guard
+    /// qualified); the job's status and its audit log line name them.
     pub fn start(
         &self,
         plan: RevocationPlan,
-        requested_by: Option<&str>,
+        operator: Option<&Operator>,
     ) -> Result<JobId, JobError> {
         plan.validate()
             .map_err(|err| JobError::InvalidPlan(err.to_string()))?;
@@ -254,7 +242,8 @@ impl RevocationJobs {
         let (sender, _) = watch::channel(JobStatus {
             id: id.clone(),
             state: JobState::Running,
-            requested_by: requested_by.map(str::to_owned),
+            requested_by: operator.map(|operator| operator.user_id.clone()),
+            operator: operator.cloned(),
             dry_run: plan.is_dry_run(),
             started_at_ms: now_ms(),
             finished_at_ms: None,
@@ -270,7 +259,8 @@ impl RevocationJobs {
         registry.forget_old();
         drop(registry);
 
-        tracing::warn!(job = %id, requested_by, dry_run = plan.is_dry_run(), target = ?plan.target(), "mass session revocation job started");
+        let by = operator.map_or_else(|| "-".to_owned(), ToString::to_string);
+        tracing::warn!(job = %id, operator = %by, dry_run = plan.is_dry_run(), target = ?plan.target(), "mass session revocation job started by {by}");
         let guard = RunningGuard {
             jobs: self.clone(),
             id: id.clone(),
@@ -326,6 +316,7 @@ impl RevocationJobs {
     /// | 202 `{"job": id}` with `Location` | started |
     /// | 400 `{"error":"invalid_request","reason":…}` | the body is not a valid [`RevokeRequest`] |
     /// | 401 | the context is not fully verified (bypassed, degraded, anonymous) |
+    /// | 403 | the context names no [`Operator`] (the route's guard is not [`RouteRule::operator`](crate::auth::RouteRule::operator)) |
     /// | 409 `{"error":"job_running","job": id}` | a job runs |
     /// | 415 | the content type is not `application/json` (so that no browser form can post it) |
     /// | 503 | no runtime (never inside a served app) |
@@ -338,6 +329,9 @@ impl RevocationJobs {
         if let Some(refusal) = refuse_unverified(context) {
             return refusal;
         }
+        let Some(operator) = &context.operator else {
+            return not_an_operator();
+        };
         if !is_json(content_type) {
             return EndpointResponse::json(
                 415,
@@ -353,11 +347,7 @@ impl RevocationJobs {
                 );
             }
         };
-        let requested_by = context
-            .session
-            .as_ref()
-            .map(|session| session.user_id.as_str());
-        match self.start(plan, requested_by) {
+        match self.start(plan, Some(operator)) {
             Ok(job) => {
                 let mut response = EndpointResponse::json(202, &json!({ "job": job }));
                 response.location = Some(format!("{REVOKE_PATH}/{job}"));
@@ -386,6 +376,9 @@ impl RevocationJobs {
     pub fn handle_status(&self, context: &AuthContext, job: &str) -> EndpointResponse {
         if let Some(refusal) = refuse_unverified(context) {
             return refusal;
+        }
+        if context.operator.is_none() {
+            return not_an_operator();
         }
         match self.status(job) {
             Some(status) => EndpointResponse::json(200, &status),
@@ -612,6 +605,16 @@ fn refuse_unverified(context: &AuthContext) -> Option<EndpointResponse> {
     Some(response)
 }
 
+/// A 403 for a context without an operator: the route was mounted without the operator guard.
+fn not_an_operator() -> EndpointResponse {
+    let mut response = EndpointResponse::json(
+        403,
+        &json!({ "error": "insufficient_scope", "reason": "not_an_operator" }),
+    );
+    response.www_authenticate = Some(r#"Bearer error="insufficient_scope""#);
+    response
+}
+
 /// `application/json`, with or without parameters.
 fn is_json(content_type: Option<&[u8]>) -> bool {
     let Some(value) = content_type.and_then(|value| std::str::from_utf8(value).ok()) else {
@@ -663,7 +666,12 @@ mod tests {
         });
         let jobs = jobs(&sim).await;
         let plan = RevocationPlan::new(RevocationTarget::AllUsers);
-        let first = jobs.start(plan.clone(), Some("user_admin")).unwrap();
+        let operator = Operator {
+            user_id: "user_admin".to_owned(),
+            session_id: "sess_admin".to_owned(),
+            qualification: crate::auth::Qualification::AllowList,
+        };
+        let first = jobs.start(plan.clone(), Some(&operator)).unwrap();
         assert!(first.as_str().starts_with("job_") && first.as_str().len() == 36);
         match jobs.start(plan.clone(), None) {
             Err(JobError::AlreadyRunning { job }) => assert_eq!(job, first),
@@ -672,6 +680,14 @@ mod tests {
         let running = jobs.status(first.as_str()).unwrap();
         assert_eq!(running.state, JobState::Running);
         assert_eq!(running.requested_by.as_deref(), Some("user_admin"));
+        assert_eq!(
+            running
+                .operator
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("user_admin (allow-listed)")
+        );
         sim.set_faults(Faults::default());
 
         let live_before = sim
@@ -725,10 +741,7 @@ mod tests {
     }
 
     #[test]
-    fn a_lenient_rule_becomes_sensitive() {
-        let rule = sensitive_rule(&RouteRule::protected());
-        assert_eq!(rule.class(), crate::auth::RouteClass::Sensitive);
-        assert_eq!(default_admin_rule().requirements().len(), 1);
+    fn job_ids_are_unguessable() {
         assert!(JobId::generate(1) != JobId::generate(1));
     }
 }

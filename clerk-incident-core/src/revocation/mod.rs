@@ -63,8 +63,8 @@ mod revoker;
 
 pub use self::error::RevocationError;
 pub use self::jobs::{
-    DEFAULT_ADMIN_ROLE, EndpointResponse, JOBS_KEPT, JobError, JobId, JobState, JobStatus,
-    REVOKE_PATH, RevocationJobs, RevokeRequest, default_admin_rule, sensitive_rule,
+    EndpointResponse, JOBS_KEPT, JobError, JobId, JobState, JobStatus, REVOKE_PATH, RevocationJobs,
+    RevokeRequest,
 };
 pub use self::plan::{
     DEFAULT_CONCURRENCY, DEFAULT_MAX_SESSION_LIFETIME, RevocationPlan, RevocationTarget,

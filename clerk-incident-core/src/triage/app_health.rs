@@ -111,6 +111,12 @@ pub struct AppHealthSnapshot {
     pub bypassed: u64,
     /// Expired tokens accepted in `Grace` (`counters.grace_allowed`).
     pub grace_allowed: u64,
+    /// Whether the app can verify tokens (`ready`), when it says.
+    pub ready: Option<bool>,
+    /// True when the body held the details (`keys`, `counters`): the app showed them to an
+    /// operator or to its health token. False for the public summary (`status`, `mode`,
+    /// `ready`), whose counters then read as zero.
+    pub details: bool,
 }
 
 impl AppHealthSnapshot {
@@ -165,9 +171,15 @@ impl AppHealthSnapshot {
                     .collect()
             })
             .unwrap_or_default();
+        // The public summary names the mode as a string, the details as an object.
+        let mode_name = root
+            .get("mode")
+            .and_then(Value::as_str)
+            .map(|name| clip(name, MAX_TEXT))
+            .or_else(|| text(mode, "mode"));
         Some(Self {
             status,
-            mode: text(mode, "mode"),
+            mode: mode_name,
             mode_expires_at: text(mode, "expires_at"),
             mode_reason: text(mode, "reason"),
             key_source: text(keys, "source"),
@@ -183,6 +195,8 @@ impl AppHealthSnapshot {
             rejected,
             bypassed: number(counters, "bypassed").unwrap_or(0),
             grace_allowed: number(counters, "grace_allowed").unwrap_or(0),
+            ready: root.get("ready").and_then(Value::as_bool),
+            details: root.contains_key("keys") || root.contains_key("counters"),
         })
     }
 
@@ -254,6 +268,11 @@ impl fmt::Display for AppHealthSnapshot {
         )?;
         if session > 0 {
             write!(f, " ({})", self.top_session_rejections())?;
+        }
+        if !self.details {
+            f.write_str(
+                " (the public summary only: set CLERK_INCIDENT_HEALTH_TOKEN to the app's health token for keys and counters)",
+            )?;
         }
         Ok(())
     }

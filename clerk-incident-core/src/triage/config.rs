@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::status_page::DEFAULT_STATUS_URL;
 use super::symptom::Symptom;
 use crate::api::{ClerkApi, SecretKey};
+use crate::auth::HealthToken;
 
 /// The default time limit of each probe.
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -45,6 +46,7 @@ pub struct TriageConfig {
     pub(crate) jwks_url: Option<String>,
     pub(crate) expected_kid: Option<String>,
     pub(crate) app_health_url: Option<String>,
+    pub(crate) app_health_token: Option<HealthToken>,
     pub(crate) timeout: Duration,
     pub(crate) symptoms: Vec<Symptom>,
 }
@@ -66,6 +68,7 @@ impl TriageConfig {
             jwks_url: None,
             expected_kid: None,
             app_health_url: None,
+            app_health_token: None,
             timeout: DEFAULT_PROBE_TIMEOUT,
             symptoms: Vec::new(),
         }
@@ -108,6 +111,14 @@ impl TriageConfig {
     /// health routes serve it).
     pub fn app_health_url(mut self, url: impl Into<String>) -> Self {
         self.app_health_url = Some(url.into());
+        self
+    }
+
+    /// Sends `token` (the app's `CLERK_INCIDENT_HEALTH_TOKEN`) as `Authorization: Bearer` to
+    /// the app's health endpoint, which then shows its details (key ids, counters, the last key
+    /// error) instead of the public summary, so that triage keeps all its evidence.
+    pub fn app_health_token(mut self, token: HealthToken) -> Self {
+        self.app_health_token = Some(token);
         self
     }
 

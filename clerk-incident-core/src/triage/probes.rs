@@ -18,6 +18,7 @@ use super::probe::{ProbeName, ProbeOutcome, ProbeResult, millis};
 use super::status_page::{self, StatusPageError, StatusPageReport};
 use super::text::clip;
 use crate::api::{ApiError, ClerkApi, RetryPolicy, UserQuery};
+use crate::auth::HealthToken;
 use crate::http::{HttpClient, HttpResponse, TransportError};
 
 /// The most key ids a JWKS outcome keeps, and their longest length.
@@ -80,8 +81,21 @@ async fn get(
     url: &str,
     timeout: Duration,
 ) -> Result<HttpResponse, ProbeOutcome> {
-    let request = http::Request::get(url)
-        .header(http::header::ACCEPT, "application/json")
+    get_with(http, url, timeout, None).await
+}
+
+/// [`get`], with `Authorization: Bearer <bearer>` when given.
+async fn get_with(
+    http: &dyn HttpClient,
+    url: &str,
+    timeout: Duration,
+    bearer: Option<&HealthToken>,
+) -> Result<HttpResponse, ProbeOutcome> {
+    let mut request = http::Request::get(url).header(http::header::ACCEPT, "application/json");
+    if let Some(token) = bearer {
+        request = request.header(http::header::AUTHORIZATION, token.bearer_header());
+    }
+    let request = request
         .body(Bytes::new())
         .map_err(|_| ProbeOutcome::Invalid {
             error: format!("{:?} is not a valid URL", clip(url, 200)),
@@ -308,7 +322,7 @@ pub(super) async fn app_health(http: &dyn HttpClient, config: &TriageConfig) -> 
     };
     let timeout = config.timeout;
     timed(name, Some(url.clone()), timeout, async {
-        match get(http, url, timeout).await {
+        match get_with(http, url, timeout, config.app_health_token.as_ref()).await {
             Err(outcome) => outcome,
             Ok(response) => ProbeOutcome::AppHealth {
                 status: response.status().as_u16(),

@@ -215,10 +215,7 @@ pub(crate) async fn decide(
     route: RouteClass,
 ) -> Decision {
     let header = token.map(|token| format!("Bearer {token}"));
-    let credentials = Credentials {
-        authorization: header.as_deref().map(str::as_bytes),
-        cookie: None,
-    };
+    let credentials = Credentials::from_values(header.as_deref().map(str::as_bytes), []);
     policy.decide(&credentials, route).await
 }
 

@@ -8,7 +8,7 @@
 //! | `GET /_sim/status-page` | | [`StatusPage`] |
 //! | `PUT /_sim/status-page` | [`StatusPage`] | the new [`StatusPage`] |
 //! | `POST /_sim/seed` | `{users, sessions, organizations?, seed?}` | `{users, sessions, organizations, seed, admin_user_id}` |
-//! | `POST /_sim/tokens` | `{user_id? , session_id?, lifetime_secs?, version? (1 or 2), issued_at? (Unix s), azp? (string or null), extra_header?}` | `{token, kid}` |
+//! | `POST /_sim/tokens` | `{user_id? , session_id?, lifetime_secs?, version? (1 or 2), issued_at? (Unix s), azp? (string or null), extra_header?, extra_claims?}` | `{token, kid}` |
 //! | `GET /_sim/counters` | | [`Counters`](crate::Counters) |
 //! | `DELETE /_sim/counters` | | 204 |
 //! | `POST /_sim/keys` | `{secret_key}` | 204 |
@@ -172,6 +172,8 @@ struct TokenBody {
     azp: Option<Option<String>>,
     #[serde(default)]
     extra_header: Map<String, Value>,
+    #[serde(default)]
+    extra_claims: Map<String, Value>,
 }
 
 #[derive(Serialize)]
@@ -209,6 +211,7 @@ pub(crate) async fn tokens(
         version,
         azp: body.azp.unwrap_or(defaults.azp),
         extra_header: body.extra_header,
+        extra_claims: body.extra_claims,
     };
     if body.issued_at.is_some() && request.issued_at.is_none() {
         return Err(ControlError::bad_request("issued_at is out of range"));

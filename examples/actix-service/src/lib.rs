@@ -29,18 +29,23 @@
 //! options once, outside the `HttpServer` factory, so that every worker shares them.
 
 mod health;
+mod request_timeout;
+mod server;
 mod user_sync;
 
 use std::sync::OnceLock;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
 use actix_web::{App, Error, HttpResponse, web};
 use clerk_incident_actix::core::auth::{AuthPolicy, Requirement};
 use clerk_incident_actix::core::revocation::RevocationJobs;
+use clerk_incident_actix::core::service_limits::ServiceLimits;
 use clerk_incident_actix::{Auth, BypassHeader, ClerkAuth, health_service, revocation_routes};
 use serde_json::json;
 
+pub use self::server::serve;
 pub use self::user_sync::{ENV_WEBHOOK_SECRET, WEBHOOKS, user_sync_from_env};
 /// The webhook state the service keeps (from core).
 pub use clerk_incident_actix::core::webhooks::UserSync;
@@ -53,6 +58,9 @@ pub struct ServiceOptions {
     /// The webhook state; without it the webhook endpoint is not mounted and the health JSON
     /// has no `user_table`.
     pub webhooks: Option<UserSync>,
+    /// The request timeout (408) and the webhook body limit (413) the app applies; the
+    /// header-read timeout and connection cap are [`serve`]'s.
+    pub limits: ServiceLimits,
 }
 
 /// The whole app: [`configure`] wrapped in the bypass header layer of `policy`'s switch, with
@@ -75,6 +83,7 @@ pub fn app(
         ServiceOptions {
             revocation: revocation_jobs_from_env(),
             webhooks: user_sync_from_env(),
+            limits: ServiceLimits::default(),
         },
     )
 }
@@ -121,7 +130,7 @@ pub fn app_with_revocation(
         policy,
         ServiceOptions {
             revocation: jobs,
-            webhooks: None,
+            ..ServiceOptions::default()
         },
     )
 }
@@ -140,7 +149,11 @@ pub fn app_with(
         InitError = (),
     >,
 > {
+    let timeout = request_timeout::RequestTimeout(options.limits.request_timeout);
+    // The bypass header outermost, so that a 408 carries it too.
     App::new()
+        .app_data(web::Data::new(timeout))
+        .wrap(from_fn(request_timeout::enforce))
         .wrap(BypassHeader::new(policy.switch().clone()))
         .configure(configure_with(policy, options))
 }
@@ -154,7 +167,7 @@ pub fn configure_with_revocation(
         policy,
         ServiceOptions {
             revocation: jobs,
-            webhooks: None,
+            ..ServiceOptions::default()
         },
     )
 }
@@ -170,7 +183,7 @@ pub fn configure_with(
         if let Some(jobs) = options.revocation {
             config.configure(revocation_routes(policy.clone(), jobs));
         }
-        routes(policy, options.webhooks)(config);
+        routes(policy, options.webhooks, options.limits)(config);
     }
 }
 
@@ -178,19 +191,23 @@ pub fn configure_with(
 /// protected `/api` scope are siblings, the admin one first (actix-web tries services in
 /// registration order), so that each request passes exactly one `ClerkAuth`.
 pub fn configure(policy: AuthPolicy) -> impl FnOnce(&mut web::ServiceConfig) {
-    routes(policy, None)
+    routes(policy, None, ServiceLimits::default())
 }
 
 /// The routes of [`configure`]; with `webhooks`, the webhook endpoint and the health endpoint
 /// with the users table, both public and registered before the `/api` scopes.
-fn routes(policy: AuthPolicy, webhooks: Option<UserSync>) -> impl FnOnce(&mut web::ServiceConfig) {
+fn routes(
+    policy: AuthPolicy,
+    webhooks: Option<UserSync>,
+    limits: ServiceLimits,
+) -> impl FnOnce(&mut web::ServiceConfig) {
     move |config| {
         config.route("/", web::get().to(hello));
         match webhooks {
             Some(sync) => {
                 config
                     .service(health::health_service(policy.clone(), sync.clone()))
-                    .service(user_sync::resource(&sync));
+                    .service(user_sync::resource(&sync, limits.webhook_body_limit));
             }
             None => {
                 config.service(health_service(policy.clone()));

@@ -6,6 +6,11 @@
 //! Logs go to stderr (`RUST_LOG` filters them, `info` by default). SIGINT and SIGTERM stop the
 //! server gracefully: it stops accepting, then lets requests in flight finish.
 //!
+//! The server runs with `ServiceLimits::default()`: a connection that has not sent its
+//! headers within 10 s gets a 408 and is closed, a request not answered within 10 s (its body
+//! included) gets a 408, at most 10,000 connections are open at once, and a webhook body
+//! above 1 MiB gets a 413.
+//!
 //! Exit status: 0 after a clean shutdown, 1 when the server cannot run, 2 for a bad
 //! configuration.
 
@@ -14,15 +19,12 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use actix_service_example::{ENV_WEBHOOK_SECRET, ServiceOptions, UserSync, WEBHOOKS};
-use actix_web::HttpServer;
 use clerk_incident_actix::core::auth::AuthPolicy;
+use clerk_incident_actix::core::service_limits::ServiceLimits;
 use tracing_subscriber::EnvFilter;
 
 /// The address served when `BIND` is not set.
 const DEFAULT_BIND: &str = "127.0.0.1:3000";
-
-/// How long requests in flight get to finish once a shutdown signal arrives, in seconds.
-const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
 #[actix_web::main]
 async fn main() -> ExitCode {
@@ -59,15 +61,13 @@ async fn main() -> ExitCode {
     let options = ServiceOptions {
         revocation: actix_service_example::revocation_jobs_from_env(),
         webhooks,
+        limits: ServiceLimits::default(),
     };
     let bind = std::env::var("BIND").unwrap_or_else(|_| DEFAULT_BIND.to_owned());
-
-    let server = {
-        let policy = policy.clone();
-        HttpServer::new(move || actix_service_example::app_with(policy.clone(), options.clone()))
-            .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-            .bind(bind.as_str())
-    };
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let server = std::net::TcpListener::bind(bind.as_str()).and_then(|listener| {
+        actix_service_example::serve(listener, policy.clone(), options, workers)
+    });
     let server = match server {
         Ok(server) => server,
         Err(error) => {
@@ -76,7 +76,7 @@ async fn main() -> ExitCode {
         }
     };
     tracing::info!(bind, mode = %policy.switch().mode(), "actix-service-example listening");
-    match server.run().await {
+    match server.await {
         Ok(()) => {
             tracing::info!("actix-service-example stopped");
             ExitCode::SUCCESS

@@ -13,9 +13,11 @@ pub const WEBHOOKS: &str = "/api/webhooks/clerk";
 /// `CLERK_WEBHOOK_SIGNING_SECRET`.
 pub const ENV_WEBHOOK_SECRET: &str = webhooks::ENV_WEBHOOK_SIGNING_SECRET;
 
-/// The webhook endpoint at [`WEBHOOKS`], carrying its verifier and this state.
-pub(crate) fn resource(sync: &UserSync) -> Resource {
+/// The webhook endpoint at [`WEBHOOKS`], carrying its verifier and this state; a body above
+/// `body_limit` bytes gets a 413.
+pub(crate) fn resource(sync: &UserSync, body_limit: usize) -> Resource {
     web::resource(WEBHOOKS)
+        .app_data(web::PayloadConfig::new(body_limit))
         .app_data(web::Data::new(sync.verifier().clone()))
         .app_data(web::Data::new(sync.clone()))
         .route(web::post().to(receive))

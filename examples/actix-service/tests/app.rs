@@ -164,7 +164,9 @@ async fn the_emergency_bypass_opens_me_but_not_admin() {
     let setup = setup().await;
     let app = test::init_service(actix_service_example::app(setup.policy.clone())).await;
     let switch = setup.policy.switch();
-    switch.activate(AuthMode::Open, Some(Duration::from_secs(600)), "INC-42");
+    switch
+        .activate(AuthMode::Open, Some(Duration::from_secs(600)), "INC-42")
+        .unwrap();
 
     let (status, bypass, body) = send(&app, request("/api/me", None).to_request()).await;
     assert_eq!(status, StatusCode::OK);
@@ -245,8 +247,8 @@ where
 fn options_with_webhooks() -> (ServiceOptions, UserSync) {
     let sync = UserSync::new(WebhookVerifier::new(webhook_secret()));
     let options = ServiceOptions {
-        revocation: None,
         webhooks: Some(sync.clone()),
+        ..ServiceOptions::default()
     };
     (options, sync)
 }

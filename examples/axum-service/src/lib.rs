@@ -29,10 +29,13 @@
 //! the webhook state explicitly ([`ServiceOptions`]).
 
 mod health;
+mod server;
 mod user_sync;
 
 use std::sync::OnceLock;
 
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use clerk_incident_axum::{
@@ -40,8 +43,11 @@ use clerk_incident_axum::{
 };
 use clerk_incident_core::auth::{AuthPolicy, Requirement};
 use clerk_incident_core::revocation::RevocationJobs;
+use clerk_incident_core::service_limits::ServiceLimits;
 use serde_json::{Value, json};
+use tower_http::timeout::TimeoutLayer;
 
+pub use self::server::serve;
 pub use self::user_sync::{ENV_WEBHOOK_SECRET, WEBHOOKS, user_sync_from_env};
 /// The webhook state the service keeps (from core).
 pub use clerk_incident_core::webhooks::UserSync;
@@ -61,6 +67,9 @@ pub struct ServiceOptions {
     /// The webhook state; without it the webhook endpoint is not mounted and the health JSON
     /// has no `user_table`.
     pub webhooks: Option<UserSync>,
+    /// The request timeout (408) and the webhook body limit (413) the router applies; the
+    /// header-read timeout and connection cap are [`serve`]'s.
+    pub limits: ServiceLimits,
 }
 
 /// The whole service, with the revocation endpoints when the environment provides a secret
@@ -73,6 +82,7 @@ pub fn app(policy: AuthPolicy) -> Router {
         ServiceOptions {
             revocation: revocation_jobs_from_env(),
             webhooks: user_sync_from_env(),
+            limits: ServiceLimits::default(),
         },
     )
 }
@@ -109,6 +119,7 @@ pub fn app_with_revocation(policy: AuthPolicy, jobs: Option<RevocationJobs>) -> 
         ServiceOptions {
             revocation: jobs,
             webhooks: None,
+            limits: ServiceLimits::default(),
         },
     )
 }
@@ -130,14 +141,22 @@ pub fn app_with(policy: AuthPolicy, options: ServiceOptions) -> Router {
     let app = match options.webhooks {
         Some(sync) => app
             .merge(health::health_router(policy.clone(), sync.clone()))
-            .merge(user_sync::router(sync)),
+            .merge(
+                user_sync::router(sync)
+                    .layer(DefaultBodyLimit::max(options.limits.webhook_body_limit)),
+            ),
         None => app.merge(health_router(policy.clone())),
     };
     let app = match options.revocation {
         Some(jobs) => app.merge(revocation_router(policy, jobs)),
         None => app,
     };
-    app.layer(bypass_header)
+    // The bypass header outermost, so that a 408 carries it too.
+    app.layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        options.limits.request_timeout,
+    ))
+    .layer(bypass_header)
 }
 
 async fn hello() -> Json<Value> {

@@ -9,6 +9,11 @@
 //! listening address (default `127.0.0.1:3000`); `RUST_LOG` filters the logs (default
 //! `info`). A configuration error exits with status 2; Ctrl-C (or SIGTERM) stops the service
 //! after the requests in flight.
+//!
+//! The server runs with [`ServiceLimits::default`]: a connection that has not sent its
+//! headers within 10 s is closed, a request not answered within 10 s (its body included) gets
+//! a 408, at most 10,000 connections are open at once, and a webhook body above 1 MiB gets a
+//! 413.
 
 use std::error::Error;
 use std::fmt::Write as _;
@@ -17,6 +22,7 @@ use std::process::ExitCode;
 
 use axum_service::{ENV_WEBHOOK_SECRET, ServiceOptions, UserSync, WEBHOOKS};
 use clerk_incident_core::auth::AuthPolicy;
+use clerk_incident_core::service_limits::ServiceLimits;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -56,9 +62,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let limits = ServiceLimits::default();
     let options = ServiceOptions {
         revocation: axum_service::revocation_jobs_from_env(),
         webhooks,
+        limits,
     };
     let bind = std::env::var("BIND").unwrap_or_else(|_| DEFAULT_BIND.to_owned());
     let addr: SocketAddr = match bind.trim().parse() {
@@ -78,9 +86,8 @@ async fn main() -> ExitCode {
     let local = listener.local_addr().map_or(addr, |local| local);
     tracing::info!(addr = %local, mode = %policy.switch().mode(), "axum-service listening");
 
-    let served = axum::serve(listener, axum_service::app_with(policy, options))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let app = axum_service::app_with(policy, options);
+    let served = axum_service::serve(listener, app, limits, shutdown_signal()).await;
     match served {
         Ok(()) => {
             tracing::info!("axum-service stopped");

@@ -155,7 +155,8 @@ async fn the_emergency_bypass_is_visible_everywhere() {
     setup
         .policy
         .switch()
-        .activate(AuthMode::Open, Some(Duration::from_secs(600)), "INC-1");
+        .activate(AuthMode::Open, Some(Duration::from_secs(600)), "INC-1")
+        .unwrap();
 
     let root = get(&app, "/", None).await;
     assert_eq!(root.bypass.as_deref(), Some("true"));
@@ -217,8 +218,8 @@ async fn deliver(app: &Router, secret: &WebhookSecret, msg_id: &str, body: &[u8]
 fn app_with_webhooks(policy: AuthPolicy) -> (Router, UserSync) {
     let sync = UserSync::new(WebhookVerifier::new(webhook_secret()));
     let options = ServiceOptions {
-        revocation: None,
         webhooks: Some(sync.clone()),
+        ..ServiceOptions::default()
     };
     (app_with(policy, options), sync)
 }

@@ -3,22 +3,33 @@
 //!
 //! Anything not understood is an error, never a guess: a typo in the bypass variable must not
 //! open the service, nor silently leave it closed when the operator meant to open it.
+//!
+//! A restart must never extend a bypass: a crash loop, a redeploy or an autoscaled replica
+//! reads the same variables again. So the end of a bypass set from the environment is an
+//! absolute time (`CLERK_EMERGENCY_BYPASS_UNTIL`); a relative TTL, which every process would
+//! count anew from its own start, is refused with the `_UNTIL` value to use instead, and so is
+//! a bypass with no end at all. An end time already past starts the service in `Enforce`.
 
 use std::time::{Duration, SystemTime};
 
-use super::{AuthMode, DEFAULT_GRACE_MAX_AGE};
+use super::{
+    AuthMode, DEFAULT_BYPASS_TTL, DEFAULT_GRACE_MAX_AGE, MAX_BYPASS_TTL, MAX_GRACE_MAX_AGE, Rfc3339,
+};
 
 /// The variable that switches a bypass on at start-up: `true` or `open`, `grace`, or `false`,
 /// `0`, `off`, `enforce`, empty or unset for none.
 pub const ENV_BYPASS: &str = "CLERK_EMERGENCY_BYPASS";
 
-/// How long the start-up bypass lasts, as a duration such as `45m` or `2h`.
+/// Refused from the environment (a restart would count it anew): the error names the
+/// [`ENV_BYPASS_UNTIL`] value to set instead.
 pub const ENV_BYPASS_TTL: &str = "CLERK_EMERGENCY_BYPASS_TTL";
 
-/// When the start-up bypass ends, as an RFC 3339 time such as `2026-11-26T20:00:00Z`.
+/// When the start-up bypass ends, as an RFC 3339 time such as `2026-11-26T20:00:00Z`; required
+/// with [`ENV_BYPASS`], at most 24 hours ahead.
 pub const ENV_BYPASS_UNTIL: &str = "CLERK_EMERGENCY_BYPASS_UNTIL";
 
-/// In grace mode, how long past `exp` a token is accepted, as a duration (default `30m`).
+/// In grace mode, how long past `exp` a token is accepted, as a duration (default `30m`, at
+/// most `24h`).
 pub const ENV_BYPASS_GRACE_MAX_AGE: &str = "CLERK_EMERGENCY_BYPASS_GRACE_MAX_AGE";
 
 /// The longest part of a rejected value an error repeats.
@@ -26,7 +37,7 @@ const SHOWN_CHARS: usize = 64;
 
 /// Why the bypass environment variables were rejected.
 ///
-/// Each message names the variable, repeats its value (cut to 64 characters) and lists what is
+/// Each message names the variable, repeats its value (cut to 64 characters) and says what is
 /// accepted; no other variable's value appears.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -65,34 +76,64 @@ pub enum BypassConfigError {
         /// What is wrong with it.
         detail: String,
     },
-    /// The end time has already passed.
+    /// A relative TTL from the environment: every restart would count it anew.
     #[error(
-        "{variable}={value:?} is in the past; give a future time, or a duration in \
-         CLERK_EMERGENCY_BYPASS_TTL"
+        "CLERK_EMERGENCY_BYPASS_TTL={value:?} is not accepted from the environment: every \
+         restart, crash or new replica would count it anew and extend the bypass. Set an absolute \
+         end instead: CLERK_EMERGENCY_BYPASS_UNTIL={until} (that TTL from now)"
     )]
-    InThePast {
-        /// The variable ([`ENV_BYPASS_UNTIL`]).
-        variable: &'static str,
+    TtlNotAccepted {
+        /// The TTL's value.
+        value: String,
+        /// The `_UNTIL` value the TTL means now, RFC 3339.
+        until: String,
+    },
+    /// A bypass with no end time.
+    #[error(
+        "CLERK_EMERGENCY_BYPASS={mode} needs an absolute end, so that a restart cannot extend \
+         it: set CLERK_EMERGENCY_BYPASS_UNTIL, for example CLERK_EMERGENCY_BYPASS_UNTIL={until} \
+         (one hour from now, at most 24 hours ahead)"
+    )]
+    MissingUntil {
+        /// The mode asked for.
+        mode: &'static str,
+        /// A suggested end, one hour from now, RFC 3339.
+        until: String,
+    },
+    /// The end time is further ahead than a bypass may last.
+    #[error(
+        "CLERK_EMERGENCY_BYPASS_UNTIL={value:?} is more than 24 hours ahead; a bypass lasts at \
+         most 24 hours: give a time no later than {latest}"
+    )]
+    UntilTooFar {
+        /// Its value.
+        value: String,
+        /// The latest accepted end, RFC 3339.
+        latest: String,
+    },
+    /// The grace window is longer than its ceiling.
+    #[error(
+        "CLERK_EMERGENCY_BYPASS_GRACE_MAX_AGE={value:?} is longer than the grace window's \
+         ceiling of 24h: a token expired for longer than a day is never accepted"
+    )]
+    GraceTooLong {
         /// Its value.
         value: String,
     },
-    /// Both a TTL and an end time were given.
-    #[error(
-        "CLERK_EMERGENCY_BYPASS_TTL and CLERK_EMERGENCY_BYPASS_UNTIL are both set; set only one"
-    )]
-    ConflictingExpiry,
 }
 
 impl BypassConfigError {
-    /// The variable at fault (for [`ConflictingExpiry`](Self::ConflictingExpiry),
-    /// [`ENV_BYPASS_UNTIL`]).
+    /// The variable at fault.
     pub fn variable(&self) -> &'static str {
         match self {
             BypassConfigError::InvalidMode { variable, .. }
             | BypassConfigError::InvalidDuration { variable, .. }
-            | BypassConfigError::InvalidTime { variable, .. }
-            | BypassConfigError::InThePast { variable, .. } => variable,
-            BypassConfigError::ConflictingExpiry => ENV_BYPASS_UNTIL,
+            | BypassConfigError::InvalidTime { variable, .. } => variable,
+            BypassConfigError::TtlNotAccepted { .. } => ENV_BYPASS_TTL,
+            BypassConfigError::MissingUntil { .. } | BypassConfigError::UntilTooFar { .. } => {
+                ENV_BYPASS_UNTIL
+            }
+            BypassConfigError::GraceTooLong { .. } => ENV_BYPASS_GRACE_MAX_AGE,
         }
     }
 }
@@ -101,23 +142,15 @@ impl BypassConfigError {
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Request {
     pub(super) mode: AuthMode,
-    pub(super) expiry: Expiry,
+    /// When it ends (absolute).
+    pub(super) until: SystemTime,
+    /// How long from `now` that is.
+    pub(super) ttl: Duration,
     pub(super) reason: String,
 }
 
-/// When the requested bypass ends.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) enum Expiry {
-    /// The switch's default TTL.
-    Default,
-    /// After this long.
-    Ttl(Duration),
-    /// At `at`, which is `ttl` from the time the variables were read.
-    Until { ttl: Duration, at: SystemTime },
-}
-
-/// Reads the bypass variables through `get`; `None` when no bypass is asked for. `now` is the
-/// wall-clock time an end time is measured from.
+/// Reads the bypass variables through `get`; `None` when no bypass is asked for, or its end
+/// has passed (logged). `now` is the wall-clock time an end time is measured from.
 pub(super) fn read(
     get: &impl Fn(&str) -> Option<String>,
     now: SystemTime,
@@ -131,7 +164,15 @@ pub(super) fn read(
         "true" | "open" => AuthMode::Open,
         "grace" => AuthMode::Grace {
             max_token_age: match value(get, ENV_BYPASS_GRACE_MAX_AGE) {
-                Some(text) => duration(ENV_BYPASS_GRACE_MAX_AGE, &text)?,
+                Some(text) => {
+                    let age = duration(ENV_BYPASS_GRACE_MAX_AGE, &text)?;
+                    if age > MAX_GRACE_MAX_AGE {
+                        return Err(BypassConfigError::GraceTooLong {
+                            value: shown(&text),
+                        });
+                    }
+                    age
+                }
                 None => DEFAULT_GRACE_MAX_AGE,
             },
         },
@@ -142,31 +183,43 @@ pub(super) fn read(
             });
         }
     };
-    let expiry = match (value(get, ENV_BYPASS_TTL), value(get, ENV_BYPASS_UNTIL)) {
-        (Some(_), Some(_)) => return Err(BypassConfigError::ConflictingExpiry),
-        (Some(text), None) => Expiry::Ttl(duration(ENV_BYPASS_TTL, &text)?),
-        (None, Some(text)) => {
-            let at = parse_rfc3339(&text).map_err(|detail| BypassConfigError::InvalidTime {
-                variable: ENV_BYPASS_UNTIL,
-                value: shown(&text),
-                detail,
-            })?;
-            let ttl = at
-                .duration_since(now)
-                .ok()
-                .filter(|ttl| !ttl.is_zero())
-                .ok_or_else(|| BypassConfigError::InThePast {
-                    variable: ENV_BYPASS_UNTIL,
-                    value: shown(&text),
-                })?;
-            Expiry::Until { ttl, at }
-        }
-        (None, None) => Expiry::Default,
+    let later = |by: Duration| Rfc3339(now.checked_add(by).unwrap_or(now)).to_string();
+    if let Some(text) = value(get, ENV_BYPASS_TTL) {
+        let ttl = duration(ENV_BYPASS_TTL, &text)?;
+        return Err(BypassConfigError::TtlNotAccepted {
+            value: shown(&text),
+            until: later(ttl.min(MAX_BYPASS_TTL)),
+        });
+    }
+    let Some(text) = value(get, ENV_BYPASS_UNTIL) else {
+        return Err(BypassConfigError::MissingUntil {
+            mode: mode.name(),
+            until: later(DEFAULT_BYPASS_TTL),
+        });
     };
+    let until = parse_rfc3339(&text).map_err(|detail| BypassConfigError::InvalidTime {
+        variable: ENV_BYPASS_UNTIL,
+        value: shown(&text),
+        detail,
+    })?;
+    let Some(ttl) = until.duration_since(now).ok().filter(|ttl| !ttl.is_zero()) else {
+        tracing::warn!(
+            "{ENV_BYPASS}={word} ended at {ENV_BYPASS_UNTIL}={}: starting in enforce mode",
+            shown(&text)
+        );
+        return Ok(None);
+    };
+    if ttl > MAX_BYPASS_TTL {
+        return Err(BypassConfigError::UntilTooFar {
+            value: shown(&text),
+            latest: later(MAX_BYPASS_TTL),
+        });
+    }
     Ok(Some(Request {
         mode,
-        expiry,
-        reason: format!("{ENV_BYPASS}={word} at start-up"),
+        until,
+        ttl,
+        reason: format!("{ENV_BYPASS}={word} until {}", Rfc3339(until)),
     }))
 }
 
@@ -257,16 +310,16 @@ mod tests {
         BypassSwitch::from_vars(vars(pairs))
     }
 
-    fn state(pairs: &[(&str, &str)]) -> ModeState {
-        switch(pairs).unwrap().current()
+    fn in_an_hour() -> String {
+        humantime::format_rfc3339_seconds(SystemTime::now() + 60 * MINUTE).to_string()
     }
 
-    fn lasts(state: &ModeState) -> Duration {
-        state
-            .expires_at
-            .unwrap()
-            .duration_since(state.since)
-            .unwrap()
+    /// The state for `pairs` plus an `_UNTIL` an hour ahead.
+    fn state(pairs: &[(&str, &str)]) -> ModeState {
+        let until = in_an_hour();
+        let mut all = pairs.to_vec();
+        all.push((ENV_BYPASS_UNTIL, &until));
+        switch(&all).unwrap().current()
     }
 
     #[test]
@@ -287,7 +340,7 @@ mod tests {
             assert_eq!(switch.mode(), AuthMode::Enforce, "{value:?}");
             assert!(switch.history().is_empty());
         }
-        assert_eq!(state(&[]).mode, AuthMode::Enforce);
+        assert_eq!(switch(&[]).unwrap().mode(), AuthMode::Enforce);
     }
 
     #[test]
@@ -326,20 +379,79 @@ mod tests {
     }
 
     #[test]
-    fn ttl() {
-        let open = state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_TTL, "45m")]);
-        assert_eq!(lasts(&open), 45 * MINUTE);
-        let composite = state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_TTL, "1h 30m")]);
-        assert_eq!(lasts(&composite), 90 * MINUTE);
-        // Without one, the default cap; above the maximum, the maximum.
-        assert_eq!(lasts(&state(&[(ENV_BYPASS, "open")])), 60 * MINUTE);
-        let clamped = state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_TTL, "3days")]);
-        assert_eq!(lasts(&clamped), 24 * 60 * MINUTE);
-        // An empty TTL is no TTL.
-        assert_eq!(
-            lasts(&state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_TTL, "")])),
-            60 * MINUTE
+    fn a_ttl_is_refused_with_the_until_to_use() {
+        let before = SystemTime::now();
+        let err = switch(&[(ENV_BYPASS, "open"), (ENV_BYPASS_TTL, "5m")]).unwrap_err();
+        let BypassConfigError::TtlNotAccepted { until, .. } = &err else {
+            panic!("expected TtlNotAccepted, got {err:?}");
+        };
+        // The suggestion is the TTL from now, and works as it is.
+        let at = parse_rfc3339(until).unwrap();
+        assert!(
+            at >= before + 4 * MINUTE && at <= SystemTime::now() + 5 * MINUTE,
+            "{until}"
         );
+        assert!(
+            err.to_string()
+                .contains(&format!("CLERK_EMERGENCY_BYPASS_UNTIL={until}")),
+            "{err}"
+        );
+        assert_eq!(err.variable(), ENV_BYPASS_TTL);
+        let suggested = switch(&[(ENV_BYPASS, "open"), (ENV_BYPASS_UNTIL, until)]).unwrap();
+        assert_eq!(suggested.mode(), AuthMode::Open);
+        // With an _UNTIL beside it, the TTL is still refused.
+        assert!(matches!(
+            switch(&[
+                (ENV_BYPASS, "open"),
+                (ENV_BYPASS_TTL, "5m"),
+                (ENV_BYPASS_UNTIL, until)
+            ]),
+            Err(BypassConfigError::TtlNotAccepted { .. })
+        ));
+    }
+
+    #[test]
+    fn a_bypass_without_an_end_is_refused() {
+        for mode in ["open", "grace"] {
+            let err = switch(&[(ENV_BYPASS, mode)]).unwrap_err();
+            assert!(
+                matches!(err, BypassConfigError::MissingUntil { .. }),
+                "{err:?}"
+            );
+            assert!(
+                err.to_string().contains("CLERK_EMERGENCY_BYPASS_UNTIL="),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_restart_never_extends_the_bypass() {
+        // Two processes started ten minutes apart with the same variables end at one instant.
+        let until = SystemTime::now() + 30 * MINUTE;
+        let text = humantime::format_rfc3339(until).to_string();
+        let first = read(
+            &vars(&[(ENV_BYPASS, "open"), (ENV_BYPASS_UNTIL, &text)]),
+            SystemTime::now(),
+        )
+        .unwrap()
+        .unwrap();
+        let restarted = read(
+            &vars(&[(ENV_BYPASS, "open"), (ENV_BYPASS_UNTIL, &text)]),
+            SystemTime::now() + 10 * MINUTE,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(first.until, until);
+        assert_eq!(restarted.until, until);
+        assert!(restarted.ttl < first.ttl);
+        // Restarted after the end: enforce.
+        let late = read(
+            &vars(&[(ENV_BYPASS, "open"), (ENV_BYPASS_UNTIL, &text)]),
+            until + MINUTE,
+        )
+        .unwrap();
+        assert_eq!(late, None);
     }
 
     #[test]
@@ -375,34 +487,59 @@ mod tests {
             self::state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_GRACE_MAX_AGE, "nonsense")]).mode,
             AuthMode::Open
         );
+        // The ceiling is 24 hours: above it the service does not start.
+        let until = in_an_hour();
+        assert!(
+            switch(&[
+                (ENV_BYPASS, "grace"),
+                (ENV_BYPASS_GRACE_MAX_AGE, "24h"),
+                (ENV_BYPASS_UNTIL, &until)
+            ])
+            .is_ok()
+        );
+        let err = switch(&[
+            (ENV_BYPASS, "grace"),
+            (ENV_BYPASS_GRACE_MAX_AGE, "25h"),
+            (ENV_BYPASS_UNTIL, &until),
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(err, BypassConfigError::GraceTooLong { .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("ceiling of 24h"), "{err}");
     }
 
     #[test]
     fn until() {
         let at = SystemTime::now() + 2 * 60 * MINUTE;
         let text = humantime::format_rfc3339(at).to_string();
-        let state = state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_UNTIL, &text)]);
+        let state = switch(&[(ENV_BYPASS, "open"), (ENV_BYPASS_UNTIL, &text)])
+            .unwrap()
+            .current();
         assert_eq!(state.mode, AuthMode::Open);
         assert_eq!(state.expires_at, Some(at));
 
-        // Beyond the maximum: clamped, and the expiry shows when it really ends.
+        // Beyond the maximum: refused, naming the latest accepted time (a clamp would count
+        // from each start and so extend the bypass at every restart).
         let far = humantime::format_rfc3339(SystemTime::now() + 48 * 60 * MINUTE).to_string();
-        let clamped = self::state(&[(ENV_BYPASS, "open"), (ENV_BYPASS_UNTIL, &far)]);
-        assert_eq!(lasts(&clamped), 24 * 60 * MINUTE);
+        let err = switch(&[(ENV_BYPASS, "open"), (ENV_BYPASS_UNTIL, &far)]).unwrap_err();
+        assert!(
+            matches!(err, BypassConfigError::UntilTooFar { .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("at most 24 hours"), "{err}");
     }
 
     #[test]
-    fn until_in_the_past_or_malformed() {
-        let err = switch(&[
+    fn until_in_the_past_starts_enforcing_and_malformed_is_refused() {
+        let switch_past = switch(&[
             (ENV_BYPASS, "open"),
             (ENV_BYPASS_UNTIL, "2020-01-01T00:00:00Z"),
         ])
-        .unwrap_err();
-        assert!(
-            matches!(err, BypassConfigError::InThePast { .. }),
-            "{err:?}"
-        );
-        assert_eq!(err.variable(), ENV_BYPASS_UNTIL);
+        .unwrap();
+        assert_eq!(switch_past.mode(), AuthMode::Enforce);
+        assert!(switch_past.history().is_empty());
 
         for text in [
             "tomorrow",
@@ -436,18 +573,6 @@ mod tests {
             parse_rfc3339("2026-11-26T21:00:00.250+01:00"),
             Ok(utc + Duration::from_millis(250))
         );
-    }
-
-    #[test]
-    fn ttl_and_until_together_are_refused() {
-        let err = switch(&[
-            (ENV_BYPASS, "open"),
-            (ENV_BYPASS_TTL, "45m"),
-            (ENV_BYPASS_UNTIL, "2099-01-01T00:00:00Z"),
-        ])
-        .unwrap_err();
-        assert!(matches!(err, BypassConfigError::ConflictingExpiry));
-        assert!(err.to_string().contains("set only one"));
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //!
 //! A service starts in [`AuthMode::Enforce`] and stays there unless an operator switches a
 //! bypass on: through the switch's methods (an admin endpoint, the CLI) or through the
-//! environment at start-up ([`BypassSwitch::from_env`]). Nothing in a request can change the
-//! mode. Every bypass has an expiry, after which the switch returns to `Enforce` by itself;
+//! environment at start-up ([`BypassSwitch::from_env`], with an absolute end time so that a
+//! restart never extends it). Nothing in a request can change the mode. Every bypass has an
+//! expiry, after which the switch returns to `Enforce` by itself;
 //! every change is logged with `tracing` and recorded as a [`ModeChange`] that subscribers
 //! receive and [`BypassSwitch::history`] keeps.
 //!
@@ -18,7 +19,7 @@
 //! assert_eq!(switch.mode(), AuthMode::Enforce);
 //!
 //! // Clerk is down: let traffic through for 45 minutes.
-//! let state = switch.activate(AuthMode::Open, Some(Duration::from_secs(45 * 60)), "INC-42");
+//! let state = switch.activate(AuthMode::Open, Some(Duration::from_secs(45 * 60)), "INC-42")?;
 //! assert_eq!(state.mode, AuthMode::Open);
 //! assert!(state.expires_at.is_some());
 //! assert_eq!(switch.mode().bypass_header_value(), Some("true"));
@@ -28,6 +29,7 @@
 //! assert_eq!(switch.mode(), AuthMode::Enforce);
 //! let causes: Vec<ChangeCause> = switch.history().iter().map(|c| c.cause).collect();
 //! assert_eq!(causes, [ChangeCause::Activated, ChangeCause::Deactivated]);
+//! # Ok::<(), clerk_incident_core::auth::ModeError>(())
 //! ```
 
 use std::collections::VecDeque;
@@ -56,6 +58,25 @@ pub const DEFAULT_BYPASS_TTL: Duration = Duration::from_secs(60 * 60);
 
 /// The longest a bypass may last; longer requests are clamped to it, with a warning: 24 hours.
 pub const MAX_BYPASS_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The ceiling of [`AuthMode::Grace`]'s `max_token_age`: a token expired for longer than a day
+/// is never accepted. A longer window is refused ([`ModeError::GraceTooLong`]).
+pub const MAX_GRACE_MAX_AGE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Why [`BypassSwitch::activate`] refused a mode.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModeError {
+    /// A grace window above [`MAX_GRACE_MAX_AGE`].
+    #[error(
+        "a grace window of {} is longer than the ceiling of 24h: a token expired for longer than a day is never accepted",
+        humantime::format_duration(*.requested)
+    )]
+    GraceTooLong {
+        /// The window asked for.
+        requested: Duration,
+    },
+}
 
 /// How many changes [`BypassSwitch::history`] keeps.
 const HISTORY_LEN: usize = 100;
@@ -223,8 +244,9 @@ pub struct ModeChange {
 ///
 /// let switch = BypassSwitch::new();
 /// let for_the_middleware = switch.clone();
-/// switch.activate(AuthMode::Grace { max_token_age: DEFAULT_GRACE_MAX_AGE }, None, "INC-42");
+/// switch.activate(AuthMode::Grace { max_token_age: DEFAULT_GRACE_MAX_AGE }, None, "INC-42")?;
 /// assert_eq!(for_the_middleware.mode().bypass_header_value(), Some("grace"));
+/// # Ok::<(), clerk_incident_core::auth::ModeError>(())
 /// ```
 #[derive(Clone)]
 pub struct BypassSwitch {
@@ -270,9 +292,10 @@ impl BypassSwitch {
     ///
     /// let minutes = |m: u64| Duration::from_secs(m * 60);
     /// let switch = BypassSwitch::with_limits(minutes(15), minutes(120));
-    /// let state = switch.activate(AuthMode::Open, Some(minutes(600)), "drill");
+    /// let state = switch.activate(AuthMode::Open, Some(minutes(600)), "drill")?;
     /// let lasts = state.expires_at.unwrap().duration_since(state.since).unwrap();
     /// assert_eq!(lasts, minutes(120));
+    /// # Ok::<(), clerk_incident_core::auth::ModeError>(())
     /// ```
     pub fn with_limits(default_ttl: Duration, max_ttl: Duration) -> Self {
         let max_ttl = max_ttl.min(TTL_CEILING);
@@ -304,18 +327,20 @@ impl BypassSwitch {
     /// | Variable | Meaning |
     /// | --- | --- |
     /// | `CLERK_EMERGENCY_BYPASS` | `true` or `open`: the emergency bypass; `grace`: grace mode; `false`, `0`, `off`, `enforce`, empty or unset: none |
-    /// | `CLERK_EMERGENCY_BYPASS_TTL` | how long the bypass lasts, such as `45m` (default 1 h, at most 24 h) |
-    /// | `CLERK_EMERGENCY_BYPASS_UNTIL` | or when it ends, in RFC 3339, such as `2026-11-26T20:00:00Z` |
-    /// | `CLERK_EMERGENCY_BYPASS_GRACE_MAX_AGE` | grace mode: how long past `exp` tokens are accepted (default `30m`) |
+    /// | `CLERK_EMERGENCY_BYPASS_UNTIL` | required with a bypass: when it ends, in RFC 3339, such as `2026-11-26T20:00:00Z`, at most 24 h ahead |
+    /// | `CLERK_EMERGENCY_BYPASS_GRACE_MAX_AGE` | grace mode: how long past `exp` tokens are accepted (default `30m`, at most `24h`) |
     ///
+    /// The end is absolute so that no restart, crash loop or new replica extends the bypass:
+    /// `CLERK_EMERGENCY_BYPASS_TTL` is refused, with the `_UNTIL` value it means now in the
+    /// error. An end time already past starts the switch in `Enforce`, with a warning.
     /// Values are read case-insensitively; the expiry variables are read only when a bypass is
     /// asked for.
     ///
     /// # Errors
     ///
     /// Fails closed, with a message naming the variable and the accepted values, when a value
-    /// is not recognised, a duration or time does not parse, is zero or in the past, or both
-    /// `CLERK_EMERGENCY_BYPASS_TTL` and `CLERK_EMERGENCY_BYPASS_UNTIL` are set.
+    /// is not recognised, a duration or time does not parse or is zero, a TTL is given, the end
+    /// is missing or more than 24 hours ahead, or the grace window is above 24 hours.
     pub fn from_env() -> Result<Self, BypassConfigError> {
         // A value that is not UTF-8 is read lossily, so that it is rejected, not ignored.
         Self::from_vars(|name| {
@@ -332,9 +357,10 @@ impl BypassSwitch {
     ///
     /// use clerk_incident_core::auth::{AuthMode, BypassSwitch};
     ///
+    /// let until = humantime::format_rfc3339_seconds(std::time::SystemTime::now() + std::time::Duration::from_secs(2700)).to_string();
     /// let vars = HashMap::from([
     ///     ("CLERK_EMERGENCY_BYPASS", "open"),
-    ///     ("CLERK_EMERGENCY_BYPASS_TTL", "45m"),
+    ///     ("CLERK_EMERGENCY_BYPASS_UNTIL", until.as_str()),
     /// ]);
     /// let switch = BypassSwitch::from_vars(|name| vars.get(name).map(|v| v.to_string()))?;
     /// assert_eq!(switch.mode(), AuthMode::Open);
@@ -350,12 +376,12 @@ impl BypassSwitch {
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, BypassConfigError> {
         let switch = Self::new();
         if let Some(request) = env::read(&get, SystemTime::now())? {
-            let (ttl, display) = match request.expiry {
-                env::Expiry::Default => (None, None),
-                env::Expiry::Ttl(ttl) => (Some(ttl), None),
-                env::Expiry::Until { ttl, at } => (Some(ttl), Some(at)),
-            };
-            switch.switch_on(request.mode, ttl, display, request.reason);
+            switch.switch_on(
+                request.mode,
+                Some(request.ttl),
+                Some(request.until),
+                request.reason,
+            );
         }
         Ok(switch)
     }
@@ -365,17 +391,29 @@ impl BypassSwitch {
     ///
     /// Activating while a bypass is on replaces it, with a fresh expiry. Activating
     /// [`AuthMode::Enforce`] is [`deactivate`](Self::deactivate).
+    ///
+    /// # Errors
+    ///
+    /// [`ModeError::GraceTooLong`] for a grace window above [`MAX_GRACE_MAX_AGE`]: nothing
+    /// changes.
     pub fn activate(
         &self,
         mode: AuthMode,
         ttl: Option<Duration>,
         reason: impl Into<String>,
-    ) -> ModeState {
-        if mode.is_bypass() {
+    ) -> Result<ModeState, ModeError> {
+        if let AuthMode::Grace { max_token_age } = mode
+            && max_token_age > MAX_GRACE_MAX_AGE
+        {
+            return Err(ModeError::GraceTooLong {
+                requested: max_token_age,
+            });
+        }
+        Ok(if mode.is_bypass() {
             self.switch_on(mode, ttl, None, reason.into())
         } else {
             self.deactivate(reason)
-        }
+        })
     }
 
     /// Returns to [`AuthMode::Enforce`] and returns the state now in force. Does nothing when
@@ -663,7 +701,7 @@ impl Inner {
 
 /// Formats a time as RFC 3339 in UTC, without panicking on times outside 1970..=9999 (a
 /// badly set clock): those are shown clamped to the range.
-struct Rfc3339(SystemTime);
+pub(super) struct Rfc3339(pub(super) SystemTime);
 
 impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

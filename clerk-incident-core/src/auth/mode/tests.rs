@@ -51,7 +51,9 @@ async fn a_bypass_expires_by_itself() {
     let mut events = switch.subscribe();
     let start = Instant::now();
 
-    let state = switch.activate(AuthMode::Open, Some(45 * MINUTE), "INC-42");
+    let state = switch
+        .activate(AuthMode::Open, Some(45 * MINUTE), "INC-42")
+        .unwrap();
     assert_eq!(state.mode, AuthMode::Open);
     assert_eq!(state.reason, "INC-42");
     assert_eq!(lasts(&state), 45 * MINUTE);
@@ -91,7 +93,7 @@ async fn a_bypass_expires_by_itself() {
 #[tokio::test(start_paused = true)]
 async fn without_a_ttl_the_default_cap_applies() {
     let switch = BypassSwitch::new();
-    let state = switch.activate(AuthMode::Open, None, "no ttl");
+    let state = switch.activate(AuthMode::Open, None, "no ttl").unwrap();
     assert_eq!(lasts(&state), DEFAULT_BYPASS_TTL);
 
     tokio::time::advance(HOUR - Duration::from_millis(1)).await;
@@ -103,7 +105,9 @@ async fn without_a_ttl_the_default_cap_applies() {
 #[tokio::test(start_paused = true)]
 async fn a_ttl_above_the_maximum_is_clamped() {
     let switch = BypassSwitch::new();
-    let state = switch.activate(AuthMode::Open, Some(48 * HOUR), "too long");
+    let state = switch
+        .activate(AuthMode::Open, Some(48 * HOUR), "too long")
+        .unwrap();
     assert_eq!(lasts(&state), MAX_BYPASS_TTL);
 
     let mut events = switch.subscribe();
@@ -116,24 +120,29 @@ async fn a_ttl_above_the_maximum_is_clamped() {
 fn custom_limits() {
     let switch = BypassSwitch::with_limits(10 * MINUTE, 2 * HOUR);
     assert_eq!(
-        lasts(&switch.activate(AuthMode::Open, None, "")),
+        lasts(&switch.activate(AuthMode::Open, None, "").unwrap()),
         10 * MINUTE
     );
     assert_eq!(
-        lasts(&switch.activate(AuthMode::Open, Some(3 * HOUR), "")),
+        lasts(&switch.activate(AuthMode::Open, Some(3 * HOUR), "").unwrap()),
         2 * HOUR
     );
 
     // A default above the maximum is lowered to it.
     let switch = BypassSwitch::with_limits(5 * HOUR, 2 * HOUR);
-    assert_eq!(lasts(&switch.activate(AuthMode::Open, None, "")), 2 * HOUR);
+    assert_eq!(
+        lasts(&switch.activate(AuthMode::Open, None, "").unwrap()),
+        2 * HOUR
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn deactivation_returns_to_enforce_and_cancels_the_timer() {
     let switch = BypassSwitch::new();
     let mut events = switch.subscribe();
-    switch.activate(AuthMode::Open, Some(45 * MINUTE), "INC-42");
+    switch
+        .activate(AuthMode::Open, Some(45 * MINUTE), "INC-42")
+        .unwrap();
     tokio::time::advance(10 * MINUTE).await;
 
     let state = switch.deactivate("Clerk recovered");
@@ -167,8 +176,10 @@ async fn deactivation_returns_to_enforce_and_cancels_the_timer() {
 #[test]
 fn activating_enforce_is_deactivating() {
     let switch = BypassSwitch::new();
-    switch.activate(AuthMode::Open, None, "on");
-    let state = switch.activate(AuthMode::Enforce, Some(HOUR), "off");
+    switch.activate(AuthMode::Open, None, "on").unwrap();
+    let state = switch
+        .activate(AuthMode::Enforce, Some(HOUR), "off")
+        .unwrap();
     assert_eq!(state.mode, AuthMode::Enforce);
     assert_eq!(state.expires_at, None);
     assert_eq!(
@@ -182,9 +193,13 @@ async fn a_new_activation_gets_a_fresh_expiry() {
     let switch = BypassSwitch::new();
     let mut events = switch.subscribe();
     let start = Instant::now();
-    switch.activate(AuthMode::Open, Some(45 * MINUTE), "first");
+    switch
+        .activate(AuthMode::Open, Some(45 * MINUTE), "first")
+        .unwrap();
     tokio::time::advance(30 * MINUTE).await;
-    let state = switch.activate(grace(), Some(45 * MINUTE), "second");
+    let state = switch
+        .activate(grace(), Some(45 * MINUTE), "second")
+        .unwrap();
     assert_eq!(state.mode, grace());
 
     // The first timer's deadline passes without effect.
@@ -214,7 +229,9 @@ async fn a_new_activation_gets_a_fresh_expiry() {
 async fn an_expiry_is_recorded_once_when_a_read_and_the_timer_race() {
     let switch = BypassSwitch::new();
     let mut events = switch.subscribe();
-    switch.activate(AuthMode::Open, Some(MINUTE), "race");
+    switch
+        .activate(AuthMode::Open, Some(MINUTE), "race")
+        .unwrap();
     tokio::time::advance(MINUTE).await;
     // Whichever of this read and the timer task gets there first (the read, with tokio's
     // current scheduler), the expiry is recorded once.
@@ -234,7 +251,9 @@ async fn an_expiry_is_recorded_once_when_a_read_and_the_timer_race() {
 fn without_a_runtime_a_read_notices_the_expiry() {
     let switch = BypassSwitch::new();
     let activated = Instant::now();
-    switch.activate(AuthMode::Open, Some(45 * MINUTE), "no runtime");
+    switch
+        .activate(AuthMode::Open, Some(45 * MINUTE), "no runtime")
+        .unwrap();
     assert!(switch.shared.read().timer.is_none());
     assert_eq!(switch.mode(), AuthMode::Open);
 
@@ -254,7 +273,9 @@ fn without_a_runtime_a_read_notices_the_expiry() {
 #[test]
 fn a_zero_ttl_expires_at_the_first_read() {
     let switch = BypassSwitch::new();
-    switch.activate(AuthMode::Open, Some(Duration::ZERO), "zero");
+    switch
+        .activate(AuthMode::Open, Some(Duration::ZERO), "zero")
+        .unwrap();
     assert_eq!(switch.mode(), AuthMode::Enforce);
     assert_eq!(
         causes(&switch),
@@ -266,7 +287,9 @@ fn a_zero_ttl_expires_at_the_first_read() {
 fn the_timer_is_armed_by_the_first_read_inside_a_runtime() {
     // Set before any runtime exists, as `from_env` at the top of `main` would be.
     let switch = BypassSwitch::new();
-    switch.activate(AuthMode::Open, Some(45 * MINUTE), "before the runtime");
+    switch
+        .activate(AuthMode::Open, Some(45 * MINUTE), "before the runtime")
+        .unwrap();
     assert!(switch.shared.read().timer.is_none());
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -290,7 +313,7 @@ fn grace_carries_its_token_age() {
     let mode = AuthMode::Grace {
         max_token_age: 10 * MINUTE,
     };
-    switch.activate(mode, None, "Clerk down");
+    switch.activate(mode, None, "Clerk down").unwrap();
     assert_eq!(switch.mode(), mode);
     assert!(matches!(
         switch.current().mode,
@@ -316,7 +339,9 @@ fn names_and_header_values() {
 fn history_keeps_the_last_hundred_changes() {
     let switch = BypassSwitch::new();
     for i in 0..150 {
-        switch.activate(AuthMode::Open, None, format!("activation {i}"));
+        switch
+            .activate(AuthMode::Open, None, format!("activation {i}"))
+            .unwrap();
     }
     let history = switch.history();
     assert_eq!(history.len(), HISTORY_LEN);
@@ -375,7 +400,7 @@ fn times_outside_the_printable_range_do_not_panic() {
 #[test]
 fn debug_shows_the_state() {
     let switch = BypassSwitch::new();
-    switch.activate(AuthMode::Open, None, "INC-42");
+    switch.activate(AuthMode::Open, None, "INC-42").unwrap();
     let debug = format!("{switch:?}");
     assert!(
         debug.contains("Open") && debug.contains("INC-42"),

@@ -1,0 +1,95 @@
+//! [`AuthPolicy::health_for`]: what the public health endpoint shows to whom.
+//!
+//! `GET /api/clerk-health` must stay public, so that load balancers and readiness probes can
+//! call it without a token. Strangers get the verdict, the mode's name and whether the service
+//! is ready, nothing more. The details (the operator's reason for a bypass, key ids, counters,
+//! the last key error) go to an [operator](super::Operators)'s token, or to a caller that
+//! presents the [`HealthToken`](super::HealthToken) as a bearer token.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::credentials::{Credentials, TokenPresence, extract_token};
+use super::health::HealthStatus;
+use super::policy::AuthPolicy;
+use super::verifier::Expiry;
+
+/// What the health endpoint answers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct HealthView {
+    /// The HTTP status: 200, or 503 when no verification key is usable.
+    pub status: u16,
+    /// True when the body holds the details, false for the public summary.
+    pub detailed: bool,
+    /// The JSON body.
+    pub body: Value,
+}
+
+impl AuthPolicy {
+    /// The health endpoint's answer for a caller with `credentials`.
+    ///
+    /// | Caller | Body |
+    /// | --- | --- |
+    /// | anyone | `{"status":"ok","mode":"enforce","ready":true}` |
+    /// | the health token as `Authorization: Bearer …` | [`AuthPolicy::health`] in full, with `ready` |
+    /// | an operator's fully valid session token | the same |
+    ///
+    /// `ready` is false while no verification key is usable (before the first fetch, or keys
+    /// too stale); the status is then 503 when keys are unavailable.
+    pub async fn health_for(&self, credentials: &Credentials<'_>) -> HealthView {
+        let health = self.health();
+        let status = if health.status == HealthStatus::Unavailable {
+            503
+        } else {
+            200
+        };
+        let ready = health.keys.key_count > 0 && !health.keys.too_stale;
+        if self.may_see_details(credentials).await {
+            let mut body = serde_json::to_value(&health).unwrap_or(Value::Null);
+            if let Value::Object(fields) = &mut body {
+                fields.insert("ready".to_owned(), Value::Bool(ready));
+            }
+            return HealthView {
+                status,
+                detailed: true,
+                body,
+            };
+        }
+        HealthView {
+            status,
+            detailed: false,
+            body: json!({
+                "status": health.status,
+                "mode": health.mode.mode.name(),
+                "ready": ready,
+            }),
+        }
+    }
+
+    /// True for the health token or an operator's fully valid token.
+    async fn may_see_details(&self, credentials: &Credentials<'_>) -> bool {
+        let TokenPresence::Present(token) = extract_token(credentials, false) else {
+            return false;
+        };
+        if self
+            .health_token()
+            .is_some_and(|expected| expected.matches(token))
+        {
+            return true;
+        }
+        if !self.operators().is_configured() {
+            return false;
+        }
+        match self
+            .verifier()
+            .verify_uncounted(token, Expiry::Strict)
+            .await
+        {
+            Ok(verified) if verified.expired_for.is_none() => {
+                self.operators().qualify(&verified.session).is_ok()
+            }
+            _ => false,
+        }
+    }
+}
