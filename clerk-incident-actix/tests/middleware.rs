@@ -272,8 +272,18 @@ async fn the_health_endpoint_reports_the_policy() {
         Some("no-store")
     );
     let body: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
-    assert_eq!(body["status"], "ok");
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "ok", "mode": "enforce", "ready": true})
+    );
+    let with_token = get(HEALTH_PATH).insert_header((
+        AUTHORIZATION,
+        format!("Bearer {}", clerk_incident_conformance::HEALTH_TOKEN),
+    ));
+    let response = test::call_service(&standard, with_token.to_request()).await;
+    let body: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
     assert_eq!(body["mode"]["mode"], "enforce");
+    assert_eq!(body["keys"]["source"], "pinned_pem");
 
     // Without keys, once a fetch has failed, the endpoint says so with a 503.
     let keyless = fixture.policy(AppVariant::KeysUnavailable);

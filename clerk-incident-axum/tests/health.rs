@@ -9,20 +9,26 @@ use axum::Router;
 use axum::routing::get;
 use clerk_incident_axum::{BypassHeaderLayer, ClerkAuthLayer, HEALTH_PATH, health_router};
 use clerk_incident_core::auth::{
-    AuthPolicy, BypassSwitch, FrontendApiJwks, JwksCache, JwksCacheConfig, KeySource, Verifier,
-    VerifierConfig,
+    AuthPolicy, BypassSwitch, FrontendApiJwks, HealthToken, JwksCache, JwksCacheConfig, KeySource,
+    Verifier, VerifierConfig,
 };
 use clerk_incident_core::http::ReqwestClient;
 
 use support::{Setup, get as request, send};
 
+const HEALTH_TOKEN: &str = "a-health-token-for-the-monitoring";
+
 #[tokio::test]
-async fn health_reports_the_mode_keys_and_counters() {
+async fn health_shows_strangers_a_summary_and_token_holders_the_details() {
     let setup = Setup::start().await;
+    let policy = setup
+        .policy
+        .clone()
+        .with_health_token(HealthToken::new(HEALTH_TOKEN).unwrap());
     let app = Router::new()
         .route("/me", get(|| async { "me" }))
-        .route_layer(ClerkAuthLayer::new(setup.policy.clone()))
-        .merge(health_router(setup.policy.clone()))
+        .route_layer(ClerkAuthLayer::new(policy.clone()))
+        .merge(health_router(policy))
         .layer(BypassHeaderLayer::new(setup.switch().clone()));
     assert_eq!(HEALTH_PATH, "/api/clerk-health");
 
@@ -32,20 +38,33 @@ async fn health_reports_the_mode_keys_and_counters() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("application/json"));
     assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"status": "ok", "mode": "enforce", "ready": true})
+    );
+
+    let reply = send(app.clone(), request(HEALTH_PATH, Some(HEALTH_TOKEN))).await;
     let health = reply.json();
     assert_eq!(health["status"], "ok");
+    assert_eq!(health["ready"], true);
     assert_eq!(health["mode"]["mode"], "enforce");
     assert_eq!(health["keys"]["source"], "pinned_pem");
     assert_eq!(health["counters"]["verified"], 1);
     assert_eq!(health["counters"]["rejected"]["missing"], 1);
 
     setup.open();
-    let reply = send(app, request(HEALTH_PATH, None)).await;
+    let reply = send(app.clone(), request(HEALTH_PATH, None)).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("x-auth-bypass"), Some("true"));
     let health = reply.json();
     assert_eq!(health["status"], "degraded");
-    assert_eq!(health["mode"]["mode"], "open");
+    assert_eq!(health["mode"], "open");
+    assert!(health.get("reason").is_none() && health.get("keys").is_none());
+    let details = send(app, request(HEALTH_PATH, Some(HEALTH_TOKEN)))
+        .await
+        .json();
+    assert_eq!(details["mode"]["mode"], "open");
+    assert_eq!(details["mode"]["reason"], "test");
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use clerk_incident_core::auth::{ENV_HEALTH_TOKEN, ENV_OPERATOR_ORG};
 use clerk_incident_sim::{Faults, Outage, RateLimitFault, Sim, SimBuilder};
 use serde_json::json;
 
@@ -69,9 +70,10 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SimArgs) -> Exit {
 }
 
 /// The environment that points every command and example at `sim`. The secret key is the
-/// sim's own, a public test value.
+/// sim's own, a public test value; the operators are the `org:admin`s of the seeded admin's
+/// organisation; the health token is fresh for each run.
 pub(crate) fn exports(sim: &Sim) -> Vec<(&'static str, String)> {
-    vec![
+    let mut exports = vec![
         ("CLERK_API_URL", sim.base_url().to_owned()),
         ("CLERK_STATUS_URL", sim.base_url().to_owned()),
         ("CLERK_SECRET_KEY", sim.secret_key().to_owned()),
@@ -81,7 +83,32 @@ pub(crate) fn exports(sim: &Sim) -> Vec<(&'static str, String)> {
             "CLERK_AUTHORIZED_PARTIES",
             clerk_incident_sim::DEFAULT_AZP.to_owned(),
         ),
-    ]
+    ];
+    let admin = sim.admin_user_id();
+    let operator_org = sim
+        .users()
+        .into_iter()
+        .find(|user| Some(&user.id) == admin.as_ref())
+        .and_then(|user| user.membership)
+        .map(|membership| membership.organization_id);
+    if let Some(org) = operator_org {
+        exports.push((ENV_OPERATOR_ORG, org));
+    }
+    exports.push((ENV_HEALTH_TOKEN, random_token()));
+    exports
+}
+
+/// 32 hex digits from the standard library's per-process random hasher keys: unguessable
+/// enough for a health token on a simulated Clerk's loopback.
+fn random_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut token = String::with_capacity(32);
+    for part in 0_u8..2 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u8(part);
+        token.push_str(&format!("{:016x}", hasher.finish()));
+    }
+    token
 }
 
 fn faults(args: &SimArgs) -> Faults {

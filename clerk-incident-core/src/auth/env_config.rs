@@ -424,6 +424,10 @@ mod tests {
 
     #[test]
     fn lists_and_bypass_are_read() {
+        let until = humantime::format_rfc3339_seconds(
+            std::time::SystemTime::now() + std::time::Duration::from_secs(45 * 60),
+        )
+        .to_string();
         let policy = policy(&[
             (ENV_JWKS_URL, "http://127.0.0.1:1/jwks"),
             (ENV_ISSUER, "https://clerk.example.com"),
@@ -432,7 +436,7 @@ mod tests {
                 "https://a.example, https://b.example,",
             ),
             ("CLERK_EMERGENCY_BYPASS", "grace"),
-            ("CLERK_EMERGENCY_BYPASS_TTL", "45m"),
+            ("CLERK_EMERGENCY_BYPASS_UNTIL", &until),
         ])
         .unwrap();
         let config = policy.verifier().config();

@@ -283,6 +283,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_public_summary_reads_as_what_it_says_and_no_more() {
+        let health =
+            AppHealthSnapshot::parse(br#"{"status":"degraded","mode":"grace","ready":false}"#)
+                .unwrap();
+        assert_eq!(health.status, AppStatus::Degraded);
+        assert_eq!(health.mode.as_deref(), Some("grace"));
+        assert_eq!(health.ready, Some(false));
+        assert!(!health.details);
+        assert!(
+            health.to_string().contains("CLERK_INCIDENT_HEALTH_TOKEN"),
+            "{health}"
+        );
+        let details = AppHealthSnapshot::parse(
+            br#"{"status":"ok","ready":true,"mode":{"mode":"enforce"},"keys":{"key_count":1},"counters":{}}"#,
+        )
+        .unwrap();
+        assert!(details.details);
+        assert_eq!(details.ready, Some(true));
+        assert!(!details.to_string().contains("CLERK_INCIDENT_HEALTH_TOKEN"));
+    }
+
+    #[test]
     fn odd_shapes_read_as_absent() {
         let health = AppHealthSnapshot::parse(
             br#"{"status":7,"mode":"open","keys":{"key_count":-1,"kids":[1,"k1"]},
@@ -290,7 +312,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(health.status, AppStatus::Unknown);
-        assert_eq!(health.mode, None);
+        // A string is the public summary's form of the mode.
+        assert_eq!(health.mode.as_deref(), Some("open"));
         assert_eq!(health.key_count, None);
         assert_eq!(health.kids, ["k1"]);
         assert_eq!(health.verified, 0);

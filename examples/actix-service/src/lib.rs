@@ -251,7 +251,9 @@ mod tests {
     use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE};
     use actix_web::test::{self, TestRequest};
     use clerk_incident_actix::core::api::{ClerkApi, SecretKey};
-    use clerk_incident_actix::core::auth::{BypassSwitch, KeySource, Verifier, VerifierConfig};
+    use clerk_incident_actix::core::auth::{
+        BypassSwitch, KeySource, Operators, Verifier, VerifierConfig,
+    };
     use clerk_incident_actix::core::revocation::{JobState, REVOKE_PATH};
     use clerk_incident_sim::{Sim, TokenRequest};
 
@@ -264,7 +266,8 @@ mod tests {
         let policy = AuthPolicy::new(
             Verifier::new(keys, VerifierConfig::default()),
             BypassSwitch::new(),
-        );
+        )
+        .with_operators(Operators::none().allow_users([sim.admin_user_id().unwrap()]));
         let api = ClerkApi::builder(SecretKey::new(sim.secret_key()))
             .base_url(sim.base_url())
             .without_rate_limit()
@@ -293,5 +296,9 @@ mod tests {
         let status = jobs.wait(job.as_str()).await.unwrap();
         assert_eq!(status.state, JobState::Finished, "{:?}", status.error);
         assert_eq!(status.requested_by.as_deref(), Some(admin_id.as_str()));
+        assert_eq!(
+            status.operator.map(|operator| operator.to_string()),
+            Some(format!("{admin_id} (allow-listed)"))
+        );
     }
 }

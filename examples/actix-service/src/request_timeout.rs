@@ -6,29 +6,30 @@
 
 use std::time::Duration;
 
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::ErrorRequestTimeout;
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, web};
+use actix_web::{Error, web};
 
 /// The timeout, as app data for [`enforce`].
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct RequestTimeout(pub(crate) Duration);
 
 /// The middleware function (`middleware::from_fn(request_timeout::enforce)`): runs the rest of
-/// the chain, or answers 408 once the timeout has passed.
+/// the chain, or answers 408 once the timeout has passed (as an error, which actix-web turns
+/// into the response: the request itself has moved into the chain by then).
 pub(crate) async fn enforce(
     timeout: web::Data<RequestTimeout>,
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let request = req.request().clone();
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let path = req.path().to_owned();
     match tokio::time::timeout(timeout.0, next.call(req)).await {
-        Ok(response) => response.map(ServiceResponse::map_into_left_body),
+        Ok(response) => response,
         Err(_) => {
-            tracing::debug!(path = request.path(), "request timed out");
-            let response = HttpResponse::RequestTimeout().finish();
-            Ok(ServiceResponse::new(request, response).map_into_right_body())
+            tracing::debug!(path, "request timed out");
+            Err(ErrorRequestTimeout("the request was not complete in time"))
         }
     }
 }

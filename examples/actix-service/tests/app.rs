@@ -10,12 +10,15 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::test::{self, TestRequest};
-use clerk_incident_actix::core::auth::{AuthMode, AuthPolicy, ENV_JWT_KEY};
+use clerk_incident_actix::core::auth::{AuthMode, AuthPolicy, ENV_HEALTH_TOKEN, ENV_JWT_KEY};
 use clerk_incident_actix::core::webhooks::{
     EventType, WebhookEvent, WebhookSecret, WebhookVerifier, sign,
 };
 use clerk_incident_sim::{OrgRole, Sim, TokenRequest};
 use serde_json::{Value, json};
+
+/// The health token the test service is configured with.
+const HEALTH_TOKEN: &str = "health-token-of-the-actix-example";
 
 struct Setup {
     sim: Sim,
@@ -25,8 +28,12 @@ struct Setup {
 async fn setup() -> Setup {
     let sim = Sim::builder().start().await.expect("the sim starts");
     let pem = sim.public_key_pem().to_owned();
-    let policy = AuthPolicy::from_vars(|name| (name == ENV_JWT_KEY).then(|| pem.clone()))
-        .expect("a pinned key is enough");
+    let policy = AuthPolicy::from_vars(|name| match name {
+        ENV_JWT_KEY => Some(pem.clone()),
+        ENV_HEALTH_TOKEN => Some(HEALTH_TOKEN.to_owned()),
+        _ => None,
+    })
+    .expect("a pinned key is enough");
     Setup { sim, policy }
 }
 
@@ -188,13 +195,23 @@ async fn the_emergency_bypass_opens_me_but_not_admin() {
 }
 
 #[actix_web::test]
-async fn health_is_public() {
+async fn health_is_public_and_its_details_need_the_token() {
     let setup = setup().await;
     let app = test::init_service(actix_service_example::app(setup.policy.clone())).await;
     let (status, _, body) = send(&app, request("/api/clerk-health", None).to_request()).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["status"], "ok");
+    assert_eq!(
+        body,
+        json!({"status": "ok", "mode": "enforce", "ready": true})
+    );
+    let with_token = request("/api/clerk-health", Some(HEALTH_TOKEN)).to_request();
+    let (status, _, body) = send(&app, with_token).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(body["keys"]["source"], "pinned_pem");
+    // Another bearer value gets the summary.
+    let guess = request("/api/clerk-health", Some("x".repeat(33).as_str())).to_request();
+    let (_, _, body) = send(&app, guess).await;
+    assert!(body.get("keys").is_none());
 }
 
 const WEBHOOK_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
@@ -389,7 +406,8 @@ async fn health_shows_the_user_table() {
         StatusCode::NO_CONTENT
     );
 
-    let response = test::call_service(&app, request("/api/clerk-health", None).to_request()).await;
+    let health = request("/api/clerk-health", Some(HEALTH_TOKEN)).to_request();
+    let response = test::call_service(&app, health).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers().get("cache-control").unwrap(), "no-store");
     let health: Value = serde_json::from_slice(&test::read_body(response).await).unwrap();

@@ -180,7 +180,7 @@ mod tests {
     use axum::http::Request;
     use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
     use clerk_incident_core::api::{ClerkApi, SecretKey};
-    use clerk_incident_core::auth::{BypassSwitch, KeySource, Verifier, VerifierConfig};
+    use clerk_incident_core::auth::{BypassSwitch, KeySource, Operators, Verifier, VerifierConfig};
     use clerk_incident_core::revocation::{JobState, REVOKE_PATH};
     use clerk_incident_sim::{Sim, TokenRequest};
     use tower::ServiceExt;
@@ -194,7 +194,8 @@ mod tests {
         let policy = AuthPolicy::new(
             Verifier::new(keys, VerifierConfig::default()),
             BypassSwitch::new(),
-        );
+        )
+        .with_operators(Operators::none().allow_users([sim.admin_user_id().unwrap()]));
         let api = ClerkApi::builder(SecretKey::new(sim.secret_key()))
             .base_url(sim.base_url())
             .without_rate_limit()
@@ -223,5 +224,9 @@ mod tests {
         let status = jobs.wait(job.as_str()).await.unwrap();
         assert_eq!(status.state, JobState::Finished, "{:?}", status.error);
         assert_eq!(status.requested_by.as_deref(), Some(admin_id.as_str()));
+        assert_eq!(
+            status.operator.map(|operator| operator.to_string()),
+            Some(format!("{admin_id} (allow-listed)"))
+        );
     }
 }

@@ -9,7 +9,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::{Request, StatusCode};
 use axum_service::{ADMIN_PING, ME, ServiceOptions, UserSync, WEBHOOKS, app, app_with};
 use clerk_incident_core::auth::{
-    AuthMode, AuthPolicy, BypassSwitch, KeySource, Verifier, VerifierConfig,
+    AuthMode, AuthPolicy, BypassSwitch, KeySource, Operators, Verifier, VerifierConfig,
 };
 use clerk_incident_core::webhooks::{
     EventType, WebhookEvent, WebhookSecret, WebhookVerifier, sign,
@@ -35,11 +35,13 @@ async fn setup() -> Setup {
         .await
         .expect("the sim starts");
     let keys = KeySource::pem(sim.public_key_pem()).expect("a PEM key");
+    let admin_id = sim.admin_user_id().expect("an admin");
+    // The admin is an operator: the health details and the revocation routes are theirs.
     let policy = AuthPolicy::new(
         Verifier::new(keys, VerifierConfig::default()),
         BypassSwitch::new(),
-    );
-    let admin_id = sim.admin_user_id().expect("an admin");
+    )
+    .with_operators(Operators::none().allow_users([admin_id.clone()]));
     let active: Vec<String> = sim
         .sessions()
         .into_iter()
@@ -172,6 +174,12 @@ async fn the_emergency_bypass_is_visible_everywhere() {
 
     let health = get(&app, "/api/clerk-health", None).await;
     assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json["mode"], "open");
+    assert!(
+        health.json.get("keys").is_none(),
+        "strangers get the summary"
+    );
+    let health = get(&app, "/api/clerk-health", Some(&setup.admin)).await;
     assert_eq!(health.json["mode"]["mode"], "open");
     assert_eq!(health.json["mode"]["reason"], "INC-1");
 }
@@ -354,6 +362,7 @@ async fn health_shows_the_user_table() {
         .clone()
         .oneshot(
             Request::get("/api/clerk-health")
+                .header(AUTHORIZATION, format!("Bearer {}", setup.admin))
                 .body(Body::empty())
                 .unwrap(),
         )

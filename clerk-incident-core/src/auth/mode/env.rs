@@ -183,7 +183,13 @@ pub(super) fn read(
             });
         }
     };
-    let later = |by: Duration| Rfc3339(now.checked_add(by).unwrap_or(now)).to_string();
+    // Whole seconds, rounded up: the suggestion is meant to be pasted.
+    let later = |by: Duration| {
+        let at = now
+            .checked_add(by + Duration::from_millis(999))
+            .unwrap_or(now);
+        humantime::format_rfc3339_seconds(at).to_string()
+    };
     if let Some(text) = value(get, ENV_BYPASS_TTL) {
         let ttl = duration(ENV_BYPASS_TTL, &text)?;
         return Err(BypassConfigError::TtlNotAccepted {
@@ -387,8 +393,10 @@ mod tests {
         };
         // The suggestion is the TTL from now, and works as it is.
         let at = parse_rfc3339(until).unwrap();
+        // Whole seconds, rounded up.
+        let rounding = Duration::from_secs(1);
         assert!(
-            at >= before + 4 * MINUTE && at <= SystemTime::now() + 5 * MINUTE,
+            at + rounding >= before + 5 * MINUTE && at <= SystemTime::now() + 5 * MINUTE + rounding,
             "{until}"
         );
         assert!(
