@@ -302,3 +302,55 @@ fn a_torn_last_line_is_a_warning_on_stderr() {
     assert!(stderr(&output).contains("line 2"), "{}", stderr(&output));
     assert_eq!(stdout(&output).lines().count(), 2, "headline and the start");
 }
+
+/// The permission bits of `path`.
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn a_pasted_secret_never_reaches_the_screen_or_the_files_and_the_files_are_private() {
+    let dir = scratch("secrets");
+    let log = dir.join("incident.jsonl");
+    // Glued to the word before it, as a paste often is.
+    let title = "Leak: keysk_live_AbCdEf0123456789xyz found in a gist";
+    let output = run(&[
+        "incident",
+        "start",
+        "--incident",
+        text(&log),
+        "--title",
+        title,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown = stdout(&output);
+    assert!(!shown.contains("AbCdEf0123456789"), "{shown}");
+    assert!(
+        shown.contains("keysk_live_[redacted] found in a gist"),
+        "{shown}"
+    );
+    let output = run(&[
+        "incident",
+        "note",
+        "--incident",
+        text(&log),
+        "webhook url had ?secret%3Dwhsec_C2FVsBQIhrscChlQIMV%2Bb5sSYspob7oD in it",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let written = fs::read_to_string(&log).unwrap();
+    assert!(
+        !written.contains("AbCdEf0123456789") && !written.contains("C2FVsBQ"),
+        "{written}"
+    );
+
+    let review = dir.join("review.md");
+    let output = run(&["report", "--incident", text(&log), "--out", text(&review)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&log), 0o600, "the incident log");
+        assert_eq!(mode(&review), 0o600, "the review");
+    }
+}

@@ -229,6 +229,15 @@ async fn revoke_all_but_an_excluded_admin_and_refuse_without_confirmation() {
         "{outcome}"
     );
 
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&checkpoint).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode, 0o600,
+            "the checkpoint names every user: its owner's only"
+        );
+    }
     // The checkpoint is not reused by accident; resuming it finds everything done.
     let output = sim
         .revoke(&[

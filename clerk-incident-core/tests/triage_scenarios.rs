@@ -13,7 +13,8 @@ use std::time::{Duration, SystemTime};
 
 use clerk_incident_core::api::SecretKey;
 use clerk_incident_core::auth::{
-    AuthPolicy, BypassSwitch, Credentials, KeySource, RouteClass, Verifier, VerifierConfig,
+    AuthPolicy, BypassSwitch, Credentials, HealthToken, KeySource, RouteClass, Verifier,
+    VerifierConfig,
 };
 use clerk_incident_core::http::{HttpClient, ReqwestClient};
 use clerk_incident_core::triage::{
@@ -22,7 +23,7 @@ use clerk_incident_core::triage::{
 };
 use clerk_incident_sim::{Faults, Outage, RateLimitFault, Sim, StatusPage, TokenRequest};
 use serde_json::Value;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const TIMEOUT: Duration = Duration::from_secs(3);
@@ -464,4 +465,76 @@ async fn without_a_key_the_api_probe_is_skipped_and_invalid_urls_are_not_probed(
     }
     let json: Value = serde_json::to_value(&report).unwrap();
     assert_eq!(json["rule"], "inconclusive");
+}
+
+#[tokio::test]
+async fn the_health_token_keeps_all_of_triages_evidence() {
+    let sim = Sim::builder().start().await.unwrap();
+    let token = "the-fleet-health-token-0123456789";
+    let policy = policy(&sim).with_health_token(HealthToken::new(token).unwrap());
+    let admin = sim.admin_user_id().unwrap();
+    for _ in 0..20 {
+        let expired = sim
+            .mint_token(
+                &TokenRequest::for_user(admin.clone())
+                    .issued_at(SystemTime::now() - Duration::from_secs(300)),
+            )
+            .unwrap();
+        let header = format!("Bearer {expired}");
+        let _ = policy
+            .decide(
+                &Credentials::authorization(header.as_bytes()),
+                RouteClass::Protected,
+            )
+            .await;
+    }
+    // The app answers as the adapters do: the details for the token, the summary otherwise.
+    let server = MockServer::start().await;
+    let bearer = format!("Bearer {token}");
+    let details = policy
+        .health_for(&Credentials::authorization(bearer.as_bytes()))
+        .await;
+    let summary = policy.health_for(&Credentials::default()).await;
+    assert!(details.detailed && !summary.detailed);
+    Mock::given(method("GET"))
+        .and(path("/api/clerk-health"))
+        .and(header("authorization", bearer.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(details.body))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/clerk-health"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(summary.body))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let url = format!("{}/api/clerk-health", server.uri());
+
+    let config = config(&sim)
+        .app_health_url(&url)
+        .symptom(Symptom::RandomLogouts);
+    let with_token = triage::run(
+        http(),
+        &config
+            .clone()
+            .app_health_token(HealthToken::new(token).unwrap()),
+    )
+    .await;
+    assert_verdict(
+        &with_token,
+        Category::SessionIssues,
+        Severity::Medium,
+        "session_rejection_spike",
+    );
+    let app = probe(&with_token, ProbeName::AppHealth);
+    assert!(app.summary().contains("expired 20"), "{app}");
+
+    // Without it triage sees only the summary, and says how to get the rest.
+    let without = triage::run(http(), &config).await;
+    let app = probe(&without, ProbeName::AppHealth);
+    assert!(
+        app.summary().contains("CLERK_INCIDENT_HEALTH_TOKEN"),
+        "{app}"
+    );
 }
