@@ -11,6 +11,7 @@
 //! | --- | --- |
 //! | `POST` with a [`RevokeRequest`] JSON body | 202 `{"job": id}` + `Location`; 400 bad body; 409 `{"job": running}`; 415 not JSON |
 //! | `GET …/{job}` | 200 [`JobStatus`](clerk_incident_core::revocation::JobStatus) (naming the operator); 404 unknown |
+//! | `DELETE …/{job}` | 200 the status, now `cancelled`; 409 `job_ended`; 404 unknown |
 //! | no token, bypassed or degraded | 401 |
 //! | not an operator, impersonated | 403 `not_an_operator`, `impersonated_session` |
 //! | no operator configured | 403 `no_operator_configured` |
@@ -61,7 +62,8 @@ pub fn revocation_routes(
                 web::resource(format!("{REVOKE_PATH}/{{job}}"))
                     .app_data(jobs)
                     .wrap(guard)
-                    .route(web::get().to(status)),
+                    .route(web::get().to(status))
+                    .route(web::delete().to(cancel)),
             );
     }
 }
@@ -85,6 +87,14 @@ async fn status(
     job: web::Path<String>,
 ) -> HttpResponse {
     endpoint_response(jobs.handle_status(&auth, &job))
+}
+
+async fn cancel(
+    jobs: web::Data<RevocationJobs>,
+    auth: Auth,
+    job: web::Path<String>,
+) -> HttpResponse {
+    endpoint_response(jobs.handle_cancel(&auth, &job))
 }
 
 /// Core's answer as an actix response.

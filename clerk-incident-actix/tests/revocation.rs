@@ -31,6 +31,7 @@ async fn the_actix_adapter_passes_the_revocation_table() {
         let mut builder = match request.method {
             RequestMethod::Get => TestRequest::get(),
             RequestMethod::Post => TestRequest::post(),
+            RequestMethod::Delete => TestRequest::delete(),
         }
         .uri(&request.path);
         if let Some(authorization) = &request.authorization {

@@ -11,6 +11,7 @@
 //! | --- | --- |
 //! | `POST` with a [`RevokeRequest`] JSON body | 202 `{"job": id}` + `Location`; 400 bad body; 409 `{"job": running}`; 415 not JSON |
 //! | `GET …/{job}` | 200 [`JobStatus`](clerk_incident_core::revocation::JobStatus) (naming the operator); 404 unknown |
+//! | `DELETE …/{job}` | 200 the status, now `cancelled`; 409 `job_ended`; 404 unknown |
 //! | no token, bypassed or degraded | 401 |
 //! | not an operator, impersonated | 403 `not_an_operator`, `impersonated_session` |
 //! | no operator configured | 403 `no_operator_configured` |
@@ -58,13 +59,21 @@ where
             endpoint_response(jobs.handle_start(&auth, content_type, &body))
         }
     };
+    let status_jobs = jobs.clone();
     let status = move |auth: Auth, Path(job): Path<String>| {
-        let jobs = jobs.clone();
+        let jobs = status_jobs.clone();
         async move { endpoint_response(jobs.handle_status(&auth, &job)) }
+    };
+    let cancel = move |auth: Auth, Path(job): Path<String>| {
+        let jobs = jobs.clone();
+        async move { endpoint_response(jobs.handle_cancel(&auth, &job)) }
     };
     Router::new()
         .route(REVOKE_PATH, post(start))
-        .route(&format!("{REVOKE_PATH}/{{job}}"), get(status))
+        .route(
+            &format!("{REVOKE_PATH}/{{job}}"),
+            get(status).delete(cancel),
+        )
         .route_layer(ClerkAuthLayer::new(policy).rule(RouteRule::operator()))
 }
 

@@ -17,6 +17,7 @@ async fn send(app: Router, request: RevocationRequest) -> Observed {
     let mut builder = match request.method {
         RequestMethod::Get => Request::get(request.path.as_str()),
         RequestMethod::Post => Request::post(request.path.as_str()),
+        RequestMethod::Delete => Request::delete(request.path.as_str()),
     };
     if let Some(authorization) = &request.authorization {
         builder = builder.header(AUTHORIZATION, authorization.as_slice());

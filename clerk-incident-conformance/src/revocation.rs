@@ -31,6 +31,8 @@ pub enum RequestMethod {
     Get,
     /// `POST`.
     Post,
+    /// `DELETE`.
+    Delete,
 }
 
 /// Which revocation app a request goes to.
@@ -115,7 +117,7 @@ pub struct RevocationCase {
 /// the allow-listed member getting through the guard.
 pub fn revocation_cases() -> Vec<RevocationCase> {
     use ModeSetup::{Enforce, Grace, Open};
-    use RequestMethod::{Get, Post};
+    use RequestMethod::{Delete, Get, Post};
     use Token::{
         Admin, AdminExpiredRecently, ImpersonatedAdmin, ListedMember, Member, Missing,
         OtherOrgAdmin,
@@ -390,6 +392,76 @@ pub fn revocation_cases() -> Vec<RevocationCase> {
             )
         },
         case(
+            "member, cancel → 403",
+            Enforce,
+            Delete,
+            &unknown_job,
+            Member,
+            "",
+            403,
+            SCOPE,
+            None,
+        ),
+        case(
+            "no token, cancel → 401",
+            Enforce,
+            Delete,
+            &unknown_job,
+            Missing,
+            "",
+            401,
+            INVALID,
+            None,
+        ),
+        case(
+            "Open mode, no token, cancel → 401",
+            Open,
+            Delete,
+            &unknown_job,
+            Missing,
+            "",
+            401,
+            INVALID,
+            None,
+        ),
+        case(
+            "org:admin of another organisation, cancel → 403",
+            Enforce,
+            Delete,
+            &unknown_job,
+            OtherOrgAdmin,
+            "",
+            403,
+            SCOPE,
+            None,
+        ),
+        RevocationCase {
+            app: RevocationApp::NoOperators,
+            reason: Some("no_operator_configured"),
+            ..case(
+                "no operator configured, cancel → 403",
+                Enforce,
+                Delete,
+                &unknown_job,
+                Admin,
+                "",
+                403,
+                SCOPE,
+                Some("insufficient_scope"),
+            )
+        },
+        case(
+            "admin, cancel an unknown job → 404",
+            Enforce,
+            Delete,
+            &unknown_job,
+            Admin,
+            "",
+            404,
+            None,
+            Some("not_found"),
+        ),
+        case(
             "admin, unknown job → 404",
             Enforce,
             Get,
@@ -651,6 +723,95 @@ async fn job_life<F, Fut>(
             }
         }
         _ => fail(step, format!("status {} {}", dry.status, body_json(&dry))),
+    }
+    cancel_a_job(fixture, send, failures).await;
+}
+
+/// A job cancelled by an operator while it runs: 200 `cancelled` naming them, 409 for a second
+/// cancel, and the next job may start.
+async fn cancel_a_job<F, Fut>(fixture: &Fixture, send: &mut F, failures: &mut Vec<String>)
+where
+    F: FnMut(RevocationRequest) -> Fut,
+    Fut: Future<Output = Observed>,
+{
+    let admin = || authorization(fixture, Token::Admin);
+    let request = |method, path: &str, body: &str| RevocationRequest {
+        app: RevocationApp::Operators,
+        method,
+        path: path.to_owned(),
+        authorization: admin(),
+        content_type: Some("application/json"),
+        body: body.as_bytes().to_vec(),
+    };
+    // Slow answers keep the job running through the next steps (in-process, no socket).
+    fixture.sim.set_faults(Faults {
+        latency_ms: 200,
+        ..Faults::default()
+    });
+    let started = send(request(
+        RequestMethod::Post,
+        REVOKE_PATH,
+        r#"{"all": true, "dry_run": true}"#,
+    ))
+    .await;
+    let Some(job) = body_json(&started)
+        .get("job")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+    else {
+        fixture.sim.set_faults(Faults::default());
+        failures.push(format!(
+            "cancel: no job started: {} {}",
+            started.status,
+            body_json(&started)
+        ));
+        return;
+    };
+    let path = format!("{REVOKE_PATH}/{job}");
+    let cancelled = send(request(RequestMethod::Delete, &path, "")).await;
+    let view = body_json(&cancelled);
+    if cancelled.status != 200
+        || view.get("state").and_then(Value::as_str) != Some("cancelled")
+        || view
+            .pointer("/cancelled_by/user_id")
+            .and_then(Value::as_str)
+            != Some(fixture.tokens.admin_id.as_str())
+    {
+        failures.push(format!(
+            "cancel a running job → 200 cancelled: {} {view}",
+            cancelled.status
+        ));
+    }
+    let again = send(request(RequestMethod::Delete, &path, "")).await;
+    if again.status != 409
+        || body_json(&again).get("error").and_then(Value::as_str) != Some("job_ended")
+    {
+        failures.push(format!(
+            "cancel it again → 409 job_ended: {} {}",
+            again.status,
+            body_json(&again)
+        ));
+    }
+    let status = send(request(RequestMethod::Get, &path, "")).await;
+    if body_json(&status).get("state").and_then(Value::as_str) != Some("cancelled") {
+        failures.push(format!(
+            "status after the cancel → cancelled: {}",
+            body_json(&status)
+        ));
+    }
+    fixture.sim.set_faults(Faults::default());
+    let next = send(request(
+        RequestMethod::Post,
+        REVOKE_PATH,
+        r#"{"all": true, "dry_run": true}"#,
+    ))
+    .await;
+    if next.status != 202 {
+        failures.push(format!(
+            "a job after the cancel → 202: {} {}",
+            next.status,
+            body_json(&next)
+        ));
     }
 }
 

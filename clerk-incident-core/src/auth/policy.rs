@@ -512,7 +512,10 @@ pub enum Requirement {
 }
 
 impl Requirement {
-    /// Needs the organisation role `role`.
+    /// Needs the organisation role `role` **in the token's active organisation**, whichever
+    /// that is: right for the app's own organisation-scoped routes. Never use it for actions
+    /// that affect the whole instance: the creator of any new organisation is its
+    /// `org:admin`. Those use [`RouteRule::operator`].
     pub fn role(role: impl Into<String>) -> Self {
         Self::Role(role.into())
     }

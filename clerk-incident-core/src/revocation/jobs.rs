@@ -1,5 +1,6 @@
 //! [`RevocationJobs`]: revocation runs in the background, one at a time, for the adapters'
-//! admin endpoints (`POST /admin/clerk/sessions/revoke`, `GET …/revoke/{job}`).
+//! admin endpoints (`POST /admin/clerk/sessions/revoke`, `GET …/revoke/{job}`,
+//! `DELETE …/revoke/{job}`).
 //!
 //! Everything the two endpoints decide lives here, framework-free: parsing the body
 //! ([`RevokeRequest`]), refusing a second job while one runs, the job's status, and the
@@ -40,6 +41,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::sync::watch;
+use tokio::task::AbortHandle;
 
 use super::plan::{RevocationPlan, RevocationTarget};
 use super::report::{PlanPreview, Progress, RevocationReport, Totals};
@@ -48,7 +50,7 @@ use crate::api::{ClerkApi, SecretKey};
 use crate::auth::{AuthContext, Operator};
 
 /// Where the admin endpoints are served: `POST` starts a job, `GET {REVOKE_PATH}/{job}` reads
-/// it.
+/// it, `DELETE {REVOKE_PATH}/{job}` cancels it.
 pub const REVOKE_PATH: &str = "/admin/clerk/sessions/revoke";
 
 /// Finished jobs kept for `GET`, oldest forgotten first.
@@ -101,6 +103,9 @@ pub enum JobState {
     /// Stopped early or could not start; [`JobStatus::error`] says why, and
     /// [`JobStatus::report`] holds what was done, if anything.
     Failed,
+    /// Cancelled by an operator ([`JobStatus::cancelled_by`]); [`JobStatus::progress`] holds
+    /// what had completed.
+    Cancelled,
 }
 
 /// What `GET …/revoke/{job}` answers: the progress of a running job, or its report.
@@ -130,6 +135,8 @@ pub struct JobStatus {
     pub report: Option<RevocationReport>,
     /// Why the job failed, with its causes.
     pub error: Option<String>,
+    /// The operator who cancelled it.
+    pub cancelled_by: Option<Operator>,
 }
 
 /// Why [`RevocationJobs::start`] started nothing.
@@ -168,6 +175,8 @@ struct Registry {
     running: Option<JobId>,
     order: VecDeque<JobId>,
     jobs: HashMap<JobId, Arc<watch::Sender<JobStatus>>>,
+    /// The task of the running job, to cancel it.
+    task: Option<AbortHandle>,
 }
 
 impl fmt::Debug for RevocationJobs {
@@ -251,14 +260,16 @@ impl RevocationJobs {
             progress: Totals::default(),
             report: None,
             error: None,
+            cancelled_by: None,
         });
         let sender = Arc::new(sender);
         registry.running = Some(id.clone());
         registry.order.push_back(id.clone());
         registry.jobs.insert(id.clone(), Arc::clone(&sender));
         registry.forget_old();
-        drop(registry);
 
+        // The registry stays locked until the task's handle is in it, so that neither the
+        // task's end nor a cancel can come in between.
         let by = operator.map_or_else(|| "-".to_owned(), ToString::to_string);
         tracing::warn!(job = %id, operator = %by, dry_run = plan.is_dry_run(), target = ?plan.target(), "mass session revocation job started by {by}");
         let guard = RunningGuard {
@@ -267,7 +278,7 @@ impl RevocationJobs {
             sender: Arc::clone(&sender),
         };
         let revoker = SessionRevoker::new(self.inner.api.clone(), plan);
-        runtime.spawn(async move {
+        let task = runtime.spawn(async move {
             let progress = Arc::clone(&guard.sender);
             let result = revoker
                 .run(None, move |event| {
@@ -281,7 +292,48 @@ impl RevocationJobs {
                 .await;
             guard.finish(result);
         });
+        registry.task = Some(task.abort_handle());
+        drop(registry);
         Ok(id)
+    }
+
+    /// Cancels job `id` if it is running, on behalf of `operator`, and returns its status
+    /// (now [`JobState::Cancelled`]); `None` for an unknown job. A job that has already ended
+    /// is left as it is.
+    ///
+    /// The run stops at once: no further user is listed and no further session revoked. The
+    /// calls in flight at that instant are abandoned, so the sessions they were revoking may
+    /// or may not be revoked; [`JobStatus::progress`] counts what had completed, and a later
+    /// run (or the CLI's `sessions revoke`) counts the rest as already inactive.
+    pub fn cancel(&self, id: &str, operator: Option<&Operator>) -> Option<JobStatus> {
+        let sender = self.sender(id)?;
+        let mut registry = self.registry();
+        let cancelled = sender.send_if_modified(|status| {
+            if status.state != JobState::Running {
+                return false;
+            }
+            status.state = JobState::Cancelled;
+            status.finished_at_ms = Some(now_ms());
+            status.cancelled_by = operator.cloned();
+            true
+        });
+        if cancelled {
+            if registry
+                .running
+                .as_ref()
+                .is_some_and(|running| running.as_str() == id)
+            {
+                registry.running = None;
+                if let Some(task) = registry.task.take() {
+                    task.abort();
+                }
+            }
+            drop(registry);
+            let by = operator.map_or_else(|| "-".to_owned(), ToString::to_string);
+            tracing::warn!(job = id, operator = %by, "mass session revocation job cancelled by {by}");
+        }
+        let status = sender.borrow().clone();
+        Some(status)
     }
 
     /// The status of job `id`; `None` for an unknown (or long forgotten) job.
@@ -371,6 +423,31 @@ impl RevocationJobs {
         }
     }
 
+    /// The `DELETE` endpoint: cancels the job ([`cancel`](Self::cancel)) and answers 200 with
+    /// its status; 409 `{"error":"job_ended","state":…}` for a job that has already ended, 404
+    /// for an unknown job, 401 for a context that is not fully verified, 403 without an
+    /// operator.
+    pub fn handle_cancel(&self, context: &AuthContext, job: &str) -> EndpointResponse {
+        if let Some(refusal) = refuse_unverified(context) {
+            return refusal;
+        }
+        let Some(operator) = &context.operator else {
+            return not_an_operator();
+        };
+        let before = self.status(job).map(|status| status.state);
+        match (before, self.cancel(job, Some(operator))) {
+            (Some(JobState::Running), Some(status)) => EndpointResponse::json(200, &status),
+            (_, Some(status)) => EndpointResponse::json(
+                409,
+                &json!({ "error": "job_ended", "state": status.state, "job": status.id }),
+            ),
+            (_, None) => EndpointResponse::json(
+                404,
+                &json!({ "error": "not_found", "reason": "no such revocation job" }),
+            ),
+        }
+    }
+
     /// The `GET` endpoint: 200 with the [`JobStatus`], 404 for an unknown job, 401 for a
     /// context that is not fully verified.
     pub fn handle_status(&self, context: &AuthContext, job: &str) -> EndpointResponse {
@@ -452,6 +529,7 @@ impl RunningGuard {
         let mut registry = self.jobs.registry();
         if registry.running.as_ref() == Some(&self.id) {
             registry.running = None;
+            registry.task = None;
         }
         let ended = self.sender.send_if_modified(|status| {
             if status.state != JobState::Running {
@@ -710,6 +788,60 @@ mod tests {
         assert_ne!(second, first);
         assert!(jobs.status("job_unknown").is_none());
         assert!(jobs.wait("job_unknown").await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_job_stops_and_frees_the_slot() {
+        let sim = Sim::builder().users(30).sessions(50).start().await.unwrap();
+        // Every answer takes 200 ms: the job is still counting when it is cancelled.
+        sim.set_faults(Faults {
+            latency_ms: 200,
+            ..Faults::default()
+        });
+        let jobs = jobs(&sim).await;
+        let live = || {
+            sim.sessions()
+                .iter()
+                .filter(|s| s.status.is_signed_in())
+                .count()
+        };
+        let before = live();
+        let job = jobs
+            .start(RevocationPlan::new(RevocationTarget::AllUsers), None)
+            .unwrap();
+        let operator = Operator {
+            user_id: "user_oncall".to_owned(),
+            session_id: "sess_oncall".to_owned(),
+            qualification: crate::auth::Qualification::AllowList,
+        };
+        let cancelled = jobs.cancel(job.as_str(), Some(&operator)).unwrap();
+        assert_eq!(cancelled.state, JobState::Cancelled);
+        assert_eq!(cancelled.cancelled_by, Some(operator.clone()));
+        assert!(jobs.running().is_none());
+        // A second cancel changes nothing; an unknown job is None.
+        assert_eq!(
+            jobs.cancel(job.as_str(), None).unwrap().cancelled_by,
+            Some(operator)
+        );
+        assert!(jobs.cancel("job_unknown", None).is_none());
+
+        // The slot is free, and by the time a whole dry run has gone through the same slow
+        // answers, the cancelled run has revoked nothing.
+        let dry = jobs
+            .start(
+                RevocationPlan::new(RevocationTarget::AllUsers).dry_run(true),
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            jobs.wait(dry.as_str()).await.unwrap().state,
+            JobState::Finished
+        );
+        assert_eq!(live(), before);
+        assert_eq!(
+            jobs.wait(job.as_str()).await.unwrap().state,
+            JobState::Cancelled
+        );
     }
 
     #[test]

@@ -5,10 +5,11 @@
 //! | `GET /` | public | `{"service":"axum-service","message":"hello"}` |
 //! | `GET /api/me` | a session token (degraded access in `Grace` and `Open`) | the context as JSON ([`AuthContext::to_json`](clerk_incident_core::auth::AuthContext::to_json)) |
 //! | `GET /api/admin/ping` | a fully valid token with the `org:admin` role, in every mode | `{"pong":true,"user_id":…}` |
-//! | `GET /api/clerk-health` | public | the auth health state (mode, keys, counters), plus `"user_table": {"users": N, "deliveries_seen": M}` when the webhook endpoint is mounted |
+//! | `GET /api/clerk-health` | public | `{"status","mode","ready"}`; for an operator's token or `CLERK_INCIDENT_HEALTH_TOKEN`, the details (mode, keys, counters), plus `"user_table": {"users": N, "deliveries_seen": M}` when the webhook endpoint is mounted |
 //! | `POST /api/webhooks/clerk` | a valid Svix signature ([`VerifiedWebhook`](clerk_incident_axum::VerifiedWebhook)) | 204; `user.*` events update the users table ([`UserSync`]); 400 for a bad signature |
-//! | `POST /admin/clerk/sessions/revoke` | a fully valid token with the `org:admin` role, in every mode | 202 `{"job":…}`: a mass session revocation runs in the background |
-//! | `GET /admin/clerk/sessions/revoke/{job}` | the same | the job's progress or report |
+//! | `POST /admin/clerk/sessions/revoke` | an operator's fully valid token, in every mode ([`RouteRule::operator`](clerk_incident_core::auth::RouteRule::operator): `CLERK_INCIDENT_OPERATORS`, `CLERK_INCIDENT_OPERATOR_ORG`) | 202 `{"job":…}`: a mass session revocation runs in the background |
+//! | `GET /admin/clerk/sessions/revoke/{job}` | the same | the job's progress or report, naming the operator |
+//! | `DELETE /admin/clerk/sessions/revoke/{job}` | the same | 200: the job is cancelled |
 //!
 //! Every response carries `X-Auth-Bypass` while a bypass mode is on. The binary reads its
 //! [`AuthPolicy`] from the environment ([`AuthPolicy::from_env`]); tests and the
