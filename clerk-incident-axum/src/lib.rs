@@ -17,7 +17,7 @@
 //!   operators and health-token holders ([`AuthPolicy::health_for`]).
 //! - [`revocation_router`] serves the mass session revocation endpoints
 //!   (`POST /admin/clerk/sessions/revoke`, `GET …/revoke/{job}`), for operators only
-//!   ([`RouteRule::operator`]).
+//!   ([`RouteRule::operator`](clerk_incident_core::auth::RouteRule::operator)).
 //! - [`VerifiedWebhook`] reads a Clerk webhook delivery whose Svix signature verified against
 //!   the [`WebhookVerifier`](clerk_incident_core::webhooks::WebhookVerifier) in the request
 //!   extensions; anything else is a fixed 400 ([`WebhookRejection`]).
