@@ -151,7 +151,7 @@ const ALL: &[EvidenceSource] = &[PAGE, API, JWKS, APP, Operator];
 
 const NEXT_OUTAGE: &[&str] = &[
     "clerk-incident incident start --incident incident.jsonl --title 'Clerk outage' --severity critical --category clerk_outage",
-    "CLERK_EMERGENCY_BYPASS=grace CLERK_EMERGENCY_BYPASS_TTL=45m <restart the service>   # signed-in users stay in",
+    "CLERK_EMERGENCY_BYPASS=grace CLERK_EMERGENCY_BYPASS_UNTIL=$(date -u -d '+45 min' +%FT%TZ) <restart the service>   # signed-in users stay in",
     "clerk-incident triage --app-url <app-url> --incident incident.jsonl   # confirm the app runs in grace",
     "clerk-incident status   # until Clerk is operational; then restart without the bypass",
 ];
@@ -246,7 +246,7 @@ const RULES: &[Rule] = &[
         next: &[
             "clerk-incident status   # which components are down?",
             "clerk-incident triage --app-url <app-url> --timeout 5s   # again in a few minutes",
-            "CLERK_EMERGENCY_BYPASS=grace CLERK_EMERGENCY_BYPASS_TTL=45m <restart the service>   # if sign-ins fail",
+            "CLERK_EMERGENCY_BYPASS=grace CLERK_EMERGENCY_BYPASS_UNTIL=$(date -u -d '+45 min' +%FT%TZ) <restart the service>   # if sign-ins fail",
         ],
     },
     Rule {
@@ -259,7 +259,7 @@ const RULES: &[Rule] = &[
         next: &[
             "clerk-incident status   # which components are degraded?",
             "clerk-incident triage --app-url <app-url>   # again in a few minutes",
-            "CLERK_EMERGENCY_BYPASS=grace CLERK_EMERGENCY_BYPASS_TTL=45m <restart the service>   # if users cannot refresh their sessions",
+            "CLERK_EMERGENCY_BYPASS=grace CLERK_EMERGENCY_BYPASS_UNTIL=$(date -u -d '+45 min' +%FT%TZ) <restart the service>   # if users cannot refresh their sessions",
         ],
     },
     Rule {
@@ -321,7 +321,7 @@ const RULES: &[Rule] = &[
         next: &[
             "# read the service's logs for the middleware's errors and restart it",
             "curl -sS <app-url>/api/clerk-health",
-            "CLERK_EMERGENCY_BYPASS=open CLERK_EMERGENCY_BYPASS_TTL=30m <restart the service>   # last resort, audited",
+            "CLERK_EMERGENCY_BYPASS=open CLERK_EMERGENCY_BYPASS_UNTIL=$(date -u -d '+30 min' +%FT%TZ) <restart the service>   # last resort, audited",
         ],
     },
     Rule {
@@ -347,7 +347,7 @@ const RULES: &[Rule] = &[
         sources: &[Operator, APP],
         next: &[
             "# expired: check the servers' clocks (NTP) and the leeway; unknown_key: a signing key rotation",
-            "CLERK_EMERGENCY_BYPASS=grace CLERK_EMERGENCY_BYPASS_TTL=45m <restart the service>   # keeps users in meanwhile",
+            "CLERK_EMERGENCY_BYPASS=grace CLERK_EMERGENCY_BYPASS_UNTIL=$(date -u -d '+45 min' +%FT%TZ) <restart the service>   # keeps users in meanwhile",
             "clerk-incident incident start --incident incident.jsonl --title 'Random logouts' --severity medium --category session_issues",
         ],
     },

@@ -150,8 +150,10 @@ pub fn app_with(
         InitError = (),
     >,
 > {
-    let timeout = request_timeout::RequestTimeout(options.limits.request_timeout);
-    // The bypass header outermost, so that a 408 carries it too.
+    let timeout = request_timeout::RequestTimeout {
+        timeout: options.limits.request_timeout,
+        switch: policy.switch().clone(),
+    };
     App::new()
         .app_data(web::Data::new(timeout))
         .wrap(from_fn(request_timeout::enforce))

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use actix_service_example::{ServiceOptions, UserSync, serve};
 use actix_web::dev::ServerHandle;
-use clerk_incident_actix::core::auth::{AuthPolicy, ENV_JWT_KEY};
+use clerk_incident_actix::core::auth::{AuthMode, AuthPolicy, BypassSwitch, ENV_JWT_KEY};
 use clerk_incident_actix::core::service_limits::ServiceLimits;
 use clerk_incident_actix::core::webhooks::{WebhookSecret, WebhookVerifier};
 use clerk_incident_sim::Sim;
@@ -20,6 +20,7 @@ const GUARD: Duration = Duration::from_secs(20);
 
 struct Served {
     addr: SocketAddr,
+    switch: BypassSwitch,
     handle: ServerHandle,
     _sim: Sim,
 }
@@ -28,6 +29,7 @@ async fn start(limits: ServiceLimits) -> Served {
     let sim = Sim::builder().users(5).sessions(5).start().await.unwrap();
     let pem = sim.public_key_pem().to_owned();
     let policy = AuthPolicy::from_vars(|name| (name == ENV_JWT_KEY).then(|| pem.clone())).unwrap();
+    let policy_switch = policy.switch().clone();
     let secret = WebhookSecret::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
     let options = ServiceOptions {
         webhooks: Some(UserSync::new(WebhookVerifier::new(secret))),
@@ -41,6 +43,7 @@ async fn start(limits: ServiceLimits) -> Served {
     actix_web::rt::spawn(server);
     Served {
         addr,
+        switch: policy_switch,
         handle,
         _sim: sim,
     }
@@ -77,6 +80,17 @@ async fn a_connection_that_never_finishes_its_headers_is_closed() {
         .unwrap();
     let answer = read_to_close(&mut slow).await;
     assert!(!answer.contains("200 OK"), "{answer}");
+
+    served.handle.stop(true).await;
+}
+
+#[actix_web::test]
+async fn a_silent_connection_is_closed() {
+    let served =
+        start(ServiceLimits::default().header_read_timeout(Duration::from_millis(300))).await;
+    let mut silent = TcpStream::connect(served.addr).await.unwrap();
+    let answer = read_to_close(&mut silent).await;
+    assert!(!answer.contains("200 OK"), "{answer}");
     served.handle.stop(true).await;
 }
 
@@ -93,6 +107,23 @@ async fn a_body_that_never_arrives_gets_a_408() {
         .unwrap();
     let answer = read_to_close(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    // During a bypass the 408 says so, as every response does.
+    served
+        .switch
+        .activate(AuthMode::Open, Some(Duration::from_secs(600)), "test")
+        .unwrap();
+    let mut stream = TcpStream::connect(served.addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /api/webhooks/clerk HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\
+              Connection: close\r\n\r\n{",
+        )
+        .await
+        .unwrap();
+    let answer = read_to_close(&mut stream).await.to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 408"), "{answer}");
+    assert!(answer.contains("x-auth-bypass: true"), "{answer}");
     served.handle.stop(true).await;
 }
 

@@ -87,17 +87,9 @@ async fn main() -> ExitCode {
     tracing::info!(addr = %local, mode = %policy.switch().mode(), "axum-service listening");
 
     let app = axum_service::app_with(policy, options);
-    let served = axum_service::serve(listener, app, limits, shutdown_signal()).await;
-    match served {
-        Ok(()) => {
-            tracing::info!("axum-service stopped");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            tracing::error!("server error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    axum_service::serve(listener, app, limits, shutdown_signal()).await;
+    tracing::info!("axum-service stopped");
+    ExitCode::SUCCESS
 }
 
 /// An error and its sources, `: `-separated (the errors' `Display` never repeats the source).

@@ -492,3 +492,63 @@ fn duplicate_symptoms_count_once() {
         1
     );
 }
+
+/// Every bypass a rule suggests starts a service as written (with the `$(date …)` evaluated):
+/// a suggestion the service would refuse is worse than none in the middle of an outage.
+#[test]
+fn every_suggested_bypass_is_accepted_by_the_service() {
+    let mut checked = 0;
+    for rule in super::rules() {
+        for line in rule.next_commands {
+            if !line.contains("CLERK_EMERGENCY_BYPASS=") {
+                continue;
+            }
+            let vars = assignments(line);
+            let switch = crate::auth::BypassSwitch::from_vars(|name| {
+                vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+            });
+            let switch = switch.unwrap_or_else(|err| panic!("{}: {line}: {err}", rule.name));
+            assert!(switch.mode().is_bypass(), "{}: {line}", rule.name);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "{checked} suggestions checked");
+}
+
+/// The `NAME=value` assignments of a shell line, a `$(…)` value evaluated.
+fn assignments(line: &str) -> Vec<(String, String)> {
+    let mut vars = Vec::new();
+    let mut rest = line;
+    while let Some(start) = rest.find("CLERK_EMERGENCY_BYPASS") {
+        rest = &rest[start..];
+        let Some((name, after)) = rest.split_once('=') else {
+            break;
+        };
+        let (value, next) = match after.strip_prefix("$(") {
+            Some(command) => {
+                let end = command.find(')').unwrap_or(command.len());
+                (evaluate(&command[..end]), &command[end..])
+            }
+            None => {
+                let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                (after[..end].to_owned(), &after[end..])
+            }
+        };
+        vars.push((name.to_owned(), value));
+        rest = next;
+    }
+    vars
+}
+
+/// `date -u -d '+N min' +%FT%TZ` as the shell would print it now.
+fn evaluate(value: &str) -> String {
+    let Some(minutes) = value
+        .strip_prefix("date -u -d '+")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse::<u64>().ok())
+    else {
+        return value.to_owned();
+    };
+    let at = std::time::SystemTime::now() + std::time::Duration::from_secs(minutes * 60);
+    humantime::format_rfc3339_seconds(at).to_string()
+}
