@@ -1,4 +1,5 @@
-//! The health endpoint: `GET /api/clerk-health` serves [`AuthPolicy::health`].
+//! The health endpoint: `GET /api/clerk-health` serves [`AuthPolicy::health_for`]: a summary to
+//! anyone, the details to operators and health-token holders.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, CacheControl, CacheDirective, HeaderValue};

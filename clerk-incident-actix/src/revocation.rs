@@ -48,6 +48,11 @@ pub fn revocation_routes(
     policy: AuthPolicy,
     jobs: RevocationJobs,
 ) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
+    if let Some(warning) = policy.operators().unconfigured_warning() {
+        // Once per process: actix-web builds the routes once per worker.
+        static WARNED: std::sync::Once = std::sync::Once::new();
+        WARNED.call_once(|| tracing::warn!("{warning}"));
+    }
     let guard = ClerkAuth::new(policy).rule(RouteRule::operator());
     let jobs = web::Data::new(jobs);
     move |config| {

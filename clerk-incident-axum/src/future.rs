@@ -9,6 +9,7 @@ use std::task::{Context, Poll, ready};
 
 use axum::BoxError;
 use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::OriginalUri;
 use axum::http::{Request, Response};
 use clerk_incident_core::auth::{Credentials, Decision};
 use pin_project_lite::pin_project;
@@ -64,8 +65,13 @@ where
             // Split the request so that only the headers (which are `Sync`) are borrowed
             // across the await, whatever the body type.
             let (parts, body) = request.into_parts();
-            let credentials = Credentials::from_headers(&parts.headers)
-                .request(parts.method.as_str(), parts.uri.path());
+            // The whole path, also behind `Router::nest` (which strips its prefix from `uri`).
+            let path = parts
+                .extensions
+                .get::<OriginalUri>()
+                .map_or_else(|| parts.uri.path(), |original| original.0.path());
+            let credentials =
+                Credentials::from_headers(&parts.headers).request(parts.method.as_str(), path);
             let decision = policy.policy.decide_rule(&credentials, &policy.rule).await;
             (decision, Request::from_parts(parts, body))
         });

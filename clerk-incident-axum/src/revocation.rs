@@ -51,6 +51,9 @@ pub fn revocation_router<S>(policy: AuthPolicy, jobs: RevocationJobs) -> Router<
 where
     S: Clone + Send + Sync + 'static,
 {
+    if let Some(warning) = policy.operators().unconfigured_warning() {
+        tracing::warn!("{warning}");
+    }
     let start_jobs = jobs.clone();
     let start = move |auth: Auth, headers: HeaderMap, body: Bytes| {
         let jobs = start_jobs.clone();

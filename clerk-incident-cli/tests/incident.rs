@@ -352,5 +352,24 @@ fn a_pasted_secret_never_reaches_the_screen_or_the_files_and_the_files_are_priva
     {
         assert_eq!(mode(&log), 0o600, "the incident log");
         assert_eq!(mode(&review), 0o600, "the review");
+        // A file that existed with a wider mode is narrowed: an empty log made with `touch`,
+        // a review overwritten with --force.
+        use std::os::unix::fs::PermissionsExt;
+        let touched = dir.join("touched.jsonl");
+        fs::write(&touched, "").unwrap();
+        fs::set_permissions(&touched, fs::Permissions::from_mode(0o644)).unwrap();
+        start(&touched, "Reused log");
+        assert_eq!(mode(&touched), 0o600, "a touched log");
+        fs::set_permissions(&review, fs::Permissions::from_mode(0o644)).unwrap();
+        let output = run(&[
+            "report",
+            "--incident",
+            text(&log),
+            "--out",
+            text(&review),
+            "--force",
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert_eq!(mode(&review), 0o600, "an overwritten review");
     }
 }

@@ -19,11 +19,11 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 
 /// [`OpenOptions`] whose newly created file is readable and writable by its owner only (mode
 /// `0600` on Unix; elsewhere the platform's default). Set the access and creation flags as
-/// usual; an existing file keeps its mode.
+/// usual; an existing file keeps its mode, so call [`restrict`] once it is open.
 pub fn options() -> OpenOptions {
     #[allow(unused_mut)]
     let mut options = OpenOptions::new();
@@ -33,4 +33,22 @@ pub fn options() -> OpenOptions {
         options.mode(0o600);
     }
     options
+}
+
+/// Makes an already open `file` readable and writable by its owner only (mode `0600` on Unix;
+/// elsewhere nothing): for a file that may have existed before, with a wider mode, such as an
+/// empty log made with `touch` or a review overwritten with `--force`.
+///
+/// # Errors
+///
+/// When the mode cannot be changed (a file of another user, say).
+pub fn restrict(file: &File) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
 }

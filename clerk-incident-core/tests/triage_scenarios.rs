@@ -68,6 +68,22 @@ async fn serve_health(policy: &AuthPolicy) -> (MockServer, String) {
     (server, url)
 }
 
+/// `count` tokens of `user` that expired five minutes ago, refused by `policy`: what the app
+/// sees when the frontend stopped refreshing sessions.
+async fn reject_expired_tokens(sim: &Sim, policy: &AuthPolicy, user: &str, count: usize) {
+    for _ in 0..count {
+        let expired = sim
+            .mint_token(
+                &TokenRequest::for_user(user)
+                    .issued_at(SystemTime::now() - Duration::from_secs(300)),
+            )
+            .unwrap();
+        let header = format!("Bearer {expired}");
+        let credentials = Credentials::authorization(header.as_bytes());
+        let _ = policy.decide(&credentials, RouteClass::Protected).await;
+    }
+}
+
 /// A URL on 127.0.0.1 where nothing listens.
 fn closed_url(path: &str) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -312,19 +328,7 @@ async fn random_logouts_with_rejection_spikes_are_session_issues() {
     let sim = Sim::builder().start().await.unwrap();
     let policy = policy(&sim);
     let admin = sim.admin_user_id().unwrap();
-    // Twenty users whose tokens expired five minutes ago: what the app sees when the frontend
-    // stopped refreshing sessions.
-    for _ in 0..20 {
-        let expired = sim
-            .mint_token(
-                &TokenRequest::for_user(admin.clone())
-                    .issued_at(SystemTime::now() - Duration::from_secs(300)),
-            )
-            .unwrap();
-        let header = format!("Bearer {expired}");
-        let credentials = Credentials::authorization(header.as_bytes());
-        let _ = policy.decide(&credentials, RouteClass::Protected).await;
-    }
+    reject_expired_tokens(&sim, &policy, &admin, 20).await;
     let (_app, health_url) = serve_health(&policy).await;
     let report = triage::run(
         http(),
@@ -473,21 +477,7 @@ async fn the_health_token_keeps_all_of_triages_evidence() {
     let token = "the-fleet-health-token-0123456789";
     let policy = policy(&sim).with_health_token(HealthToken::new(token).unwrap());
     let admin = sim.admin_user_id().unwrap();
-    for _ in 0..20 {
-        let expired = sim
-            .mint_token(
-                &TokenRequest::for_user(admin.clone())
-                    .issued_at(SystemTime::now() - Duration::from_secs(300)),
-            )
-            .unwrap();
-        let header = format!("Bearer {expired}");
-        let _ = policy
-            .decide(
-                &Credentials::authorization(header.as_bytes()),
-                RouteClass::Protected,
-            )
-            .await;
-    }
+    reject_expired_tokens(&sim, &policy, &admin, 20).await;
     // The app answers as the adapters do: the details for the token, the summary otherwise.
     let server = MockServer::start().await;
     let bearer = format!("Bearer {token}");

@@ -71,7 +71,8 @@ fn write(out: &Path, log: &Path, markdown: &str, force: bool) -> Result<(), Stri
             format!("cannot create {}: {err}", out.display())
         }
     })?;
-    file.write_all(markdown.as_bytes())
+    private_file::restrict(&file)
+        .and_then(|()| file.write_all(markdown.as_bytes()))
         .and_then(|()| file.sync_all())
         .map_err(|err| format!("cannot write {}: {err}", out.display()))
 }

@@ -222,7 +222,10 @@ async fn post_incident_report(rec: &mut Recorder, path: &std::path::Path) {
                 .create(true)
                 .truncate(true)
                 .open(path)
-                .and_then(|mut file| std::io::Write::write_all(&mut file, markdown.as_bytes()))
+                .and_then(|mut file| {
+                    private_file::restrict(&file)?;
+                    std::io::Write::write_all(&mut file, markdown.as_bytes())
+                })
                 .map(|()| (markdown, timeline.entries.len()))
                 .map_err(|err| format!("cannot write {}: {err}", path.display()))
         });

@@ -4,7 +4,8 @@
 //! The first [`PER_SECOND`] bypassed requests of each second are logged one by one, with the
 //! method, the path and the user (when the token still verified); the rest of that second are
 //! counted, and the first bypassed request of a later second logs one summary line with that
-//! count before its own. The exact total is always in the health counters (`bypassed`).
+//! count before its own (so the last second's count waits for the next bypassed request). The
+//! exact total is always in the health counters (`bypassed`).
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -67,8 +68,9 @@ impl BypassLog {
     fn admit(&self, second: u64) -> Admission {
         let current = self.second.load(Ordering::Relaxed);
         let mut unlogged = None;
-        // One caller wins the roll-over to a new second and reports the old one's count.
-        if current != second
+        // One caller wins the roll-over to a later second and reports the old one's count;
+        // a caller whose clock reads an earlier second never moves it back.
+        if second > current
             && self
                 .second
                 .compare_exchange(current, second, Ordering::Relaxed, Ordering::Relaxed)
@@ -107,6 +109,11 @@ mod tests {
         assert_eq!(log.admit(101).unlogged, None);
         // A quiet second after a calm one reports nothing.
         assert_eq!(log.admit(102).unlogged, None);
+        // A late caller still in an earlier second does not roll the window back.
+        for _ in 0..10 {
+            log.admit(101);
+        }
+        assert_eq!(log.second.load(Ordering::Relaxed), 102);
         // The real clock works too.
         log.record(&Credentials::default().request("GET", "/api/me"), None);
     }

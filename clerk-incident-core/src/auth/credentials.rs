@@ -41,6 +41,8 @@ enum SessionCookie<'a> {
     #[default]
     Absent,
     One(&'a str),
+    /// One `__session`, empty or not UTF-8: no token.
+    Unreadable,
     /// Two `__session` cookies: which one the browser meant cannot be told.
     Repeated,
 }
@@ -123,6 +125,7 @@ impl fmt::Debug for Credentials<'_> {
                 &match self.cookie {
                     SessionCookie::Absent => "absent",
                     SessionCookie::One(_) => "[redacted]",
+                    SessionCookie::Unreadable => "unreadable",
                     SessionCookie::Repeated => "repeated",
                 },
             )
@@ -158,7 +161,7 @@ pub fn extract_token<'a>(credentials: &Credentials<'a>, cookie_enabled: bool) ->
     }
     match credentials.cookie {
         _ if !cookie_enabled => TokenPresence::Missing,
-        SessionCookie::Absent => TokenPresence::Missing,
+        SessionCookie::Absent | SessionCookie::Unreadable => TokenPresence::Missing,
         SessionCookie::One(token) => TokenPresence::Present(token),
         SessionCookie::Repeated => TokenPresence::Ambiguous,
     }
@@ -185,23 +188,30 @@ fn bearer(value: &[u8]) -> TokenPresence<'_> {
     TokenPresence::Present(token)
 }
 
-/// `found` updated with the `__session` cookies of one `Cookie` header. A header that is not
-/// UTF-8 holds no readable cookie.
-fn session_cookie<'a>(mut found: SessionCookie<'a>, header: &'a [u8]) -> SessionCookie<'a> {
-    let Ok(header) = std::str::from_utf8(header) else {
-        return found;
-    };
-    for (name, value) in header
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
-    {
-        if name.trim() != "__session" {
+/// `found` updated with the `__session` cookies of one `Cookie` header, read as bytes so that
+/// a header that is not UTF-8 cannot hide one. Every `__session` counts, whatever its value:
+/// a second one is ambiguous even when either is empty. Only a non-empty UTF-8 value of the one
+/// `__session` is a token.
+fn session_cookie<'a>(found: SessionCookie<'a>, header: &'a [u8]) -> SessionCookie<'a> {
+    let mut found = found;
+    for pair in header.split(|&byte| byte == b';') {
+        let Some(equals) = pair.iter().position(|&byte| byte == b'=') else {
+            continue;
+        };
+        let (name, value) = pair.split_at(equals);
+        if name.trim_ascii() != b"__session" {
             continue;
         }
-        let value = value.trim().trim_matches('"');
+        let value = value.get(1..).unwrap_or_default().trim_ascii();
+        let value = value
+            .strip_prefix(b"\"")
+            .and_then(|inner| inner.strip_suffix(b"\""))
+            .unwrap_or(value);
         found = match found {
-            SessionCookie::Absent if value.is_empty() => SessionCookie::Absent,
-            SessionCookie::Absent => SessionCookie::One(value),
+            SessionCookie::Absent => match std::str::from_utf8(value) {
+                Ok(token) if !token.is_empty() => SessionCookie::One(token),
+                _ => SessionCookie::Unreadable,
+            },
             _ => return SessionCookie::Repeated,
         };
     }
@@ -304,6 +314,24 @@ mod tests {
         assert_eq!(extract_token(&in_two, true), TokenPresence::Ambiguous);
         // Disabled cookies are never read, so nothing is ambiguous.
         assert_eq!(extract_token(&in_two, false), TokenPresence::Missing);
+        // Every `__session` counts, whatever its value or the header's encoding.
+        for pair in [
+            b"__session=; __session=a.b.c".as_slice(),
+            b"__session=a.b.c; __session=",
+            b"__session=\xff; __session=a.b.c",
+        ] {
+            let credentials = Credentials::from_values([], [pair]);
+            assert_eq!(
+                extract_token(&credentials, true),
+                TokenPresence::Ambiguous,
+                "{pair:?}"
+            );
+        }
+        let hidden: [&[u8]; 2] = [b"x=\xff; __session=a.b.c", b"__session=x.y.z"];
+        assert_eq!(
+            extract_token(&Credentials::from_values([], hidden), true),
+            TokenPresence::Ambiguous
+        );
         // Other names are other cookies.
         let other = Credentials::from_values([], [b"__session_abc=x; __session=a.b.c".as_slice()]);
         assert_eq!(extract_token(&other, true), TokenPresence::Present("a.b.c"));

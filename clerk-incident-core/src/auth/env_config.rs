@@ -10,7 +10,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use super::health_token::{ENV_HEALTH_TOKEN, HealthToken, InvalidHealthToken};
 use super::jwks_cache::{BackendApiJwks, FrontendApiJwks, JwksCache, JwksCacheConfig};
 use super::mode::{BypassConfigError, BypassSwitch};
-use super::operator::{ENV_OPERATOR_ORG, ENV_OPERATORS, OperatorConfigError, Operators};
+use super::operator::{OperatorConfigError, Operators};
 use super::policy::AuthPolicy;
 use super::verifier::{KeySource, Verifier, VerifierConfig};
 use crate::api::{ApiError, ClerkApi, SecretKey};
@@ -89,8 +89,8 @@ impl AuthPolicy {
     /// - `CLERK_INCIDENT_HEALTH_TOKEN` unlocks the health details ([`HealthToken`]).
     ///
     /// What invites mistakes is logged at `warn` once, here: no pinned issuer, no pinned
-    /// authorized parties (with a production `sk_live_` key: any origin's token is accepted),
-    /// no operator.
+    /// authorized parties (with a production `sk_live_` key: any origin's token is accepted).
+    /// The adapters' revocation routes warn when they are mounted without an operator.
     ///
     /// # Errors
     ///
@@ -256,11 +256,6 @@ fn warnings(policy: &AuthPolicy, live_key: bool) -> Vec<String> {
             ));
         }
     }
-    if !policy.operators().is_configured() {
-        warnings.push(format!(
-            "no operator is configured ({ENV_OPERATORS} or {ENV_OPERATOR_ORG}): instance-wide admin routes (mass session revocation) refuse every request"
-        ));
-    }
     warnings
 }
 
@@ -411,12 +406,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("any origin"), "{text}");
-        assert!(text.contains("no operator is configured"), "{text}");
         let pinned = policy(&[
             (ENV_JWKS_URL, "http://127.0.0.1:1/jwks"),
             (ENV_ISSUER, "https://clerk.example.com"),
             (ENV_AUTHORIZED_PARTIES, "https://app.example.com"),
-            ("CLERK_INCIDENT_OPERATORS", "user_a"),
         ])
         .unwrap();
         assert!(warnings(&pinned, true).is_empty());

@@ -26,6 +26,18 @@ pub struct HealthView {
     pub body: Value,
 }
 
+impl HealthView {
+    /// Adds `key: value` to the details, such as a service's own state (`user_table`); the
+    /// public summary stays as it is.
+    #[must_use]
+    pub fn with_detail(mut self, key: &str, value: Value) -> Self {
+        if let (true, Some(fields)) = (self.detailed, self.body.as_object_mut()) {
+            fields.insert(key.to_owned(), value);
+        }
+        self
+    }
+}
+
 impl AuthPolicy {
     /// The health endpoint's answer for a caller with `credentials`.
     ///

@@ -276,6 +276,15 @@ impl Operators {
         !self.users.is_empty() || self.organization.is_some()
     }
 
+    /// What a service mounting operator-only routes without operators should log once at
+    /// start-up (the routes then refuse everyone); `None` when operators are configured.
+    pub fn unconfigured_warning(&self) -> Option<&'static str> {
+        (!self.is_configured()).then_some(
+            "no operator is configured (CLERK_INCIDENT_OPERATORS or CLERK_INCIDENT_OPERATOR_ORG): \
+             the instance-wide admin routes (mass session revocation) refuse every request",
+        )
+    }
+
     /// A one-line description for start-up logs: who qualifies.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
@@ -341,13 +350,14 @@ fn is_id(value: &str, prefix: &str) -> bool {
     })
 }
 
-/// A role key: `org:admin`, `admin`, `org:billing_manager`.
+/// A role key as Clerk writes them, lower case: `org:admin`, `admin`, `org:billing_manager`.
+/// (`Admin` would match nobody: role checks are exact.)
 fn is_role(value: &str) -> bool {
     let key = value.strip_prefix("org:").unwrap_or(value);
     !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b':')
+        && key.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-' || b == b':'
+        })
 }
 
 fn shown(value: &str) -> String {
@@ -383,6 +393,13 @@ mod tests {
     fn nobody_by_default() {
         let operators = Operators::from_vars(vars(&[])).unwrap();
         assert!(!operators.is_configured());
+        assert!(operators.unconfigured_warning().is_some());
+        assert!(
+            Operators::none()
+                .allow_users(["user_a"])
+                .unconfigured_warning()
+                .is_none()
+        );
         assert_eq!(
             operators.qualify(&session("user_a", Some(("org_a", "org:admin")))),
             Err(OperatorRefusal::NotConfigured)
@@ -476,6 +493,10 @@ mod tests {
                 "not a role key",
             ),
             (vec![(ENV_OPERATOR_ROLE, "org:admin")], "is set but"),
+            (
+                vec![(ENV_OPERATOR_ORG, "org_a"), (ENV_OPERATOR_ROLE, "Admin")],
+                "not a role key",
+            ),
         ] {
             let err = Operators::from_vars(vars(&pairs)).unwrap_err();
             assert!(err.to_string().contains(expected), "{pairs:?}: {err}");

@@ -475,7 +475,8 @@ impl AuthPolicy {
         })
     }
 
-    /// The health state the adapters' health endpoint serves.
+    /// The whole health state: what the adapters' health endpoint shows operators and
+    /// health-token holders ([`health_for`](Self::health_for)).
     pub fn health(&self) -> AuthHealth {
         let counters = self.verifier.counters();
         let rejected = RejectReason::ALL

@@ -251,19 +251,8 @@ mod tests {
 
     fn session() -> VerifiedSession {
         VerifiedSession {
-            user_id: "user_1".into(),
             session_id: "sess_1".into(),
-            issuer: "https://clerk.example.com".into(),
-            authorized_party: None,
-            status: SessionClaimStatus::Active,
-            organization: None,
-            features: Vec::new(),
-            plan: None,
-            actor: None,
-            factor_verification_age: None,
-            issued_at: 1_700_000_000,
-            expires_at: 1_700_000_060,
-            claims_version: 2,
+            ..VerifiedSession::for_tests("user_1")
         }
     }
 

@@ -67,6 +67,7 @@ impl IncidentLog {
             .append(true)
             .create(true)
             .open(&log.path)
+            .and_then(|file| crate::private_file::restrict(&file).map(|()| file))
             .map_err(|source| IncidentError::Io {
                 path: log.path.clone(),
                 operation: "create",

@@ -191,6 +191,7 @@ impl Journal {
             .append(true)
             .create(true)
             .open(path)
+            .and_then(|file| crate::private_file::restrict(&file).map(|()| file))
             .map_err(|err| RevocationError::io(path, err))?;
         match file.try_lock() {
             Ok(()) => {}

@@ -47,7 +47,7 @@ use super::plan::{RevocationPlan, RevocationTarget};
 use super::report::{PlanPreview, Progress, RevocationReport, Totals};
 use super::revoker::SessionRevoker;
 use crate::api::{ClerkApi, SecretKey};
-use crate::auth::{AuthContext, Operator};
+use crate::auth::{AuthContext, Operator, OperatorRefusal, Rejection};
 
 /// Where the admin endpoints are served: `POST` starts a job, `GET {REVOKE_PATH}/{job}` reads
 /// it, `DELETE {REVOKE_PATH}/{job}` cancels it.
@@ -270,7 +270,7 @@ impl RevocationJobs {
 
         // The registry stays locked until the task's handle is in it, so that neither the
         // task's end nor a cancel can come in between.
-        let by = operator.map_or_else(|| "-".to_owned(), ToString::to_string);
+        let by = operator_name(operator);
         tracing::warn!(job = %id, operator = %by, dry_run = plan.is_dry_run(), target = ?plan.target(), "mass session revocation job started by {by}");
         let guard = RunningGuard {
             jobs: self.clone(),
@@ -282,11 +282,19 @@ impl RevocationJobs {
             let progress = Arc::clone(&guard.sender);
             let result = revoker
                 .run(None, move |event| {
-                    progress.send_modify(|status| match event {
-                        Progress::Planned { preview, .. } => status.preview = Some(preview),
-                        Progress::UserDone { totals, .. } | Progress::Finished { totals } => {
-                            status.progress = totals;
+                    // A cancelled job's status stays as the cancel left it, even for the
+                    // moment the task runs on before its abort takes effect.
+                    progress.send_if_modified(|status| {
+                        if status.state != JobState::Running {
+                            return false;
                         }
+                        match event {
+                            Progress::Planned { preview, .. } => status.preview = Some(preview),
+                            Progress::UserDone { totals, .. } | Progress::Finished { totals } => {
+                                status.progress = totals;
+                            }
+                        }
+                        true
                     });
                 })
                 .await;
@@ -297,15 +305,20 @@ impl RevocationJobs {
         Ok(id)
     }
 
-    /// Cancels job `id` if it is running, on behalf of `operator`, and returns its status
-    /// (now [`JobState::Cancelled`]); `None` for an unknown job. A job that has already ended
-    /// is left as it is.
+    /// Cancels job `id` if it is running, on behalf of `operator`: `Ok` with its status, now
+    /// [`JobState::Cancelled`]; `Err` with the status of a job that had already ended, left as
+    /// it is; `None` for an unknown job.
     ///
-    /// The run stops at once: no further user is listed and no further session revoked. The
-    /// calls in flight at that instant are abandoned, so the sessions they were revoking may
-    /// or may not be revoked; [`JobStatus::progress`] counts what had completed, and a later
-    /// run (or the CLI's `sessions revoke`) counts the rest as already inactive.
-    pub fn cancel(&self, id: &str, operator: Option<&Operator>) -> Option<JobStatus> {
+    /// The run's task is aborted, which takes effect at its next await: no further user is
+    /// listed and no further session revoked after that. The calls in flight at that instant
+    /// are abandoned, so the sessions they were revoking may or may not be revoked;
+    /// [`JobStatus::progress`] counts what had completed, and a later run (or the CLI's
+    /// `sessions revoke`) counts the rest as already inactive.
+    pub fn cancel(
+        &self,
+        id: &str,
+        operator: Option<&Operator>,
+    ) -> Option<Result<JobStatus, JobStatus>> {
         let sender = self.sender(id)?;
         let mut registry = self.registry();
         let cancelled = sender.send_if_modified(|status| {
@@ -329,11 +342,11 @@ impl RevocationJobs {
                 }
             }
             drop(registry);
-            let by = operator.map_or_else(|| "-".to_owned(), ToString::to_string);
+            let by = operator_name(operator);
             tracing::warn!(job = id, operator = %by, "mass session revocation job cancelled by {by}");
         }
         let status = sender.borrow().clone();
-        Some(status)
+        Some(if cancelled { Ok(status) } else { Err(status) })
     }
 
     /// The status of job `id`; `None` for an unknown (or long forgotten) job.
@@ -434,14 +447,13 @@ impl RevocationJobs {
         let Some(operator) = &context.operator else {
             return not_an_operator();
         };
-        let before = self.status(job).map(|status| status.state);
-        match (before, self.cancel(job, Some(operator))) {
-            (Some(JobState::Running), Some(status)) => EndpointResponse::json(200, &status),
-            (_, Some(status)) => EndpointResponse::json(
+        match self.cancel(job, Some(operator)) {
+            Some(Ok(status)) => EndpointResponse::json(200, &status),
+            Some(Err(status)) => EndpointResponse::json(
                 409,
                 &json!({ "error": "job_ended", "state": status.state, "job": status.id }),
             ),
-            (_, None) => EndpointResponse::json(
+            None => EndpointResponse::json(
                 404,
                 &json!({ "error": "not_found", "reason": "no such revocation job" }),
             ),
@@ -683,14 +695,22 @@ fn refuse_unverified(context: &AuthContext) -> Option<EndpointResponse> {
     Some(response)
 }
 
-/// A 403 for a context without an operator: the route was mounted without the operator guard.
+/// A 403 for a context without an operator (the route was mounted without the operator
+/// guard), with the guard's own body.
 fn not_an_operator() -> EndpointResponse {
-    let mut response = EndpointResponse::json(
-        403,
-        &json!({ "error": "insufficient_scope", "reason": "not_an_operator" }),
-    );
-    response.www_authenticate = Some(r#"Bearer error="insufficient_scope""#);
-    response
+    let rejection = Rejection::NotOperator(OperatorRefusal::NotAnOperator);
+    EndpointResponse {
+        status: rejection.status(),
+        location: None,
+        www_authenticate: rejection.www_authenticate(),
+        retry_after_secs: None,
+        body: rejection.json_body(),
+    }
+}
+
+/// How logs name the operator who acted: `user_… (allow-listed)`, or `-`.
+fn operator_name(operator: Option<&Operator>) -> String {
+    operator.map_or_else(|| "-".to_owned(), ToString::to_string)
 }
 
 /// `application/json`, with or without parameters.
@@ -814,15 +834,13 @@ mod tests {
             session_id: "sess_oncall".to_owned(),
             qualification: crate::auth::Qualification::AllowList,
         };
-        let cancelled = jobs.cancel(job.as_str(), Some(&operator)).unwrap();
+        let cancelled = jobs.cancel(job.as_str(), Some(&operator)).unwrap().unwrap();
         assert_eq!(cancelled.state, JobState::Cancelled);
         assert_eq!(cancelled.cancelled_by, Some(operator.clone()));
         assert!(jobs.running().is_none());
         // A second cancel changes nothing; an unknown job is None.
-        assert_eq!(
-            jobs.cancel(job.as_str(), None).unwrap().cancelled_by,
-            Some(operator)
-        );
+        let again = jobs.cancel(job.as_str(), None).unwrap().unwrap_err();
+        assert_eq!(again.cancelled_by, Some(operator));
         assert!(jobs.cancel("job_unknown", None).is_none());
 
         // The slot is free, and by the time a whole dry run has gone through the same slow

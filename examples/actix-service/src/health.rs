@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, Resource, web};
 use clerk_incident_actix::core::auth::AuthPolicy;
 use clerk_incident_actix::{HEALTH_PATH, health_response, health_view};
 
-use crate::UserSync;
+use clerk_incident_actix::core::webhooks::UserSync;
 
 /// The health endpoint: [`health_view`], whose details gain `"user_table": {"users": N,
 /// "deliveries_seen": M}`; the adapter's status and `Cache-Control: no-store`.
@@ -21,9 +21,6 @@ async fn health_with_users(
     sync: web::Data<UserSync>,
     request: HttpRequest,
 ) -> HttpResponse {
-    let mut view = health_view(&policy, &request).await;
-    if let (true, Some(body)) = (view.detailed, view.body.as_object_mut()) {
-        body.insert("user_table".to_owned(), sync.to_json());
-    }
-    health_response(&view)
+    let view = health_view(&policy, &request).await;
+    health_response(&view.with_detail("user_table", sync.to_json()))
 }

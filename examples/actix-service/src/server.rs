@@ -17,7 +17,7 @@ use actix_web::HttpServer;
 use actix_web::dev::Server;
 use clerk_incident_actix::core::auth::AuthPolicy;
 
-use crate::ServiceOptions;
+use crate::app::{ServiceOptions, app_with};
 
 /// How long requests in flight get to finish once a shutdown signal arrives, in seconds.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
@@ -38,7 +38,7 @@ pub fn serve(
     let limits = options.limits;
     let workers = workers.max(1);
     let per_worker = limits.max_connections.div_ceil(workers).max(1);
-    let server = HttpServer::new(move || crate::app_with(policy.clone(), options.clone()))
+    let server = HttpServer::new(move || app_with(policy.clone(), options.clone()))
         .workers(workers)
         .client_request_timeout(limits.header_read_timeout)
         .client_disconnect_timeout(Duration::from_secs(1))

@@ -7,7 +7,7 @@ use axum::routing::get;
 use clerk_incident_axum::{HEALTH_PATH, health_response, health_view};
 use clerk_incident_core::auth::AuthPolicy;
 
-use crate::UserSync;
+use clerk_incident_core::webhooks::UserSync;
 
 /// The health endpoint: [`health_view`], whose details gain `"user_table": {"users": N,
 /// "deliveries_seen": M}`; the adapter's status and `Cache-Control: no-store`.
@@ -17,11 +17,8 @@ pub(crate) fn health_router(policy: AuthPolicy, sync: UserSync) -> Router {
         get(move |headers: HeaderMap| {
             let (policy, sync) = (policy.clone(), sync.clone());
             async move {
-                let mut view = health_view(&policy, &headers).await;
-                if let (true, Some(body)) = (view.detailed, view.body.as_object_mut()) {
-                    body.insert("user_table".to_owned(), sync.to_json());
-                }
-                health_response(&view)
+                let view = health_view(&policy, &headers).await;
+                health_response(&view.with_detail("user_table", sync.to_json()))
             }
         }),
     )
