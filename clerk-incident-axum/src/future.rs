@@ -15,7 +15,7 @@ use clerk_incident_core::auth::{Credentials, Decision};
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use crate::layer::Shared;
+use crate::layer_config::LayerConfig;
 use crate::rejection::{respond, set_bypass_header};
 
 /// The policy's decision, with the request handed back for the inner service.
@@ -43,7 +43,7 @@ pin_project! {
             decision: Deciding<ReqBody>,
             // The instance that `poll_ready` drove to readiness; taken when it is called.
             inner: Option<S>,
-            shared: Arc<Shared>,
+            shared: Arc<LayerConfig>,
         },
         Serving {
             #[pin]
@@ -59,7 +59,7 @@ where
     S: Service<Request<ReqBody>>,
     ReqBody: Send + 'static,
 {
-    pub(crate) fn new(shared: Arc<Shared>, request: Request<ReqBody>, inner: S) -> Self {
+    pub(crate) fn new(shared: Arc<LayerConfig>, request: Request<ReqBody>, inner: S) -> Self {
         let policy = Arc::clone(&shared);
         let decision: Deciding<ReqBody> = Box::pin(async move {
             // Split the request so that only the headers (which are `Sync`) are borrowed

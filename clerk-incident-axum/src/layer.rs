@@ -13,16 +13,8 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::future::ResponseFuture;
+use crate::layer_config::LayerConfig;
 use crate::rejection::RejectionHandler;
-
-/// What every [`ClerkAuth`] built by one layer shares: the policy, the rule of the routes it
-/// guards, and the custom rejection response, if any.
-#[derive(Clone, Debug)]
-pub(crate) struct Shared {
-    pub(crate) policy: AuthPolicy,
-    pub(crate) rule: RouteRule,
-    pub(crate) handler: Option<RejectionHandler>,
-}
 
 /// A [`Layer`] that puts [`ClerkAuth`] in front of routes: every request is decided by
 /// [`AuthPolicy::decide_rule`] against the layer's [`RouteRule`].
@@ -65,7 +57,7 @@ pub(crate) struct Shared {
 /// ```
 #[derive(Clone, Debug)]
 pub struct ClerkAuthLayer {
-    shared: Arc<Shared>,
+    shared: Arc<LayerConfig>,
 }
 
 impl ClerkAuthLayer {
@@ -73,7 +65,7 @@ impl ClerkAuthLayer {
     /// degraded access in `Grace` and `Open`.
     pub fn new(policy: AuthPolicy) -> Self {
         Self {
-            shared: Arc::new(Shared {
+            shared: Arc::new(LayerConfig {
                 policy,
                 rule: RouteRule::protected(),
                 handler: None,
@@ -154,7 +146,7 @@ impl<S> Layer<S> for ClerkAuthLayer {
 #[derive(Clone)]
 pub struct ClerkAuth<S> {
     inner: S,
-    shared: Arc<Shared>,
+    shared: Arc<LayerConfig>,
 }
 
 impl<S> ClerkAuth<S> {

@@ -103,6 +103,7 @@ mod extract;
 pub mod future;
 mod health;
 mod layer;
+mod layer_config;
 mod rejection;
 mod revocation;
 mod webhook;

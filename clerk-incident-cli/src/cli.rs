@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use clerk_incident_core::api::DEFAULT_BASE_URL;
-use clerk_incident_core::triage::status_page::DEFAULT_STATUS_URL;
 
 use crate::exit_code;
+use crate::global_args::GlobalArgs;
+use crate::rate_limit_arg::parse_rate_limit;
 
 /// Triage, repairs and drills for teams running on Clerk.
 ///
@@ -21,23 +21,6 @@ pub(crate) struct Cli {
     pub(crate) global: GlobalArgs,
     #[command(subcommand)]
     pub(crate) command: Command,
-}
-
-/// Options every command takes.
-#[derive(Debug, Args)]
-pub(crate) struct GlobalArgs {
-    /// Clerk Backend API base URL.
-    #[arg(long, global = true, env = "CLERK_API_URL", default_value = DEFAULT_BASE_URL)]
-    pub(crate) api_url: String,
-    /// Clerk status page base URL.
-    #[arg(long, global = true, env = "CLERK_STATUS_URL", default_value = DEFAULT_STATUS_URL)]
-    pub(crate) status_url: String,
-    /// Print machine-readable JSON on stdout instead of text.
-    #[arg(long, global = true)]
-    pub(crate) json: bool,
-    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub(crate) verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -300,21 +283,6 @@ fn parse_fraction(value: &str) -> Result<f64, String> {
     }
 }
 
-pub(crate) fn parse_rate_limit(value: &str) -> Result<(u32, Duration), String> {
-    let (requests, window) = value
-        .split_once('/')
-        .ok_or_else(|| format!("{value:?} is not REQUESTS/WINDOW, e.g. 100/10s"))?;
-    let requests: u32 = requests
-        .trim()
-        .parse()
-        .map_err(|_| format!("{requests:?} is not a whole number of requests"))?;
-    let window = humantime::parse_duration(window.trim()).map_err(|err| err.to_string())?;
-    if requests == 0 || window.is_zero() {
-        return Err("the rate limit needs at least one request per non-zero window".into());
-    }
-    Ok((requests, window))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,13 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn rate_limits_parse() {
-        assert_eq!(
-            parse_rate_limit("100/10s"),
-            Ok((100, Duration::from_secs(10)))
-        );
-        assert!(parse_rate_limit("0/1s").is_err());
-        assert!(parse_rate_limit("100").is_err());
+    fn fractions_parse() {
         assert!(parse_fraction("1.5").is_err());
         assert_eq!(parse_fraction("0.05"), Ok(0.05));
     }

@@ -11,6 +11,8 @@ mod cli;
 mod commands;
 mod drill;
 mod exit_code;
+mod global_args;
+mod rate_limit_arg;
 mod terminal;
 mod time_arg;
 

@@ -9,8 +9,6 @@ use clerk_incident_core::auth::{
 use clerk_incident_core::http::ReqwestClient;
 use clerk_incident_sim::{ClaimsVersion, DEFAULT_AZP, OrgRole, Sim, TokenRequest};
 
-use crate::case::Case;
-
 /// The health token of every fixture policy ([`AuthPolicy::with_health_token`]).
 pub const HEALTH_TOKEN: &str = "conformance-health-token-0123456789";
 
@@ -180,11 +178,6 @@ impl Fixture {
             AppVariant::CookieEnabled => self.cookie.clone(),
             AppVariant::KeysUnavailable => self.keyless.clone(),
         }
-    }
-
-    /// Puts the shared switch in the mode `case` needs.
-    pub fn prepare(&self, case: &Case) {
-        self.set_mode(case.mode);
     }
 
     /// Puts the shared switch in `mode` (a bypass for ten minutes).

@@ -90,7 +90,7 @@ where
     let total = cases.len();
     let mut failures = Vec::new();
     for case in cases {
-        fixture.prepare(&case);
+        fixture.set_mode(case.mode);
         let observed = send(case.clone()).await;
         if let Err(problem) = case.check(&observed) {
             failures.push(problem);

@@ -115,6 +115,7 @@ mod svix;
 mod token;
 mod user_admin;
 mod user_query;
+mod webhook_delivery;
 mod webhooks;
 
 pub use builder::{DEFAULT_MAX_SESSION_LIFETIME, DEFAULT_SECRET_KEY, SimBuilder};

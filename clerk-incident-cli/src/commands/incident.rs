@@ -8,10 +8,10 @@ use clerk_incident_core::incident::{Entry, EntryKind, IncidentError, IncidentLog
 use serde_json::json;
 
 use crate::cli::{
-    GlobalArgs, IncidentAction, IncidentLogArgs, IncidentNoteArgs, IncidentResolveArgs,
-    IncidentStartArgs,
+    IncidentAction, IncidentLogArgs, IncidentNoteArgs, IncidentResolveArgs, IncidentStartArgs,
 };
 use crate::exit_code::Exit;
+use crate::global_args::GlobalArgs;
 use crate::terminal;
 
 pub(crate) fn run(global: &GlobalArgs, action: &IncidentAction) -> Exit {

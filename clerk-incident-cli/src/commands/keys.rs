@@ -10,9 +10,9 @@ use clerk_incident_core::incident::IncidentLog;
 use clerk_incident_core::rotation::{self, OldKeyStatus, rotation_retry_policy};
 use serde_json::json;
 
-use crate::cli::GlobalArgs;
 use crate::commands::incident;
 use crate::exit_code::Exit;
+use crate::global_args::GlobalArgs;
 use crate::terminal;
 
 /// The environment variable holding the new secret key during a rotation.

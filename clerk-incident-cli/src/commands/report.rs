@@ -7,9 +7,10 @@ use clerk_incident_core::incident::{IncidentLog, report};
 use clerk_incident_core::private_file;
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, ReportArgs};
+use crate::cli::ReportArgs;
 use crate::commands::incident::{explain, same_file, warn};
 use crate::exit_code::Exit;
+use crate::global_args::GlobalArgs;
 use crate::terminal;
 
 pub(crate) fn run(global: &GlobalArgs, args: &ReportArgs) -> Exit {

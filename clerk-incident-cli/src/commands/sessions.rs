@@ -16,9 +16,10 @@ use clerk_incident_core::revocation::{
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
-use crate::cli::{GlobalArgs, parse_rate_limit};
 use crate::commands::incident;
 use crate::exit_code::Exit;
+use crate::global_args::GlobalArgs;
+use crate::rate_limit_arg::parse_rate_limit;
 use crate::terminal;
 use crate::time_arg::{parse_instant, rfc3339};
 

@@ -6,8 +6,9 @@ use clerk_incident_core::auth::{ENV_HEALTH_TOKEN, ENV_OPERATOR_ORG};
 use clerk_incident_sim::{Faults, Outage, RateLimitFault, Sim, SimBuilder};
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, OutageArg, SimArgs};
+use crate::cli::{OutageArg, SimArgs};
 use crate::exit_code::Exit;
+use crate::global_args::GlobalArgs;
 use crate::terminal;
 
 /// Starts a sim, or says on stderr why it could not.

@@ -9,8 +9,9 @@ use clerk_incident_core::api::DEFAULT_BASE_URL;
 use clerk_incident_core::http::{HttpClient, ReqwestClient};
 use serde_json::{Value, json};
 
-use crate::cli::{GlobalArgs, TokenArgs};
+use crate::cli::TokenArgs;
 use crate::exit_code::Exit;
+use crate::global_args::GlobalArgs;
 use crate::terminal;
 
 const TIMEOUT: Duration = Duration::from_secs(5);

@@ -6,8 +6,9 @@ use clerk_incident_core::triage::status_page::{
 };
 use serde_json::json;
 
-use crate::cli::{GlobalArgs, StatusArgs};
+use crate::cli::StatusArgs;
 use crate::exit_code::Exit;
+use crate::global_args::GlobalArgs;
 use crate::terminal;
 
 pub(crate) async fn run(global: &GlobalArgs, args: &StatusArgs) -> Exit {

@@ -9,9 +9,10 @@ use clerk_incident_core::incident::{EntryKind, IncidentLog};
 use clerk_incident_core::triage::{self, Category, Severity, Symptom, TriageConfig, TriageReport};
 use serde_json::{Value, json};
 
-use crate::cli::{GlobalArgs, SymptomArg, TriageArgs};
+use crate::cli::{SymptomArg, TriageArgs};
 use crate::commands::incident;
 use crate::exit_code::Exit;
+use crate::global_args::GlobalArgs;
 use crate::terminal;
 
 /// The path the adapters serve the auth health at.

@@ -16,9 +16,9 @@ use clerk_incident_core::webhooks::{
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cli::GlobalArgs;
 use crate::commands::incident;
 use crate::exit_code::Exit;
+use crate::global_args::GlobalArgs;
 use crate::terminal;
 use crate::time_arg::{parse_instant, rfc3339};
 

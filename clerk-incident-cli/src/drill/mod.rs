@@ -27,9 +27,10 @@ use clerk_incident_core::incident::{EntryKind, IncidentLog, report};
 use clerk_incident_core::private_file;
 use clerk_incident_core::triage::{Category, Severity};
 
-use crate::cli::{DrillArgs, GlobalArgs};
+use crate::cli::DrillArgs;
 use crate::commands;
 use crate::exit_code::Exit;
+use crate::global_args::GlobalArgs;
 use crate::terminal;
 
 /// One step's record.
