@@ -373,3 +373,27 @@ fn a_pasted_secret_never_reaches_the_screen_or_the_files_and_the_files_are_priva
         assert_eq!(mode(&review), 0o600, "an overwritten review");
     }
 }
+
+#[test]
+fn show_and_report_keep_entries_of_a_newer_version() {
+    let dir = scratch("newer");
+    let log = dir.join("incident.jsonl");
+    start(&log, "Fleet drill");
+    let mut file = fs::OpenOptions::new().append(true).open(&log).unwrap();
+    writeln!(
+        file,
+        r#"{{"at":"2026-11-26T18:05:00.000Z","type":"fleet_switch","mode":"grace"}}"#
+    )
+    .unwrap();
+    drop(file);
+    let output = run(&["incident", "show", "--incident", text(&log)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("`fleet_switch` this version does not know"),
+        "{}",
+        stdout(&output)
+    );
+    let output = run(&["report", "--incident", text(&log)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("Unknown entry"));
+}

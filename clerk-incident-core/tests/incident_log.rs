@@ -161,7 +161,8 @@ fn a_complete_last_line_without_its_newline_is_kept() {
 fn a_corrupt_middle_line_is_an_error_naming_it() {
     let log = new_log("corrupt");
     let mut file = OpenOptions::new().append(true).open(log.path()).unwrap();
-    file.write_all(b"{\"at\":\"2026-11-26T18:04:05.123Z\",\"type\":\"party\"}\n")
+    // A note without its text: a kind this version knows, written wrong.
+    file.write_all(b"{\"at\":\"2026-11-26T18:04:05.123Z\",\"type\":\"note\"}\n")
         .unwrap();
     drop(file);
     log.append(note("after the damage")).unwrap();
@@ -177,7 +178,32 @@ fn a_corrupt_middle_line_is_an_error_naming_it() {
         message.contains(&log.path().display().to_string()),
         "{message}"
     );
-    assert!(message.contains("unknown variant `party`"), "{message}");
+    assert!(message.contains("missing field `text`"), "{message}");
+}
+
+#[test]
+fn entries_of_a_newer_version_are_kept_and_shown_as_unknown() {
+    let log = new_log("newer");
+    let line =
+        r#"{"at":"2026-11-26T18:04:05.123Z","type":"fleet_switch","mode":"grace","replicas":5}"#;
+    let mut file = OpenOptions::new().append(true).open(log.path()).unwrap();
+    file.write_all(format!("{line}\n").as_bytes()).unwrap();
+    drop(file);
+    log.append(note("after the newer entry")).unwrap();
+
+    let timeline = log.read().unwrap();
+    assert!(timeline.warnings.is_empty());
+    assert_eq!(timeline.entries.len(), 3);
+    let unknown = &timeline.entries[1];
+    assert!(
+        matches!(&unknown.kind, EntryKind::Unknown { kind, fields } if kind == "fleet_switch" && fields["replicas"] == 5),
+        "{unknown:?}"
+    );
+    // Written back exactly as read.
+    assert_eq!(serde_json::to_string(unknown).unwrap(), line);
+    let review = clerk_incident_core::incident::report::render(&timeline);
+    assert!(review.contains("Unknown entry"), "{review}");
+    assert!(review.contains("fleet_switch"), "{review}");
 }
 
 #[test]

@@ -187,6 +187,11 @@ fn details(kind: &EntryKind) -> String {
             Some(cause) => format!("{summary} (root cause: {cause})"),
             None => summary.clone(),
         },
+        EntryKind::Unknown { kind, .. } => {
+            format!(
+                "(an entry of kind `{kind}` this version does not know: written by a newer clerk-incident)"
+            )
+        }
         other => other.name().to_owned(),
     };
     text.split_whitespace().collect::<Vec<_>>().join(" ")

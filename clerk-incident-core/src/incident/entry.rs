@@ -2,7 +2,10 @@
 
 use std::time::SystemTime;
 
+use serde::de::{self, Deserializer};
+use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::redact::redact;
 use super::timestamp::{self, rfc3339_millis};
@@ -25,18 +28,92 @@ use crate::triage::{Category, Severity};
 ///     r#"{"at":"2026-11-26T18:04:05.123Z","type":"note","text":"status page confirms"}"#
 /// );
 /// assert_eq!(serde_json::from_str::<Entry>(&line)?, entry);
+///
+/// // A kind this version does not know (a newer binary wrote it) is kept, not refused.
+/// let newer = r#"{"at":"2026-11-26T18:05:00.000Z","type":"fleet_switch","mode":"grace"}"#;
+/// let entry: Entry = serde_json::from_str(newer)?;
+/// assert!(matches!(&entry.kind, EntryKind::Unknown { kind, .. } if kind == "fleet_switch"));
+/// assert_eq!(serde_json::to_string(&entry)?, newer);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Entry {
     /// When it happened, to the millisecond; RFC 3339 in UTC on disk
     /// (`2026-11-26T18:04:05.123Z`).
-    #[serde(with = "rfc3339_millis")]
     pub at: SystemTime,
     /// What happened.
-    #[serde(flatten)]
     pub kind: EntryKind,
+}
+
+/// An entry of a kind this version knows, as the derived serde code reads and writes it.
+#[derive(Serialize, Deserialize)]
+struct KnownEntry<K> {
+    #[serde(with = "rfc3339_millis")]
+    at: SystemTime,
+    #[serde(flatten)]
+    kind: K,
+}
+
+/// The time of an entry of a kind this version does not know.
+#[derive(Deserialize)]
+struct EntryTime {
+    #[serde(with = "rfc3339_millis")]
+    at: SystemTime,
+}
+
+impl Serialize for Entry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let EntryKind::Unknown { kind, fields } = &self.kind else {
+            return KnownEntry {
+                at: self.at,
+                kind: &self.kind,
+            }
+            .serialize(serializer);
+        };
+        let mut map = serializer.serialize_map(Some(fields.len() + 2))?;
+        let at = timestamp::format_millis(self.at).ok_or_else(|| {
+            serde::ser::Error::custom("the entry time is outside the years 1970 to 9999")
+        })?;
+        map.serialize_entry("at", &at)?;
+        map.serialize_entry("type", kind)?;
+        for (name, value) in fields {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Entry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut fields = Map::deserialize(deserializer)?;
+        let kind = match fields.get("type") {
+            Some(Value::String(kind)) => kind.clone(),
+            _ => return Err(de::Error::missing_field("type")),
+        };
+        if EntryKind::KNOWN.contains(&kind.as_str()) {
+            let known: KnownEntry<EntryKind> =
+                serde_json::from_value(Value::Object(fields)).map_err(de::Error::custom)?;
+            return Ok(Self {
+                at: known.at,
+                kind: known.kind,
+            });
+        }
+        let EntryTime { at } = serde_json::from_value(Value::Object(
+            fields
+                .get("at")
+                .map(|at| ("at".to_owned(), at.clone()))
+                .into_iter()
+                .collect(),
+        ))
+        .map_err(de::Error::custom)?;
+        fields.remove("at");
+        fields.remove("type");
+        Ok(Self {
+            at,
+            kind: EntryKind::Unknown { kind, fields },
+        })
+    }
 }
 
 impl Entry {
@@ -121,9 +198,30 @@ pub enum EntryKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         root_cause: Option<String>,
     },
+    /// An entry of a kind this version does not know, written by a newer `clerk-incident`:
+    /// kept as it was read (and written back unchanged), shown as unknown.
+    #[serde(skip)]
+    Unknown {
+        /// Its `type` tag.
+        kind: String,
+        /// Its other fields, as read.
+        fields: Map<String, Value>,
+    },
 }
 
 impl EntryKind {
+    /// The `type` tags of the kinds this version knows; any other is read as
+    /// [`Unknown`](Self::Unknown).
+    pub const KNOWN: [&'static str; 7] = [
+        "started",
+        "note",
+        "triage",
+        "mode_change",
+        "action",
+        "severity_changed",
+        "resolved",
+    ];
+
     /// The `type` tag, such as `mode_change`.
     ///
     /// ```
@@ -132,8 +230,9 @@ impl EntryKind {
     /// let kind = EntryKind::Note { text: "paged the app team".into() };
     /// assert_eq!(kind.name(), "note");
     /// ```
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
+            EntryKind::Unknown { kind, .. } => kind,
             EntryKind::Started { .. } => "started",
             EntryKind::Note { .. } => "note",
             EntryKind::Triage { .. } => "triage",
@@ -194,6 +293,16 @@ impl EntryKind {
                 summary: clean(summary),
                 root_cause: root_cause.map(clean),
             },
+            EntryKind::Unknown { kind, fields } => EntryKind::Unknown {
+                kind: clean(kind),
+                fields: fields
+                    .into_iter()
+                    .map(|(name, value)| match value {
+                        Value::String(text) => (name, Value::String(clean(text))),
+                        other => (name, other),
+                    })
+                    .collect(),
+            },
         }
     }
 }
@@ -235,15 +344,57 @@ mod tests {
     }
 
     #[test]
-    fn unknown_types_and_bad_times_do_not_parse() {
+    fn bad_entries_do_not_parse() {
         for line in [
-            r#"{"at":"2026-11-26T18:04:05.123Z","type":"party"}"#,
             r#"{"at":"yesterday","type":"note","text":"x"}"#,
+            r#"{"at":"yesterday","type":"party"}"#,
+            r#"{"type":"party"}"#,
+            r#"{"at":"2026-11-26T18:04:05.123Z","type":7}"#,
+            r#"{"at":"2026-11-26T18:04:05.123Z"}"#,
             r#"{"type":"note","text":"x"}"#,
             r#"{"at":"2026-11-26T18:04:05Z","type":"note"}"#,
         ] {
             assert!(serde_json::from_str::<Entry>(line).is_err(), "{line}");
         }
+    }
+
+    #[test]
+    fn every_kind_is_known_by_its_name() {
+        let kinds = [
+            EntryKind::Started {
+                title: String::new(),
+                severity: Severity::Low,
+                category: Category::Unknown,
+            },
+            EntryKind::Note {
+                text: String::new(),
+            },
+            EntryKind::Triage {
+                category: Category::Unknown,
+                severity: Severity::Low,
+                summary: String::new(),
+                evidence: Vec::new(),
+            },
+            EntryKind::ModeChange {
+                from: String::new(),
+                to: String::new(),
+                reason: String::new(),
+            },
+            EntryKind::Action {
+                command: String::new(),
+                outcome: String::new(),
+            },
+            EntryKind::SeverityChanged {
+                severity: Severity::Low,
+                reason: String::new(),
+            },
+            EntryKind::Resolved {
+                summary: String::new(),
+                root_cause: None,
+            },
+        ];
+        let names: Vec<&str> = kinds.iter().map(EntryKind::name).collect();
+        assert_eq!(names, EntryKind::KNOWN);
     }
 
     #[test]

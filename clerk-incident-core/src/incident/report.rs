@@ -208,6 +208,12 @@ fn describe(entry: &Entry) -> (&'static str, String) {
         }
         // The root cause has its own section.
         EntryKind::Resolved { summary, .. } => ("Resolved", summary.trim().to_owned()),
+        EntryKind::Unknown { kind, .. } => (
+            "Unknown entry",
+            format!(
+                "of kind `{kind}`, written by a newer clerk-incident: read it with that version"
+            ),
+        ),
     }
 }
 
