@@ -98,9 +98,9 @@ async fn transport_failures_are_evidence() {
         Err::<HttpResponse, _>(TransportError::Connect("connection refused".into()))
     });
     let report = triage::run(failing, &config()).await;
-    assert_eq!(report.rule, "no_answer", "\n{report}");
+    assert_eq!(report.classification.rule, "no_answer", "\n{report}");
     let hung: Arc<dyn HttpClient> =
         Arc::new(|_request: HttpRequest| async { Err::<HttpResponse, _>(TransportError::Timeout) });
     let report = triage::run(hung, &config()).await;
-    assert_eq!(report.rule, "no_answer", "\n{report}");
+    assert_eq!(report.classification.rule, "no_answer", "\n{report}");
 }

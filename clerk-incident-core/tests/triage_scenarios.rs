@@ -98,7 +98,11 @@ fn probe(report: &TriageReport, name: ProbeName) -> &triage::ProbeResult {
 
 fn assert_verdict(report: &TriageReport, category: Category, severity: Severity, rule: &str) {
     assert_eq!(
-        (report.category, report.severity, report.rule),
+        (
+            report.classification.category,
+            report.classification.severity,
+            report.classification.rule
+        ),
         (category, severity, rule),
         "\n{report}"
     );
@@ -112,7 +116,7 @@ async fn all_clear_is_healthy() {
 
     let report = triage::run(http(), &config(&sim).app_health_url(health_url)).await;
     assert_verdict(&report, Category::Healthy, Severity::None, "healthy");
-    assert!(report.next_commands.is_empty());
+    assert!(report.classification.next_commands.is_empty());
     assert_eq!(report.probes.len(), 4);
     for probe in &report.probes {
         assert_eq!(probe.status(), ProbeStatus::Ok, "{probe}");
@@ -182,16 +186,22 @@ async fn major_outage_with_503_is_a_critical_clerk_outage() {
         probe(&report, ProbeName::Jwks).outcome,
         ProbeOutcome::ErrorStatus { status: 503, .. }
     ));
-    let sources: Vec<EvidenceSource> = report.evidence.iter().map(|e| e.source).collect();
+    let sources: Vec<EvidenceSource> = report
+        .classification
+        .evidence
+        .iter()
+        .map(|e| e.source)
+        .collect();
     assert!(sources.contains(&EvidenceSource::Probe(ProbeName::StatusPage)));
     assert!(sources.contains(&EvidenceSource::Probe(ProbeName::BackendApi)));
     assert!(
         report
+            .classification
             .next_commands
             .iter()
             .any(|c| c.contains("CLERK_EMERGENCY_BYPASS=grace")),
         "{:?}",
-        report.next_commands
+        report.classification.next_commands
     );
     assert_eq!(sim.counters().get("GET /v1/users"), 1, "no retries");
 }
@@ -253,6 +263,7 @@ async fn a_revoked_key_is_a_configuration_error_or_a_compromise() {
     );
     assert!(
         report
+            .classification
             .evidence
             .iter()
             .any(|e| e.source == EvidenceSource::Operator)
@@ -366,6 +377,7 @@ async fn users_missing_while_all_works_is_a_webhook_backlog() {
     );
     assert!(
         report
+            .classification
             .next_commands
             .iter()
             .any(|c| c.contains("webhooks replay"))

@@ -81,7 +81,11 @@ async fn the_full_summary_is_read() {
     assert_eq!(page(&report).status(), ProbeStatus::Failed);
     assert!(page(&report).summary().contains("Backend API unavailable"));
     assert_eq!(
-        (report.category, report.severity, report.rule),
+        (
+            report.classification.category,
+            report.classification.severity,
+            report.classification.rule
+        ),
         (
             Category::ClerkOutage,
             Severity::Critical,
@@ -96,12 +100,15 @@ async fn the_status_alone_is_read() {
         triage_body(r#"{"status":{"indicator":"none","description":"All Systems Operational"}}"#)
             .await;
     assert_eq!(page(&report).status(), ProbeStatus::Ok);
-    assert_eq!(report.category, Category::Healthy);
+    assert_eq!(report.classification.category, Category::Healthy);
 
     let report = triage_body(r#"{"status":{"indicator":"minor"}}"#).await;
     assert_eq!(page(&report).status(), ProbeStatus::Degraded);
     assert_eq!(
-        (report.category, report.severity),
+        (
+            report.classification.category,
+            report.classification.severity
+        ),
         (Category::ClerkOutage, Severity::High)
     );
 }
@@ -133,7 +140,7 @@ async fn unknown_fields_and_values_read_as_unknown() {
         triage_body(r#"{"status":"fine","components":{"a":1},"incidents":[7,null,{"name":3}]}"#)
             .await;
     assert_eq!(page(&report).status(), ProbeStatus::Unknown, "{report}");
-    assert_eq!(report.category, Category::Unknown);
+    assert_eq!(report.classification.category, Category::Unknown);
 }
 
 #[tokio::test]
@@ -150,7 +157,7 @@ async fn garbage_reads_as_unknown() {
         let report = triage_body(body).await;
         assert_eq!(page(&report).status(), ProbeStatus::Unknown, "{body:?}");
         assert_eq!(
-            (report.category, report.rule),
+            (report.classification.category, report.classification.rule),
             (Category::Unknown, "inconclusive"),
             "{body:?}"
         );
@@ -169,6 +176,6 @@ async fn an_error_status_is_evidence_not_a_failure_of_triage() {
             code: None
         }
     );
-    assert_eq!(report.category, Category::Unknown);
-    assert_eq!(report.evidence.len(), 1);
+    assert_eq!(report.classification.category, Category::Unknown);
+    assert_eq!(report.classification.evidence.len(), 1);
 }

@@ -108,7 +108,11 @@ async fn every_probe_hanging_still_returns_unknown_within_the_timeout() {
     );
 
     assert_eq!(
-        (report.category, report.severity, report.rule),
+        (
+            report.classification.category,
+            report.classification.severity,
+            report.classification.rule
+        ),
         (Category::Unknown, Severity::Medium, "no_answer"),
         "\n{report}"
     );
@@ -131,7 +135,11 @@ async fn every_probe_hanging_still_returns_unknown_within_the_timeout() {
     // They really were sent, and really hung.
     assert!(status.connections().await >= 1);
     assert!(app.connections().await >= 1);
-    assert_eq!(report.evidence.len(), 4, "every probe is evidence");
+    assert_eq!(
+        report.classification.evidence.len(),
+        4,
+        "every probe is evidence"
+    );
 }
 
 #[tokio::test]
@@ -144,7 +152,7 @@ async fn a_hung_api_and_a_silent_status_page_are_unknown() {
 
     let report = triage::run(http(), &config).await;
     // Without an app that answers, there is nothing but silence: unknown.
-    assert_eq!(report.rule, "no_answer", "\n{report}");
+    assert_eq!(report.classification.rule, "no_answer", "\n{report}");
     assert_bounded(&report);
 }
 
@@ -166,7 +174,11 @@ async fn a_hung_api_while_the_app_answers_is_a_clerk_outage() {
 
     let report = triage::run(http(), &config).await;
     assert_eq!(
-        (report.category, report.severity, report.rule),
+        (
+            report.classification.category,
+            report.classification.severity,
+            report.classification.rule
+        ),
         (
             Category::ClerkOutage,
             Severity::Critical,
@@ -194,7 +206,7 @@ async fn a_hung_api_while_the_status_page_is_operational_is_unknown() {
 
     let report = triage::run(http(), &config).await;
     assert_eq!(
-        (report.category, report.rule),
+        (report.classification.category, report.classification.rule),
         (Category::Unknown, "clerk_unreachable_status_operational"),
         "\n{report}"
     );

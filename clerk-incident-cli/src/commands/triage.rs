@@ -38,7 +38,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &TriageArgs) -> Exit {
         _ => {}
     }
     let mut report = triage::run(http, &config).await;
-    report.next_commands = next_commands(&report, args.app_url.as_deref());
+    report.classification.next_commands = next_commands(&report, args.app_url.as_deref());
     let exit = exit_for(&report);
 
     let recorded = args.incident.as_ref().map(|path| record(path, &report));
@@ -109,6 +109,7 @@ fn health_url(app_url: &str) -> String {
 /// The report's next commands, with the app URL filled in when it was given.
 fn next_commands(report: &TriageReport, app_url: Option<&str>) -> Vec<String> {
     report
+        .classification
         .next_commands
         .iter()
         .map(|line| match app_url {
@@ -120,10 +121,10 @@ fn next_commands(report: &TriageReport, app_url: Option<&str>) -> Vec<String> {
 
 /// The exit code scripts branch on: the severity, or "unknown".
 pub(crate) fn exit_for(report: &TriageReport) -> Exit {
-    if report.category == Category::Unknown {
+    if report.classification.category == Category::Unknown {
         return Exit::TriageUnknown;
     }
-    match report.severity {
+    match report.classification.severity {
         Severity::None => Exit::Ok,
         Severity::Low => Exit::TriageLow,
         Severity::Medium => Exit::TriageMedium,
@@ -165,8 +166,8 @@ mod tests {
                 Vec::new(),
                 std::time::Duration::ZERO,
             );
-            report.category = category;
-            report.severity = severity;
+            report.classification.category = category;
+            report.classification.severity = severity;
             report
         };
         assert_eq!(

@@ -113,11 +113,11 @@ async fn expect(
     let report = triage::run(Arc::clone(http), &config).await;
     let line = format!(
         "{}, severity {} (rule {})",
-        report.category, report.severity, report.rule
+        report.classification.category, report.classification.severity, report.classification.rule
     );
-    let severity_ok = severity.is_none_or(|severity| severity == report.severity);
+    let severity_ok = severity.is_none_or(|severity| severity == report.classification.severity);
     let entry = EntryKind::from(&report);
-    if report.category == category && severity_ok {
+    if report.classification.category == category && severity_ok {
         Observation::expected(line).with_entry(entry)
     } else {
         let wanted = severity.map_or(String::new(), |s| format!(", severity {s}"));

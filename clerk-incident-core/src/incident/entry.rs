@@ -311,10 +311,15 @@ impl EntryKind {
 impl From<&crate::triage::TriageReport> for EntryKind {
     fn from(report: &crate::triage::TriageReport) -> Self {
         EntryKind::Triage {
-            category: report.category,
-            severity: report.severity,
-            summary: report.summary.to_owned(),
-            evidence: report.evidence.iter().map(|e| e.detail.clone()).collect(),
+            category: report.classification.category,
+            severity: report.classification.severity,
+            summary: report.classification.summary.to_owned(),
+            evidence: report
+                .classification
+                .evidence
+                .iter()
+                .map(|e| e.detail.clone())
+                .collect(),
         }
     }
 }

@@ -38,8 +38,8 @@
 //!     .secret_key(sim.base_url(), SecretKey::new(sim.secret_key()))
 //!     .timeout(Duration::from_secs(2));
 //! let report = triage::run(Arc::new(ReqwestClient::new()?), &config).await;
-//! assert_eq!(report.category, Category::ClerkOutage);
-//! assert_eq!(report.severity, Severity::Critical);
+//! assert_eq!(report.classification.category, Category::ClerkOutage);
+//! assert_eq!(report.classification.severity, Severity::Critical);
 //! assert!(report.to_string().contains("clerk_outage")); // the CLI's text report
 //! # Ok(())
 //! # }
@@ -91,9 +91,9 @@ pub async fn run(http: Arc<dyn HttpClient>, config: &TriageConfig) -> TriageRepo
         started.elapsed(),
     );
     tracing::info!(
-        category = %report.category,
-        severity = %report.severity,
-        rule = report.rule,
+        category = %report.classification.category,
+        severity = %report.classification.severity,
+        rule = report.classification.rule,
         elapsed_ms = report.elapsed.as_millis(),
         "triage done"
     );

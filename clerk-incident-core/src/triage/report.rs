@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
-use super::category::{Category, Severity};
 use super::probe::{ProbeResult, ProbeStatus, millis};
-use super::rules::{Classification, Evidence};
+use super::rules::Classification;
 use super::symptom::Symptom;
 
 /// The outcome of a triage: the classification, the evidence that decided it, every probe's
@@ -18,18 +17,10 @@ use super::symptom::Symptom;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct TriageReport {
-    /// The incident category.
-    pub category: Category,
-    /// How bad it is.
-    pub severity: Severity,
-    /// The name of the rule that decided.
-    pub rule: &'static str,
-    /// The rule's reading of the situation, one sentence.
-    pub summary: &'static str,
-    /// The evidence that decided it.
-    pub evidence: Vec<Evidence>,
-    /// What to run next, as shell lines (a `#` comment says why).
-    pub next_commands: Vec<String>,
+    /// The verdict: category, severity, the rule that decided, its evidence and the commands
+    /// to run next (flattened into the JSON document).
+    #[serde(flatten)]
+    pub classification: Classification,
     /// The symptoms the operator reported.
     pub symptoms: Vec<Symptom>,
     /// Every probe, in a fixed order: status page, Backend API, JWKS, app health.
@@ -52,12 +43,7 @@ impl TriageReport {
         elapsed: Duration,
     ) -> Self {
         Self {
-            category: classification.category,
-            severity: classification.severity,
-            rule: classification.rule,
-            summary: classification.summary,
-            evidence: classification.evidence,
-            next_commands: classification.next_commands,
+            classification,
             symptoms,
             probes,
             elapsed,
@@ -68,9 +54,9 @@ impl TriageReport {
     pub fn headline(&self) -> String {
         format!(
             "{} — severity {} (rule {})",
-            self.category.title(),
-            self.severity,
-            self.rule
+            self.classification.category.title(),
+            self.classification.severity,
+            self.classification.rule
         )
     }
 }
@@ -97,7 +83,7 @@ impl fmt::Display for TriageReport {
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}", self.headline())?;
-        writeln!(f, "{}", self.summary)?;
+        writeln!(f, "{}", self.classification.summary)?;
         if !self.symptoms.is_empty() {
             let reported: Vec<&str> = self.symptoms.iter().map(|s| s.as_str()).collect();
             writeln!(f, "Reported: {}", reported.join(", "))?;
@@ -116,15 +102,15 @@ impl fmt::Display for TriageReport {
                 )?,
             }
         }
-        if !self.evidence.is_empty() {
+        if !self.classification.evidence.is_empty() {
             writeln!(f, "\nEvidence:")?;
-            for evidence in &self.evidence {
+            for evidence in &self.classification.evidence {
                 writeln!(f, "  - {evidence}")?;
             }
         }
-        if !self.next_commands.is_empty() {
+        if !self.classification.next_commands.is_empty() {
             writeln!(f, "\nNext:")?;
-            for line in &self.next_commands {
+            for line in &self.classification.next_commands {
                 if line.starts_with('#') {
                     writeln!(f, "  {line}")?;
                 } else {
