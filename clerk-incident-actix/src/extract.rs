@@ -8,7 +8,9 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use clerk_incident_core::auth::{AuthContext, VerifiedSession};
 
-use crate::rejection::{AuthRejection, AuthRejectionKind, RejectionHandler};
+use clerk_incident_core::auth::AuthRejectionKind;
+
+use crate::rejection::{AuthRejection, RejectionHandler};
 
 /// The [`AuthContext`] that [`ClerkAuth`](crate::ClerkAuth) attached to the request: the
 /// verified session if any, the mode, and whether the identity is degraded (`Grace`) or the

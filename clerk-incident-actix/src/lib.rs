@@ -129,10 +129,12 @@ pub use self::bypass_header::{BypassHeader, BypassHeaderFuture, BypassHeaderMidd
 pub use self::extract::{Auth, VerifiedUser};
 pub use self::health::{HEALTH_PATH, health, health_response, health_service, health_view};
 pub use self::middleware::{ClerkAuth, ClerkAuthFuture, ClerkAuthMiddleware};
-pub use self::rejection::{AuthRejection, AuthRejectionKind, default_rejection_response};
+pub use self::rejection::{AuthRejection, default_rejection_response};
 pub use self::revocation::revocation_routes;
 pub use self::webhook::{VerifiedWebhook, WebhookRejection};
 pub use clerk_incident_core as core;
+/// Why [`AuthRejection`] refused a request (core's, so both adapters say alike).
+pub use clerk_incident_core::auth::AuthRejectionKind;
 /// Why [`VerifiedWebhook`] refused a delivery (core's, so both adapters answer alike).
 pub use clerk_incident_core::webhooks::WebhookRejectionKind;
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use clerk_incident_core::auth::{RejectReason, Rejection};
+use clerk_incident_core::auth::{AuthRejectionKind, ExtractorRejection, Rejection};
 
 /// The response a [`Rejection`] gets by default: its [status](Rejection::status), the
 /// `WWW-Authenticate` challenge of RFC 6750 on a 401 or 403, `Retry-After` on a 503, and the
@@ -76,19 +76,6 @@ impl fmt::Debug for RejectionHandler {
     }
 }
 
-/// Why an [`AuthRejection`] was made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AuthRejectionKind {
-    /// No [`AuthContext`](clerk_incident_core::auth::AuthContext) on the request: the route
-    /// is not behind a [`ClerkAuth`](crate::ClerkAuth).
-    NoContext,
-    /// The context has no fully verified session (none, degraded, or bypassed).
-    NotVerified,
-    /// A [`Rejection`] of the handler's own, converted with `From<Rejection>`.
-    Refused,
-}
-
 /// The error of the [`Auth`](crate::Auth) and [`VerifiedUser`](crate::VerifiedUser)
 /// extractors: a [`Rejection`] that answers as the middleware would.
 ///
@@ -112,8 +99,7 @@ pub enum AuthRejectionKind {
 /// ```
 #[derive(Clone, Debug)]
 pub struct AuthRejection {
-    kind: AuthRejectionKind,
-    rejection: Rejection,
+    refusal: ExtractorRejection,
     handler: Option<RejectionHandler>,
 }
 
@@ -125,20 +111,19 @@ impl AuthRejection {
         handler: Option<RejectionHandler>,
     ) -> Self {
         Self {
-            kind,
-            rejection: Rejection::Unauthenticated(RejectReason::Missing),
+            refusal: ExtractorRejection::unauthenticated(kind),
             handler,
         }
     }
 
     /// Why the request was refused.
     pub fn kind(&self) -> AuthRejectionKind {
-        self.kind
+        self.refusal.kind()
     }
 
     /// The core rejection: status, challenge and reason.
     pub fn rejection(&self) -> Rejection {
-        self.rejection
+        self.refusal.rejection()
     }
 }
 
@@ -148,8 +133,7 @@ impl From<Rejection> for AuthRejection {
     /// [`default_rejection_response`].
     fn from(rejection: Rejection) -> Self {
         Self {
-            kind: AuthRejectionKind::Refused,
-            rejection,
+            refusal: rejection.into(),
             handler: None,
         }
     }
@@ -157,17 +141,7 @@ impl From<Rejection> for AuthRejection {
 
 impl fmt::Display for AuthRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.kind {
-            AuthRejectionKind::NoContext => "no auth context on the request",
-            AuthRejectionKind::NotVerified => "no fully verified session",
-            AuthRejectionKind::Refused => "request refused",
-        };
-        write!(
-            f,
-            "{what} ({} {})",
-            self.rejection.status(),
-            self.rejection.reason()
-        )
+        self.refusal.fmt(f)
     }
 }
 
@@ -175,19 +149,22 @@ impl std::error::Error for AuthRejection {}
 
 impl ResponseError for AuthRejection {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.rejection.status()).unwrap_or(StatusCode::UNAUTHORIZED)
+        StatusCode::from_u16(self.rejection().status()).unwrap_or(StatusCode::UNAUTHORIZED)
     }
 
     fn error_response(&self) -> HttpResponse {
+        let rejection = self.rejection();
         match &self.handler {
-            Some(handler) => handler.respond(&self.rejection),
-            None => default_rejection_response(&self.rejection),
+            Some(handler) => handler.respond(&rejection),
+            None => default_rejection_response(&rejection),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use clerk_incident_core::auth::RejectReason;
+
     use super::*;
 
     fn header(response: &HttpResponse, name: header::HeaderName) -> Option<&str> {

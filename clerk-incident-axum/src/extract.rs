@@ -9,7 +9,9 @@ use std::sync::Arc;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use clerk_incident_core::auth::{AuthContext, RejectReason, Rejection, VerifiedSession};
+use clerk_incident_core::auth::{
+    AuthContext, AuthRejectionKind, ExtractorRejection, Rejection, VerifiedSession,
+};
 
 use crate::rejection::{RejectionHandler, respond};
 
@@ -140,19 +142,6 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for VerifiedUser {
     }
 }
 
-/// Why an [`AuthRejection`] was made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum AuthRejectionKind {
-    /// No [`AuthContext`] on the request: the route is not behind a
-    /// [`ClerkAuthLayer`](crate::ClerkAuthLayer).
-    NoContext,
-    /// The context has no fully verified session (none, degraded, or bypassed).
-    NotVerified,
-    /// A [`Rejection`] of the handler's own, converted with `From<Rejection>`.
-    Refused,
-}
-
 /// The error of the [`Auth`] and [`VerifiedUser`] extractors: a [`Rejection`] that answers as
 /// the middleware would.
 ///
@@ -161,30 +150,27 @@ pub enum AuthRejectionKind {
 /// and [`default_rejection_response`](crate::default_rejection_response) otherwise.
 #[derive(Clone, Debug)]
 pub struct AuthRejection {
-    kind: AuthRejectionKind,
-    rejection: Rejection,
+    refusal: ExtractorRejection,
     handler: Option<RejectionHandler>,
 }
 
 impl AuthRejection {
-    /// A 401 with reason `missing`: what an extractor fails with when there is no usable
-    /// identity.
+    /// A 401 with reason `missing`, answered with the request's rejection handler.
     fn new(kind: AuthRejectionKind, parts: &Parts) -> Self {
         Self {
-            kind,
-            rejection: Rejection::Unauthenticated(RejectReason::Missing),
+            refusal: ExtractorRejection::unauthenticated(kind),
             handler: parts.extensions.get::<RejectionHandler>().cloned(),
         }
     }
 
     /// Why the request was refused.
     pub fn kind(&self) -> AuthRejectionKind {
-        self.kind
+        self.refusal.kind()
     }
 
     /// The core rejection: status, challenge and reason.
     pub fn rejection(&self) -> Rejection {
-        self.rejection
+        self.refusal.rejection()
     }
 }
 
@@ -195,8 +181,7 @@ impl From<Rejection> for AuthRejection {
     /// [`authorize`]: clerk_incident_core::auth::authorize
     fn from(rejection: Rejection) -> Self {
         Self {
-            kind: AuthRejectionKind::Refused,
-            rejection,
+            refusal: rejection.into(),
             handler: None,
         }
     }
@@ -204,17 +189,7 @@ impl From<Rejection> for AuthRejection {
 
 impl fmt::Display for AuthRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.kind {
-            AuthRejectionKind::NoContext => "no auth context on the request",
-            AuthRejectionKind::NotVerified => "no fully verified session",
-            AuthRejectionKind::Refused => "request refused",
-        };
-        write!(
-            f,
-            "{what} ({} {})",
-            self.rejection.status(),
-            self.rejection.reason()
-        )
+        self.refusal.fmt(f)
     }
 }
 
@@ -222,6 +197,6 @@ impl std::error::Error for AuthRejection {}
 
 impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {
-        respond(self.handler.as_ref(), &self.rejection)
+        respond(self.handler.as_ref(), &self.refusal.rejection())
     }
 }

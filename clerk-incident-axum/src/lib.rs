@@ -111,12 +111,14 @@ mod webhook;
 pub use clerk_incident_core as core;
 
 pub use self::bypass_header::{BypassHeader, BypassHeaderLayer};
-pub use self::extract::{Auth, AuthRejection, AuthRejectionKind, VerifiedUser};
+pub use self::extract::{Auth, AuthRejection, VerifiedUser};
 pub use self::health::{HEALTH_PATH, health_response, health_router, health_view};
 pub use self::layer::{ClerkAuth, ClerkAuthLayer};
 pub use self::rejection::{X_AUTH_BYPASS, default_rejection_response};
 pub use self::revocation::revocation_router;
 pub use self::webhook::{VerifiedWebhook, WebhookRejection};
+/// Why [`AuthRejection`] refused a request (core's, so both adapters say alike).
+pub use clerk_incident_core::auth::AuthRejectionKind;
 /// Why [`VerifiedWebhook`] refused a delivery (core's, so both adapters answer alike).
 pub use clerk_incident_core::webhooks::WebhookRejectionKind;
 

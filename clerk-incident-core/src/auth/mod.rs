@@ -49,6 +49,7 @@ mod claims;
 mod credentials;
 #[cfg(feature = "reqwest")]
 mod env_config;
+mod extractor_rejection;
 mod health;
 mod health_token;
 mod health_view;
@@ -68,6 +69,7 @@ pub use self::env_config::{
     ENV_API_URL, ENV_AUTHORIZED_PARTIES, ENV_ISSUER, ENV_JWKS_URL, ENV_JWT_KEY,
     ENV_PUBLISHABLE_KEY, ENV_SECRET_KEY, EnvConfigError, issuer_from_publishable_key,
 };
+pub use self::extractor_rejection::{AuthRejectionKind, ExtractorRejection};
 pub use self::health::{AuthCounters, AuthHealth, HealthStatus};
 pub use self::health_token::{
     ENV_HEALTH_TOKEN, HealthToken, InvalidHealthToken, MIN_HEALTH_TOKEN_LEN,
