@@ -62,13 +62,14 @@ async fn run_json(mut command: Command) -> (Option<i32>, Value) {
     (output.status.code(), report)
 }
 
-/// The axum example service over the sim's key, served on 127.0.0.1 until the test ends.
+/// An app's health endpoint over the sim's key, served on 127.0.0.1 until the test ends.
 async fn serve_app(sim: &Sim) -> SocketAddr {
     let verifier = Verifier::new(
         KeySource::pem(sim.public_key_pem()).unwrap(),
         VerifierConfig::default().issuers([sim.issuer()]),
     );
-    let app = axum_service::app(AuthPolicy::new(verifier, BypassSwitch::new()));
+    let app: axum::Router =
+        clerk_incident_axum::health_router(AuthPolicy::new(verifier, BypassSwitch::new()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });

@@ -1,4 +1,4 @@
-//! Drill phases for the auth middleware (runbook step 2): the axum example service, served
+//! Drill phases for the auth middleware (runbook step 2): the drill's reference axum service, served
 //! in-process against the sim, through a Clerk outage, expired tokens, the Grace and Open
 //! modes, and the bypass expiring back to Enforce.
 
@@ -119,7 +119,7 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
     // Every mode change goes to the drill's incident log, as an operator's tool would record it.
     let mut audit = switch.subscribe();
     let policy = AuthPolicy::new(Verifier::new(keys, config), switch.clone());
-    let app = axum_service::app(policy);
+    let app = super::service::app(policy, None);
 
     let Some(admin) = sim.admin_user_id() else {
         rec.step("setup", async {
@@ -138,12 +138,12 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
         TokenRequest::for_user(admin.clone())
             .issued_at(std::time::SystemTime::now() - Duration::from_secs(5 * 60)),
     );
-    let me = axum_service::ME;
-    let admin_ping = axum_service::ADMIN_PING;
+    let me = super::service::ME;
+    let admin_ping = super::service::ADMIN_PING;
 
     rec.phase(
         "Phase 4",
-        "the axum example service in front of Clerk, normal operation",
+        "an axum service in front of Clerk, normal operation",
     );
     rec.step(
         "valid session token",

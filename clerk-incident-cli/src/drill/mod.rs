@@ -10,6 +10,7 @@ mod connectivity;
 mod key_rotation;
 mod middleware;
 mod revocation;
+mod service;
 mod triage;
 mod webhook_backlog;
 

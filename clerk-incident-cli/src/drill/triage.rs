@@ -2,7 +2,7 @@
 //! each scenario the runbook names (all clear, a Clerk outage, a revoked secret key, a leaked
 //! one, the app's middleware down), each checked against the category the runbook expects.
 //!
-//! The axum example service is served in-process on 127.0.0.1 so that the app-health probe
+//! The drill's reference service is served in-process on 127.0.0.1 so that the app-health probe
 //! has a real `/api/clerk-health` to read; "the app is down" points the probe at a port
 //! nothing listens on.
 
@@ -30,7 +30,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Dashboard while the app still uses it.
 const REVOKED_KEY: &str = "sk_test_drillrevoked0000000000000000000000";
 
-/// The axum example service, served on 127.0.0.1 until dropped.
+/// The drill's reference service, served on 127.0.0.1 until dropped.
 struct ServedApp {
     addr: SocketAddr,
     task: JoinHandle<()>,
@@ -64,10 +64,10 @@ async fn serve_app(drill: &Drill) -> Result<ServedApp, String> {
     let addr = listener
         .local_addr()
         .map_err(|err| format!("no local address: {err}"))?;
-    let app = axum_service::app(policy);
+    let app = super::service::app(policy, None);
     let task = tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, app).await {
-            tracing::warn!(error = %err, "the drill's example service stopped");
+            tracing::warn!(error = %err, "the drill's reference service stopped");
         }
     });
     Ok(ServedApp { addr, task })
@@ -87,7 +87,7 @@ fn nothing_listens() -> Result<String, String> {
 /// would send its `CLERK_INCIDENT_HEALTH_TOKEN`).
 #[allow(clippy::expect_used)]
 fn health_token() -> HealthToken {
-    HealthToken::new("drill-health-token-for-the-example-service")
+    HealthToken::new("drill-health-token-for-the-reference-service")
         .expect("a constant long enough and without spaces")
 }
 

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use axum_service::{ServiceOptions, UserSync, WEBHOOKS};
+use clerk_incident_core::webhooks::UserSync;
+
+use super::service::{self, WEBHOOKS};
 use clerk_incident_core::api::{ClerkApi, RetryPolicy, SecretKey};
 use clerk_incident_core::auth::{AuthPolicy, BypassSwitch, KeySource, Verifier, VerifierConfig};
 use clerk_incident_core::incident::EntryKind;
@@ -24,7 +26,7 @@ const CREATED: usize = 12;
 const UPDATED: usize = 12;
 const DELETED: usize = 6;
 
-/// The example service, serving on a port of 127.0.0.1 until dropped.
+/// The drill's reference service, serving on a port of 127.0.0.1 until dropped.
 struct ServedApp {
     url: String,
     stop: Option<oneshot::Sender<()>>,
@@ -38,20 +40,14 @@ impl Drop for ServedApp {
     }
 }
 
-/// Serves the axum example with `sync` as its webhook state.
+/// Serves the drill's reference service with `sync` as its webhook state.
 async fn serve(sim: &Sim, sync: UserSync) -> Result<ServedApp, String> {
     let keys = KeySource::pem(sim.public_key_pem()).map_err(|err| terminal::error_chain(&err))?;
     let policy = AuthPolicy::new(
         Verifier::new(keys, VerifierConfig::default()),
         BypassSwitch::new(),
     );
-    let app = axum_service::app_with(
-        policy,
-        ServiceOptions {
-            webhooks: Some(sync),
-            ..ServiceOptions::default()
-        },
-    );
+    let app = service::app(policy, Some(sync));
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|err| format!("cannot listen on 127.0.0.1: {err}"))?;
