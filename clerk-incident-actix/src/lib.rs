@@ -1,5 +1,24 @@
 //! Clerk session-token middleware for [actix-web], with audited emergency bypass modes.
 //!
+//! # Getting started
+//!
+//! ```toml
+//! [dependencies]
+//! actix-web = "4"
+//! clerk-incident-actix = "0.1"
+//! clerk-incident-core = "0.1"
+//! ```
+//!
+//! Build the policy once, outside the `HttpServer` factory, with [`AuthPolicy::from_env`]:
+//! `CLERK_SECRET_KEY` (or `CLERK_JWT_KEY`, a pinned PEM key), `CLERK_PUBLISHABLE_KEY` or
+//! `CLERK_ISSUER`, `CLERK_AUTHORIZED_PARTIES`, and for the admin routes
+//! `CLERK_INCIDENT_OPERATORS` or `CLERK_INCIDENT_OPERATOR_ORG`. Wrap the scopes it protects in
+//! [`ClerkAuth`], read the identity with the [`Auth`] extractor, and register the
+//! [`health_service`]; the example below shows the whole app. `examples/actix-service` in the
+//! repository is a complete service (revocation routes, webhooks, timeouts and limits).
+//!
+//! [`AuthPolicy::from_env`]: clerk_incident_core::auth::AuthPolicy::from_env
+//!
 //! Every decision is made by [`clerk_incident_core`]'s [`AuthPolicy`]: this crate only
 //! translates it into actix-web terms.
 //!
@@ -141,3 +160,8 @@ pub use clerk_incident_core::webhooks::WebhookRejectionKind;
 /// The `X-Auth-Bypass` response header: `true` in `Open` mode, `grace` in `Grace` mode, absent
 /// in `Enforce`.
 pub const X_AUTH_BYPASS: HeaderName = HeaderName::from_static("x-auth-bypass");
+
+/// This crate's README code blocks, compiled as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,5 +1,24 @@
 //! Clerk session-token middleware for [axum], with audited emergency bypass modes.
 //!
+//! # Getting started
+//!
+//! ```toml
+//! [dependencies]
+//! axum = "0.8"
+//! clerk-incident-axum = "0.1"
+//! clerk-incident-core = "0.1"
+//! ```
+//!
+//! Build the policy once with [`AuthPolicy::from_env`]: `CLERK_SECRET_KEY` (or
+//! `CLERK_JWT_KEY`, a pinned PEM key), `CLERK_PUBLISHABLE_KEY` or `CLERK_ISSUER`,
+//! `CLERK_AUTHORIZED_PARTIES`, and for the admin routes `CLERK_INCIDENT_OPERATORS` or
+//! `CLERK_INCIDENT_OPERATOR_ORG`. Put a [`ClerkAuthLayer`] on the routes it protects (with
+//! `route_layer`), read the identity with the [`Auth`] extractor, and merge the
+//! [`health_router`]; the example below shows the whole app. `examples/axum-service` in the
+//! repository is a complete service (revocation routes, webhooks, timeouts and limits).
+//!
+//! [`AuthPolicy::from_env`]: clerk_incident_core::auth::AuthPolicy::from_env
+//!
 //! Every decision is made by [`clerk_incident_core`]'s [`AuthPolicy`]: this crate only
 //! carries a request's credentials to it and turns its answer into a response, so that this
 //! adapter and `clerk-incident-actix` behave identically (both pass the same conformance
@@ -127,3 +146,8 @@ pub use clerk_incident_core::webhooks::WebhookRejectionKind;
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// This crate's README code blocks, compiled as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct CrateReadmeDoctests;

@@ -1,18 +1,7 @@
 //! Writing to the terminal: the only place the binary prints.
 
-use std::error::Error;
-use std::fmt::Write as _;
-
-/// An error and its sources on one line: `outer: inner: root`.
-pub(crate) fn error_chain(err: &dyn Error) -> String {
-    let mut line = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let _ = write!(line, ": {cause}");
-        source = cause.source();
-    }
-    line
-}
+/// An error and its sources on one line (core's, shared with the services).
+pub(crate) use clerk_incident_core::error_chain::error_chain;
 
 /// Prints a line of the command's output on stdout.
 #[allow(clippy::print_stdout)]

@@ -16,6 +16,8 @@
 //! | [`incident`] | 6. the incident's timeline log and the post-incident review ([`report`](incident::report)) |
 //! | [`private_file`] | the files above, created readable by their owner only |
 //! | [`service_limits`] | the timeouts and limits a guarded service's HTTP server should run with |
+//! | `service_env` (feature `reqwest`) | everything a guarded service reads from its environment at start-up |
+//! | [`error_chain`] | an error and its sources on one line |
 //!
 //! # Example
 //!
@@ -55,11 +57,14 @@
 
 pub mod api;
 pub mod auth;
+pub mod error_chain;
 pub mod http;
 pub mod incident;
 pub mod private_file;
 pub mod revocation;
 pub mod rotation;
+#[cfg(feature = "reqwest")]
+pub mod service_env;
 pub mod service_limits;
 pub mod triage;
 pub mod webhooks;
@@ -68,3 +73,8 @@ pub mod webhooks;
 #[doc = include_str!("../../docs/bypass.md")]
 #[cfg(doctest)]
 pub struct BypassDocDoctests;
+
+/// This crate's README code blocks, compiled as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -48,6 +48,7 @@ use super::report::{PlanPreview, Progress, RevocationReport, Totals};
 use super::revoker::SessionRevoker;
 use crate::api::{ClerkApi, SecretKey};
 use crate::auth::{AuthContext, Operator, OperatorRefusal, Rejection};
+use crate::error_chain::error_chain;
 
 /// Where the admin endpoints are served: `POST` starts a job, `GET {REVOKE_PATH}/{job}` reads
 /// it, `DELETE {REVOKE_PATH}/{job}` cancels it.
@@ -720,16 +721,6 @@ fn is_json(content_type: Option<&[u8]>) -> bool {
     };
     let essence = value.split(';').next().unwrap_or_default().trim();
     essence.eq_ignore_ascii_case("application/json")
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let _ = write!(text, ": {cause}");
-        source = cause.source();
-    }
-    text
 }
 
 fn now_ms() -> i64 {

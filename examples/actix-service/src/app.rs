@@ -1,8 +1,6 @@
 //! The app: its routes, what [`ServiceOptions`] mounts, and the layers every response goes
 //! through.
 
-use std::sync::OnceLock;
-
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
@@ -15,7 +13,6 @@ use serde_json::json;
 
 use clerk_incident_actix::core::webhooks::UserSync;
 
-use crate::user_sync::user_sync_from_env;
 use crate::{health, request_timeout, user_sync};
 
 /// What [`app_with`] and [`configure_with`] mount besides the auth routes.
@@ -31,10 +28,9 @@ pub struct ServiceOptions {
     pub limits: ServiceLimits,
 }
 
-/// The whole app: [`configure`] wrapped in the bypass header layer of `policy`'s switch, with
-/// the revocation endpoints when the environment provides a secret key
-/// ([`revocation_jobs_from_env`]) and the webhook endpoint when it provides a webhook signing
-/// secret ([`user_sync_from_env`]).
+/// The whole app with nothing but the auth routes and the health endpoint
+/// ([`ServiceOptions::default`]): [`configure`] wrapped in the bypass header layer of
+/// `policy`'s switch.
 pub fn app(
     policy: AuthPolicy,
 ) -> App<
@@ -46,38 +42,7 @@ pub fn app(
         InitError = (),
     >,
 > {
-    app_with(
-        policy,
-        ServiceOptions {
-            revocation: revocation_jobs_from_env(),
-            webhooks: user_sync_from_env(),
-            limits: ServiceLimits::default(),
-        },
-    )
-}
-
-/// The jobs behind the revocation endpoints, from `CLERK_SECRET_KEY` and `CLERK_API_URL`
-/// ([`RevocationJobs::from_env`]); `None`, logged, without a usable secret key. Built once
-/// per process, so that the apps of every `HttpServer` worker share one job registry (one
-/// job at a time across the service).
-pub fn revocation_jobs_from_env() -> Option<RevocationJobs> {
-    static JOBS: OnceLock<Option<RevocationJobs>> = OnceLock::new();
-    JOBS.get_or_init(|| match RevocationJobs::from_env() {
-        Ok(Some(jobs)) => Some(jobs),
-        Ok(None) => {
-            tracing::info!(
-                "CLERK_SECRET_KEY is not set: the session revocation endpoints are not mounted"
-            );
-            None
-        }
-        Err(error) => {
-            tracing::error!(
-                "cannot build the Backend API client ({error}): the session revocation endpoints are not mounted"
-            );
-            None
-        }
-    })
-    .clone()
+    app_with(policy, ServiceOptions::default())
 }
 
 /// The whole app with the revocation endpoints when `jobs` is given (share one

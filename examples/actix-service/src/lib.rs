@@ -14,13 +14,10 @@
 //!
 //! Every response carries `X-Auth-Bypass` while a bypass mode is on.
 //!
-//! The revocation endpoints need a Backend API client: [`app`] mounts them when
-//! `CLERK_SECRET_KEY` (and `CLERK_API_URL` for a non-default API) is set, and logs why not
-//! otherwise ([`revocation_jobs_from_env`]); [`app_with_revocation`] and
-//! [`configure_with_revocation`] take the jobs explicitly.
-//!
-//! The webhook endpoint needs the signing secret: [`app`] mounts it when
-//! `CLERK_WEBHOOK_SIGNING_SECRET` (`whsec_…`) is set ([`user_sync_from_env`]). Each delivery
+//! What is mounted besides the auth routes comes in [`ServiceOptions`], built once by the
+//! binary from the environment (core's `ServiceEnv::from_env`) and passed in: the revocation
+//! endpoints need the jobs (a Backend API client, from `CLERK_SECRET_KEY`), the webhook
+//! endpoint the webhook state (from `CLERK_WEBHOOK_SIGNING_SECRET`, `whsec_…`). Each delivery
 //! is verified, deduped by its `svix-id` (a [`MemoryInbox`](clerk_incident_actix::core::webhooks::MemoryInbox)
 //! of [`USER_SYNC_INBOX_CAPACITY`](clerk_incident_core::webhooks::USER_SYNC_INBOX_CAPACITY) ids) and, the first time, applied to the users table, a
 //! [`UserMirror`](clerk_incident_actix::core::webhooks::UserMirror) read through
@@ -37,9 +34,9 @@ mod user_sync;
 
 pub use self::app::{
     ServiceOptions, app, app_with, app_with_revocation, configure, configure_with,
-    configure_with_revocation, revocation_jobs_from_env,
+    configure_with_revocation,
 };
 pub use self::server::serve;
-pub use self::user_sync::{ENV_WEBHOOK_SECRET, WEBHOOKS, user_sync_from_env};
+pub use self::user_sync::{ENV_WEBHOOK_SECRET, WEBHOOKS};
 /// The webhook state the service keeps (from core).
 pub use clerk_incident_actix::core::webhooks::UserSync;

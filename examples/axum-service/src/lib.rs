@@ -15,13 +15,10 @@
 //! [`AuthPolicy`] from the environment ([`AuthPolicy::from_env`]); tests and the
 //! `clerk-incident drill` build one themselves and call [`app`] in-process.
 //!
-//! The revocation endpoints need a Backend API client: [`app`] mounts them when
-//! `CLERK_SECRET_KEY` (and `CLERK_API_URL` for a non-default API) is set, and logs why not
-//! otherwise ([`revocation_jobs_from_env`]); [`app_with_revocation`] takes the jobs
-//! explicitly.
-//!
-//! The webhook endpoint needs the signing secret: [`app`] mounts it when
-//! `CLERK_WEBHOOK_SIGNING_SECRET` (`whsec_…`) is set ([`user_sync_from_env`]). Each delivery
+//! What is mounted besides the auth routes comes in [`ServiceOptions`], built once by the
+//! binary from the environment (core's `ServiceEnv::from_env`) and passed in: the revocation
+//! endpoints need the jobs (a Backend API client, from `CLERK_SECRET_KEY`), the webhook
+//! endpoint the webhook state (from `CLERK_WEBHOOK_SIGNING_SECRET`, `whsec_…`). Each delivery
 //! is verified, deduped by its `svix-id` (a [`MemoryInbox`](clerk_incident_core::webhooks::MemoryInbox)
 //! of [`USER_SYNC_INBOX_CAPACITY`](clerk_incident_core::webhooks::USER_SYNC_INBOX_CAPACITY) ids) and, the first time, applied to the users table, a
 //! [`UserMirror`](clerk_incident_core::webhooks::UserMirror) read through
@@ -32,8 +29,6 @@
 mod health;
 mod server;
 mod user_sync;
-
-use std::sync::OnceLock;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -49,7 +44,7 @@ use serde_json::{Value, json};
 use tower_http::timeout::TimeoutLayer;
 
 pub use self::server::serve;
-pub use self::user_sync::{ENV_WEBHOOK_SECRET, WEBHOOKS, user_sync_from_env};
+pub use self::user_sync::{ENV_WEBHOOK_SECRET, WEBHOOKS};
 /// The webhook state the service keeps (from core).
 pub use clerk_incident_core::webhooks::UserSync;
 
@@ -73,43 +68,10 @@ pub struct ServiceOptions {
     pub limits: ServiceLimits,
 }
 
-/// The whole service, with the revocation endpoints when the environment provides a secret
-/// key ([`revocation_jobs_from_env`]) and the webhook endpoint when it provides a webhook
-/// signing secret ([`user_sync_from_env`]). Cheap: no task or socket, so it can be built once
-/// per test or drill run.
+/// The whole service with nothing but the auth routes and the health endpoint
+/// ([`ServiceOptions::default`]). Free of side effects: no task, socket or global state.
 pub fn app(policy: AuthPolicy) -> Router {
-    app_with(
-        policy,
-        ServiceOptions {
-            revocation: revocation_jobs_from_env(),
-            webhooks: user_sync_from_env(),
-            limits: ServiceLimits::default(),
-        },
-    )
-}
-
-/// The jobs behind the revocation endpoints, from `CLERK_SECRET_KEY` and `CLERK_API_URL`
-/// ([`RevocationJobs::from_env`]); `None`, logged, without a usable secret key. Built once
-/// per process, so that every app built by [`app`] shares one job registry (one job at a
-/// time across the service).
-pub fn revocation_jobs_from_env() -> Option<RevocationJobs> {
-    static JOBS: OnceLock<Option<RevocationJobs>> = OnceLock::new();
-    JOBS.get_or_init(|| match RevocationJobs::from_env() {
-        Ok(Some(jobs)) => Some(jobs),
-        Ok(None) => {
-            tracing::info!(
-                "CLERK_SECRET_KEY is not set: the session revocation endpoints are not mounted"
-            );
-            None
-        }
-        Err(error) => {
-            tracing::error!(
-                "cannot build the Backend API client ({error}): the session revocation endpoints are not mounted"
-            );
-            None
-        }
-    })
-    .clone()
+    app_with(policy, ServiceOptions::default())
 }
 
 /// The whole service, with the revocation endpoints when `jobs` is given, without the

@@ -4,30 +4,24 @@
 //! CLERK_JWT_KEY="$(cat key.pem)" BIND=127.0.0.1:3000 cargo run -p axum-service
 //! ```
 //!
-//! Keys and bypass come from the variables of [`AuthPolicy::from_env`];
-//! `CLERK_WEBHOOK_SIGNING_SECRET` (`whsec_…`) mounts `POST /api/webhooks/clerk`; `BIND` is the
-//! listening address (default `127.0.0.1:3000`); `RUST_LOG` filters the logs (default
-//! `info`). A configuration error exits with status 2; Ctrl-C (or SIGTERM) stops the service
-//! after the requests in flight.
+//! Everything is read once by core's `ServiceEnv::from_env`: the auth policy
+//! (`AuthPolicy::from_env`), the revocation routes with `CLERK_SECRET_KEY`, the webhook
+//! endpoint with `CLERK_WEBHOOK_SIGNING_SECRET`, and `BIND` (default `127.0.0.1:3000`).
+//! `RUST_LOG` filters the logs (default `info`). A configuration error exits with status 2;
+//! Ctrl-C (or SIGTERM) stops the service after the requests in flight.
 //!
-//! The server runs with [`ServiceLimits::default`]: a connection that has not sent its
+//! The server runs with `ServiceLimits::default()`: a connection that has not sent its
 //! headers within 10 s is closed, a request not answered within 10 s (its body included) gets
 //! a 408, at most 10,000 connections are open at once, and a webhook body above 1 MiB gets a
 //! 413.
 
-use std::error::Error;
-use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use axum_service::{ENV_WEBHOOK_SECRET, ServiceOptions, UserSync, WEBHOOKS};
-use clerk_incident_core::auth::AuthPolicy;
-use clerk_incident_core::service_limits::ServiceLimits;
+use axum_service::ServiceOptions;
+use clerk_incident_core::error_chain::error_chain;
+use clerk_incident_core::service_env::ServiceEnv;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
-
-/// The listening address when `BIND` is not set.
-const DEFAULT_BIND: &str = "127.0.0.1:3000";
 
 /// The exit status of a configuration error.
 const EXIT_CONFIG: u8 = 2;
@@ -41,66 +35,33 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
-    let policy = match AuthPolicy::from_env() {
-        Ok(policy) => policy,
+    let env = match ServiceEnv::from_env() {
+        Ok(env) => env,
         Err(error) => {
-            tracing::error!("invalid auth configuration: {}", chain(&error));
+            tracing::error!("{}", error_chain(&error));
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let webhooks = match UserSync::from_env() {
-        Ok(Some(sync)) => {
-            tracing::info!("webhook endpoint mounted at POST {WEBHOOKS}");
-            Some(sync)
-        }
-        Ok(None) => {
-            tracing::info!("{ENV_WEBHOOK_SECRET} is not set: the webhook endpoint is not mounted");
-            None
-        }
-        Err(error) => {
-            tracing::error!("invalid {ENV_WEBHOOK_SECRET}: {error}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    let limits = ServiceLimits::default();
-    let options = ServiceOptions {
-        revocation: axum_service::revocation_jobs_from_env(),
-        webhooks,
-        limits,
-    };
-    let bind = std::env::var("BIND").unwrap_or_else(|_| DEFAULT_BIND.to_owned());
-    let addr: SocketAddr = match bind.trim().parse() {
-        Ok(addr) => addr,
-        Err(_) => {
-            tracing::error!("BIND={bind:?} is not a socket address such as {DEFAULT_BIND}");
-            return ExitCode::from(EXIT_CONFIG);
-        }
-    };
-    let listener = match TcpListener::bind(addr).await {
+    let listener = match TcpListener::bind(env.bind).await {
         Ok(listener) => listener,
         Err(error) => {
-            tracing::error!("cannot listen on {addr}: {error}");
+            tracing::error!("cannot listen on {}: {error}", env.bind);
             return ExitCode::FAILURE;
         }
     };
-    let local = listener.local_addr().map_or(addr, |local| local);
-    tracing::info!(addr = %local, mode = %policy.switch().mode(), "axum-service listening");
+    let local = listener.local_addr().map_or(env.bind, |local| local);
+    tracing::info!(addr = %local, mode = %env.policy.switch().mode(), "axum-service listening");
 
-    let app = axum_service::app_with(policy, options);
+    let limits = env.limits;
+    let options = ServiceOptions {
+        revocation: env.revocation,
+        webhooks: env.webhooks,
+        limits,
+    };
+    let app = axum_service::app_with(env.policy, options);
     axum_service::serve(listener, app, limits, shutdown_signal()).await;
     tracing::info!("axum-service stopped");
     ExitCode::SUCCESS
-}
-
-/// An error and its sources, `: `-separated (the errors' `Display` never repeats the source).
-fn chain(error: &dyn Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let _ = write!(message, ": {cause}");
-        source = cause.source();
-    }
-    message
 }
 
 /// Completes on Ctrl-C, or SIGTERM on Unix (how containers are stopped).

@@ -1,7 +1,5 @@
 //! The users table kept up to date by Clerk's webhooks: `POST /api/webhooks/clerk`.
 
-use std::sync::OnceLock;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
@@ -22,27 +20,6 @@ pub(crate) fn router(sync: UserSync) -> Router {
         .route(WEBHOOKS, post(receive))
         .layer(Extension(sync.verifier().clone()))
         .with_state(sync)
-}
-
-/// The webhook state from [`ENV_WEBHOOK_SECRET`] ([`UserSync::from_env`]); `None`, logged,
-/// without a usable secret. Built once per process, so that every app built by
-/// [`app`](crate::app) shares one users table.
-pub fn user_sync_from_env() -> Option<UserSync> {
-    static SYNC: OnceLock<Option<UserSync>> = OnceLock::new();
-    SYNC.get_or_init(|| match UserSync::from_env() {
-        Ok(Some(sync)) => Some(sync),
-        Ok(None) => {
-            tracing::info!("{ENV_WEBHOOK_SECRET} is not set: the webhook endpoint is not mounted");
-            None
-        }
-        Err(error) => {
-            tracing::error!(
-                "{ENV_WEBHOOK_SECRET} is invalid ({error}): the webhook endpoint is not mounted"
-            );
-            None
-        }
-    })
-    .clone()
 }
 
 /// 204 for every verified delivery: new, duplicate or of a type the service ignores (Svix
