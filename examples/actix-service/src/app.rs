@@ -24,7 +24,7 @@ pub struct ServiceOptions {
     /// has no `user_table`.
     pub webhooks: Option<UserSync>,
     /// The request timeout (408) and the webhook body limit (413) the app applies; the
-    /// header-read timeout and connection cap are [`serve`]'s.
+    /// header-read timeout and connection cap are [`serve`](crate::serve)'s.
     pub limits: ServiceLimits,
 }
 

@@ -1,5 +1,5 @@
 //! An actix-web service protected by `clerk-incident-actix`: the app, built by [`app`] from an
-//! [`AuthPolicy`], so that the binary serves it and the tests drive it without a socket.
+//! [`AuthPolicy`](clerk_incident_actix::core::auth::AuthPolicy), so that the binary serves it and the tests drive it without a socket.
 //!
 //! | Route | Protection | Answer |
 //! | --- | --- | --- |
