@@ -1,13 +1,12 @@
 //! What a revocation run tells its caller: [`PlanPreview`], [`Progress`] events, and the final
 //! [`RevocationReport`].
 
-use std::error::Error as _;
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::api::{ApiCounters, ApiError};
+use crate::error_chain::error_chain;
 
 /// The size of a plan, from two `GET /v1/users/count` calls per target batch: what an operator
 /// confirms before anything is revoked.
@@ -92,17 +91,11 @@ pub struct RevocationFailure {
 
 impl RevocationFailure {
     pub(crate) fn new(user_id: &str, session_id: Option<&str>, err: &ApiError) -> Self {
-        let mut reason = err.to_string();
-        let mut source = err.source();
-        while let Some(cause) = source {
-            let _ = write!(reason, ": {cause}");
-            source = cause.source();
-        }
         Self {
             user_id: user_id.to_owned(),
             session_id: session_id.map(str::to_owned),
             status: err.status(),
-            reason,
+            reason: error_chain(err),
         }
     }
 }

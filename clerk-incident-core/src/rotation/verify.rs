@@ -1,13 +1,12 @@
 //! [`verify_new`] and [`verify_old_revoked`]: the two checks `GET /v1/instance` answers.
 
-use std::error::Error as _;
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use super::error::RotationError;
 use crate::api::{ApiError, ClerkApi, EnvironmentType, Instance, KeyKind, RetryPolicy};
+use crate::error_chain::error_chain;
 
 /// A short retry policy for rotation checks (2 attempts, waits under a second), so that a
 /// check answers within seconds during an incident.
@@ -156,20 +155,9 @@ pub async fn verify_old_revoked(old: &ClerkApi) -> Result<OldKeyCheck, RotationE
             status: OldKeyStatus::Unknown,
             http_status: err.status(),
             instance_id: None,
-            detail: format!("unknown: {}", chain(&err)),
+            detail: format!("unknown: {}", error_chain(&err)),
         }),
     }
-}
-
-/// An error and its sources on one line.
-fn chain(err: &ApiError) -> String {
-    let mut line = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let _ = write!(line, ": {cause}");
-        source = cause.source();
-    }
-    line
 }
 
 #[cfg(test)]

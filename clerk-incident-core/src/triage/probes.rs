@@ -2,7 +2,6 @@
 //! the network sends and never outlives its timeout.
 
 use std::error::Error as StdError;
-use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +18,7 @@ use super::status_page::{self, StatusPageError, StatusPageReport};
 use super::text::clip;
 use crate::api::{ApiError, ClerkApi, RetryPolicy, UserQuery};
 use crate::auth::HealthToken;
+use crate::error_chain::error_chain;
 use crate::http::{HttpClient, HttpResponse, TransportError};
 
 /// The most key ids a JWKS outcome keeps, and their longest length.
@@ -56,15 +56,9 @@ fn skipped(name: ProbeName, reason: &str) -> ProbeResult {
     )
 }
 
-/// An error and its sources on one line.
+/// An error and its sources on one line, clipped for the report.
 fn chain(err: &dyn StdError) -> String {
-    let mut line = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let _ = write!(line, ": {cause}");
-        source = cause.source();
-    }
-    clip(&line, 200)
+    clip(&error_chain(err), 200)
 }
 
 fn transport_outcome(err: &TransportError, timeout: Duration) -> ProbeOutcome {
