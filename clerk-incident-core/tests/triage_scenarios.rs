@@ -251,7 +251,7 @@ async fn a_revoked_key_is_a_configuration_error_or_a_compromise() {
     );
     assert!(matches!(
         &probe(&report, ProbeName::BackendApi).outcome,
-        ProbeOutcome::BackendApi { status: 401, code: Some(code), .. } if code == "authentication_invalid"
+        ProbeOutcome::BackendApi { status: 401, code: Some(code), .. } if code == "clerk_key_invalid"
     ));
 
     let report = triage::run(http(), &config(&sim).symptom(Symptom::UnauthorizedAccess)).await;

@@ -23,7 +23,7 @@
 //!   webhook events).
 //!
 //! Errors use Clerk's body, `{"errors":[{"message","long_message","code","meta"}],
-//! "clerk_trace_id"}`: 401 `authentication_invalid` for a missing, unknown or revoked secret
+//! "clerk_trace_id"}`: 401 `clerk_key_invalid` for a missing, unknown or revoked secret
 //! key (the key presented is never echoed), 404 `resource_not_found`, 422
 //! `form_param_missing`/`form_param_format_invalid`/`form_param_value_invalid` for bad query
 //! parameters, and 400 `session_not_active` when revoking a session that is no longer active

@@ -15,10 +15,7 @@ async fn expect_401(sim: &clerk_incident_sim::Sim, key: Option<&str>) {
     if let Some(key) = key {
         assert!(!text.contains(key), "the 401 body echoes the key");
     }
-    assert_clerk_error(
-        &serde_json::from_str(&text).unwrap(),
-        "authentication_invalid",
-    );
+    assert_clerk_error(&serde_json::from_str(&text).unwrap(), "clerk_key_invalid");
 }
 
 #[tokio::test]

@@ -99,7 +99,7 @@ pub enum ProbeOutcome {
     BackendApi {
         /// The HTTP status.
         status: u16,
-        /// Clerk's error code, such as `authentication_invalid`.
+        /// Clerk's error code, such as `clerk_key_invalid` (a rejected secret key).
         code: Option<String>,
         /// The `Retry-After` of a 429, in seconds.
         retry_after_secs: Option<u64>,

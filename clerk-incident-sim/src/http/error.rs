@@ -40,12 +40,14 @@ impl ApiError {
         self
     }
 
-    /// 401 for a missing, unknown or revoked secret key. Never names the key.
+    /// 401 for a missing, unknown or revoked secret key, with the code Clerk's error index
+    /// gives a rejected key (`clerk_key_invalid`; `authentication_invalid` is Clerk's code for
+    /// a request without an active session). Never names the key.
     pub(crate) fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "authentication_invalid",
-            "Unauthorized request",
+            "clerk_key_invalid",
+            "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct.",
             "The provided Clerk Secret Key is invalid. Make sure that your Clerk Secret Key is correct.",
         )
     }

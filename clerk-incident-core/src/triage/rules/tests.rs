@@ -552,3 +552,28 @@ fn evaluate(value: &str) -> String {
     let at = std::time::SystemTime::now() + std::time::Duration::from_secs(minutes * 60);
     humantime::format_rfc3339_seconds(at).to_string()
 }
+
+/// A 401 from the Backend API is a rejected key whatever Clerk's code says.
+#[test]
+fn a_401_is_a_rejected_key_whatever_its_code() {
+    for code in [
+        Some("clerk_key_invalid"),
+        Some("authentication_invalid"),
+        Some("some_future_code"),
+        None,
+    ] {
+        let api = probe(
+            ProbeName::BackendApi,
+            ProbeOutcome::BackendApi {
+                status: 401,
+                code: code.map(str::to_owned),
+                retry_after_secs: None,
+            },
+        );
+        let got = classify(
+            &[page_ok(), api, jwks_status(401), app(200, HEALTH_OK)],
+            &[],
+        );
+        assert_eq!(got.rule, "secret_key_rejected", "{code:?}");
+    }
+}
