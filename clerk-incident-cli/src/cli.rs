@@ -299,6 +299,42 @@ mod tests {
         assert_eq!(parse_fraction("0.05"), Ok(0.05));
     }
 
+    /// Every `clerk-incident …` line that triage suggests, in every category, parses with this
+    /// binary's own command line: a suggestion that fails at 3 a.m. is worse than none.
+    #[test]
+    fn every_command_triage_suggests_parses() {
+        let mut checked = 0;
+        for rule in clerk_incident_core::triage::rules() {
+            for line in rule.next_commands {
+                let Some(args) = suggested_command(line) else {
+                    continue;
+                };
+                if let Err(err) = Cli::try_parse_from(&args) {
+                    panic!("rule {}: `{line}` does not parse:\n{err}", rule.name);
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 20, "only {checked} suggested commands found");
+    }
+
+    /// The words of a suggested `clerk-incident …` line, placeholders filled in, the `#`
+    /// comment dropped; `None` for any other line.
+    fn suggested_command(line: &str) -> Option<Vec<String>> {
+        let command = line.split(" # ").next().unwrap_or(line);
+        // `NAME=value clerk-incident …`: the environment is the shell's, not an argument.
+        let command = command
+            .split_whitespace()
+            .skip_while(|word| word.contains('=') && !word.starts_with('-'))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let command = command
+            .replace("<app-url>", "https://app.example.com")
+            .replace("user_…", "user_oncall");
+        let words = shlex::split(&command)?;
+        (words.first().map(String::as_str) == Some("clerk-incident")).then_some(words)
+    }
+
     #[test]
     fn the_secret_key_has_no_flag() {
         let help = Cli::command().render_long_help().to_string();

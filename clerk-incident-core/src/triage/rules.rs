@@ -186,8 +186,9 @@ const RULES: &[Rule] = &[
         next: &[
             "clerk-incident incident start --incident incident.jsonl --title 'Secret key compromise' --severity critical --category key_compromise",
             "# roll the secret key in the Clerk Dashboard (API keys) and deploy the new one, then:",
-            "clerk-incident keys verify-new   # (coming)",
-            "clerk-incident sessions revoke --all --dry-run   # (coming)",
+            "export CLERK_NEW_SECRET_KEY=…   # the new key; never a flag",
+            "clerk-incident keys verify-new --incident incident.jsonl   # the new key opens the same instance",
+            "clerk-incident sessions revoke --all --exclude-user user_… --dry-run   # then without --dry-run",
         ],
     },
     Rule {
@@ -295,7 +296,7 @@ const RULES: &[Rule] = &[
         sources: &[API, JWKS],
         next: &[
             "# check CLERK_SECRET_KEY against the Clerk Dashboard (API keys) for this instance",
-            "clerk-incident keys verify-new   # (coming)",
+            "CLERK_NEW_SECRET_KEY=… clerk-incident keys verify-new   # a key of another instance or environment?",
             "clerk-incident triage --symptom unauthorized-access   # if the key may have leaked",
         ],
     },
@@ -372,7 +373,7 @@ const RULES: &[Rule] = &[
         sources: &[Operator, PAGE, API, APP],
         next: &[
             "# check the endpoint's delivery attempts in the Clerk Dashboard (Webhooks)",
-            "clerk-incident webhooks replay --since 24h --dry-run   # (coming)",
+            "clerk-incident webhooks replay --since 24h --target <app-url>/api/webhooks/clerk --known-ids ids.csv --dry-run   # then without --dry-run",
         ],
     },
     Rule {
