@@ -318,10 +318,58 @@ mod tests {
         assert!(checked >= 20, "only {checked} suggested commands found");
     }
 
+    /// Every `clerk-incident …` line of the README's and the runbook's shell blocks parses too:
+    /// the docs are executable documentation.
+    #[test]
+    fn every_command_the_docs_show_parses() {
+        let docs = [
+            ("README.md", include_str!("../../README.md")),
+            ("docs/runbook.md", include_str!("../../docs/runbook.md")),
+            ("clerk-incident-cli/README.md", include_str!("../README.md")),
+        ];
+        let mut checked = 0;
+        for (name, text) in docs {
+            let mut in_shell = false;
+            let mut command = String::new();
+            for (number, line) in text.lines().enumerate() {
+                let trimmed = line.trim();
+                if trimmed.starts_with("```") {
+                    in_shell = !in_shell && (trimmed == "```sh" || trimmed == "```bash");
+                    continue;
+                }
+                if !in_shell {
+                    continue;
+                }
+                // A `\`-continued command is one line.
+                if let Some(start) = trimmed.strip_suffix('\\') {
+                    command.push_str(start);
+                    command.push(' ');
+                    continue;
+                }
+                command.push_str(trimmed);
+                let line = std::mem::take(&mut command);
+                let Some(args) = suggested_command(&line) else {
+                    continue;
+                };
+                match Cli::try_parse_from(&args) {
+                    Ok(_) => {}
+                    Err(err) if err.kind() == clap::error::ErrorKind::DisplayHelp => {}
+                    Err(err) => panic!("{name}:{}: `{line}` does not parse:\n{err}", number + 1),
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 30, "only {checked} documented commands found");
+    }
+
     /// The words of a suggested `clerk-incident …` line, placeholders filled in, the `#`
     /// comment dropped; `None` for any other line.
     fn suggested_command(line: &str) -> Option<Vec<String>> {
-        let command = line.split(" # ").next().unwrap_or(line);
+        let mut command = line.split(" # ").next().unwrap_or(line);
+        // Only the first command of a pipeline or list: `… ; case $? in`, `… | jq`, `… && …`.
+        for separator in ["; ", " | ", " && ", " || "] {
+            command = command.split(separator).next().unwrap_or(command);
+        }
         // `NAME=value clerk-incident …`: the environment is the shell's, not an argument.
         let command = command
             .split_whitespace()
