@@ -7,6 +7,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
+use super::env_value::value;
 use super::health_token::{ENV_HEALTH_TOKEN, HealthToken, InvalidHealthToken};
 use super::jwks_cache::{BackendApiJwks, FrontendApiJwks, JwksCache, JwksCacheConfig};
 use super::mode::{BypassConfigError, BypassSwitch};
@@ -105,11 +106,7 @@ impl AuthPolicy {
     ///
     /// [`EnvConfigError`] naming what is missing or invalid.
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, EnvConfigError> {
-        let get = |name: &str| {
-            get(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| value(&get, name);
         let keys = if let Some(pem) = get(ENV_JWT_KEY) {
             KeySource::pem(&pem).map_err(|_| EnvConfigError::InvalidJwtKey)?
         } else if let Some(secret) = get(ENV_SECRET_KEY) {

@@ -49,6 +49,7 @@ mod claims;
 mod credentials;
 #[cfg(feature = "reqwest")]
 mod env_config;
+mod env_value;
 mod extractor_rejection;
 mod health;
 mod health_token;

@@ -37,6 +37,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::env_value::{shown, value};
 use super::session::{Check, SessionClaimStatus, VerifiedSession};
 
 /// Comma-separated user ids who are operators.
@@ -157,7 +158,7 @@ pub enum OperatorConfigError {
         "{ENV_OPERATORS} holds {value:?}, which is not a Clerk user id; give comma-separated ids such as user_2abc,user_2def"
     )]
     InvalidUserId {
-        /// The entry (cut to 64 characters).
+        /// The entry (cut to 64 characters, `…` when cut).
         value: String,
     },
     /// The organisation is not an organisation id.
@@ -228,13 +229,9 @@ impl Operators {
     ///
     /// [`OperatorConfigError`] for a malformed id or role, or a role without an organisation.
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, OperatorConfigError> {
-        let value = |name: &str| {
-            get(name)
-                .map(|value| value.trim().to_owned())
-                .filter(|value| !value.is_empty())
-        };
+        let var = |name: &str| value(&get, name);
         let mut operators = Self::none();
-        if let Some(list) = value(ENV_OPERATORS) {
+        if let Some(list) = var(ENV_OPERATORS) {
             for id in list.split(',').map(str::trim).filter(|id| !id.is_empty()) {
                 if !is_id(id, "user_") {
                     return Err(OperatorConfigError::InvalidUserId { value: shown(id) });
@@ -242,8 +239,8 @@ impl Operators {
                 operators.users.push(id.to_owned());
             }
         }
-        let role = value(ENV_OPERATOR_ROLE);
-        match value(ENV_OPERATOR_ORG) {
+        let role = var(ENV_OPERATOR_ROLE);
+        match var(ENV_OPERATOR_ORG) {
             Some(org) if !is_id(&org, "org_") => {
                 return Err(OperatorConfigError::InvalidOrganization { value: shown(&org) });
             }
@@ -358,10 +355,6 @@ fn is_role(value: &str) -> bool {
         && key.bytes().all(|b| {
             b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-' || b == b':'
         })
-}
-
-fn shown(value: &str) -> String {
-    value.chars().take(64).collect()
 }
 
 #[cfg(test)]

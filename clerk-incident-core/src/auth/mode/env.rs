@@ -12,6 +12,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use super::super::env_value::{shown, value};
 use super::{
     AuthMode, DEFAULT_BYPASS_TTL, DEFAULT_GRACE_MAX_AGE, MAX_BYPASS_TTL, MAX_GRACE_MAX_AGE, Rfc3339,
 };
@@ -31,9 +32,6 @@ pub const ENV_BYPASS_UNTIL: &str = "CLERK_EMERGENCY_BYPASS_UNTIL";
 /// In grace mode, how long past `exp` a token is accepted, as a duration (default `30m`, at
 /// most `24h`).
 pub const ENV_BYPASS_GRACE_MAX_AGE: &str = "CLERK_EMERGENCY_BYPASS_GRACE_MAX_AGE";
-
-/// The longest part of a rejected value an error repeats.
-const SHOWN_CHARS: usize = 64;
 
 /// Why the bypass environment variables were rejected.
 ///
@@ -229,13 +227,6 @@ pub(super) fn read(
     }))
 }
 
-/// A variable's value, trimmed; empty counts as unset.
-fn value(get: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    get(name)
-        .map(|value| value.trim().to_owned())
-        .filter(|value| !value.is_empty())
-}
-
 fn duration(variable: &'static str, text: &str) -> Result<Duration, BypassConfigError> {
     let invalid = |detail: String| BypassConfigError::InvalidDuration {
         variable,
@@ -286,16 +277,6 @@ fn split_offset(text: &str) -> Option<(&str, u8, Duration)> {
             Duration::from_secs(hours * 3600 + minutes * 60),
         )
     })
-}
-
-/// A value as an error repeats it: at most [`SHOWN_CHARS`] characters.
-fn shown(value: &str) -> String {
-    let mut chars = value.chars();
-    let mut out: String = chars.by_ref().take(SHOWN_CHARS).collect();
-    if chars.next().is_some() {
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]
