@@ -60,6 +60,8 @@ async fn health_shows_strangers_a_summary_and_token_holders_the_details() {
     assert_eq!(health["status"], "degraded");
     assert_eq!(health["mode"], "open");
     assert!(health.get("reason").is_none() && health.get("keys").is_none());
+    // The problem is named in fixed words, never with the operator's reason.
+    assert_eq!(health["problem"], "the open bypass is on");
     let details = send(app, request(HEALTH_PATH, Some(HEALTH_TOKEN)))
         .await
         .json();
@@ -96,5 +98,12 @@ async fn health_is_a_503_when_no_key_is_usable() {
 
     let reply = send(app, request(HEALTH_PATH, None)).await;
     assert_eq!(reply.status, 503);
-    assert_eq!(reply.json()["status"], "unavailable");
+    let health = reply.json();
+    assert_eq!(health["status"], "unavailable");
+    assert_eq!(health["ready"], false);
+    // Why, in words to act on, and without the URL.
+    assert_eq!(
+        health["problem"],
+        "no verification key: the JWKS endpoint could not be reached from this service (network, DNS, TLS or proxy)"
+    );
 }

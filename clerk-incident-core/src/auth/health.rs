@@ -42,6 +42,14 @@ pub struct AuthCounters {
 pub struct AuthHealth {
     /// The verdict.
     pub status: HealthStatus,
+    /// True when a verification key is usable: the service can verify session tokens.
+    pub ready: bool,
+    /// Why the verdict is not `ok`, in words an on-call engineer can act on, such as `no
+    /// verification key: the Backend API answered 401 to the JWKS fetch: the secret key is
+    /// rejected (…)`; absent when all is well. A fixed vocabulary (never the operator's bypass
+    /// reason, a URL or a key), so the public summary shows it too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
     /// The mode in force, since when, until when, and why.
     pub mode: ModeState,
     /// The verification keys.
@@ -64,11 +72,44 @@ impl AuthHealth {
         } else {
             HealthStatus::Ok
         };
+        let ready = keys.key_count > 0 && !keys.too_stale;
+        let problem = problem(&mode, &keys);
         Self {
             status,
+            ready,
+            problem,
             mode,
             keys,
             counters,
         }
     }
+}
+
+/// Why a health is not `ok`: the keys first (they decide whether tokens verify), then a bypass.
+fn problem(mode: &ModeState, keys: &KeyStatus) -> Option<String> {
+    let last_error = keys.last_error.as_deref();
+    let keys_reason = if keys.too_stale {
+        let age = keys
+            .staleness_secs
+            .map_or(String::new(), |secs| format!(", fetched {secs} s ago"));
+        Some(match last_error {
+            Some(error) => format!("the keys are too stale to verify{age}; {error}"),
+            None => format!("the keys are too stale to verify{age}"),
+        })
+    } else if keys.key_count == 0 {
+        Some(match last_error {
+            Some(error) => format!("no verification key: {error}"),
+            None if keys.fetches == 0 => {
+                "no verification key yet: the JWKS has not been fetched".to_owned()
+            }
+            None => "no verification key: the JWKS holds none".to_owned(),
+        })
+    } else {
+        last_error
+            .map(|error| format!("the last JWKS refresh failed, cached keys still verify: {error}"))
+    };
+    keys_reason.or_else(|| match mode.mode {
+        AuthMode::Enforce => None,
+        other => Some(format!("the {} bypass is on", other.name())),
+    })
 }

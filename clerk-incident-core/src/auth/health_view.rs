@@ -43,7 +43,7 @@ impl AuthPolicy {
     ///
     /// | Caller | Body |
     /// | --- | --- |
-    /// | anyone | `{"status":"ok","mode":"enforce","ready":true}` |
+    /// | anyone | `{"status":"ok","mode":"enforce","ready":true}`, plus `problem` when not ok |
     /// | the health token as `Authorization: Bearer …` | [`AuthPolicy::health`] in full, with `ready` |
     /// | an operator's fully valid session token | the same |
     ///
@@ -56,26 +56,25 @@ impl AuthPolicy {
         } else {
             200
         };
-        let ready = health.keys.key_count > 0 && !health.keys.too_stale;
         if self.may_see_details(credentials).await {
-            let mut body = serde_json::to_value(&health).unwrap_or(Value::Null);
-            if let Value::Object(fields) = &mut body {
-                fields.insert("ready".to_owned(), Value::Bool(ready));
-            }
             return HealthView {
                 status,
                 detailed: true,
-                body,
+                body: serde_json::to_value(&health).unwrap_or(Value::Null),
             };
+        }
+        let mut body = json!({
+            "status": health.status,
+            "mode": health.mode.mode.name(),
+            "ready": health.ready,
+        });
+        if let (Some(problem), Value::Object(fields)) = (health.problem, &mut body) {
+            fields.insert("problem".to_owned(), Value::String(problem));
         }
         HealthView {
             status,
             detailed: false,
-            body: json!({
-                "status": health.status,
-                "mode": health.mode.mode.name(),
-                "ready": ready,
-            }),
+            body,
         }
     }
 

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use super::keys::KeySet;
 use crate::api::{ApiError, ClerkApi, Jwks};
+use crate::error_chain::error_chain;
 use crate::http::{HttpClient, TransportError};
 
 /// Where a JWKS is fetched from.
@@ -46,6 +47,68 @@ pub enum KeyFetchError {
     /// The JWKS holds no RS256 signing key.
     #[error("the JWKS holds no usable RS256 key")]
     NoUsableKey,
+}
+
+impl KeyFetchError {
+    /// The HTTP status of the answer, when the endpoint answered with an error status.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            KeyFetchError::Api(ApiError::Api { status, .. }) => Some(*status),
+            KeyFetchError::Api(ApiError::RateLimited { .. }) => Some(429),
+            KeyFetchError::Status(status) => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// What went wrong and what it means, in words an on-call engineer can act on, such as
+    /// `the Backend API answered 401 to the JWKS fetch: the secret key is rejected`.
+    ///
+    /// A fixed vocabulary with a status code at most, never a URL, a header or a body, so that
+    /// it is safe to show on the public health summary.
+    pub fn reason(&self) -> String {
+        match self {
+            KeyFetchError::Api(ApiError::Api { status, .. }) => {
+                let meaning = match status {
+                    401 => ": the secret key is rejected (revoked, rolled, or of another instance)",
+                    403 => ": the secret key may not read this instance's keys",
+                    500..=599 => ": Clerk fails",
+                    _ => "",
+                };
+                format!("the Backend API answered {status} to the JWKS fetch{meaning}")
+            }
+            KeyFetchError::Api(ApiError::RateLimited { .. }) => {
+                "the Backend API answered 429 to the JWKS fetch: this instance is over its rate limit"
+                    .to_owned()
+            }
+            KeyFetchError::Api(ApiError::Transport {
+                source: TransportError::Timeout,
+                ..
+            })
+            | KeyFetchError::Transport(TransportError::Timeout)
+            | KeyFetchError::Timeout => {
+                "the JWKS fetch timed out: Clerk is slow or unreachable from this service".to_owned()
+            }
+            KeyFetchError::Api(ApiError::Transport { .. }) | KeyFetchError::Transport(_) => {
+                "the JWKS endpoint could not be reached from this service (network, DNS, TLS or proxy)"
+                    .to_owned()
+            }
+            KeyFetchError::Api(ApiError::Config(_)) => {
+                "the Backend API client is misconfigured (check CLERK_API_URL)".to_owned()
+            }
+            KeyFetchError::Api(_) | KeyFetchError::Decode => {
+                "the JWKS endpoint did not answer with a JSON Web Key Set (check CLERK_JWKS_URL)"
+                    .to_owned()
+            }
+            KeyFetchError::Status(status) => {
+                let meaning = match status {
+                    500..=599 => ": Clerk fails",
+                    _ => " (check CLERK_JWKS_URL)",
+                };
+                format!("the JWKS URL answered {status}{meaning}")
+            }
+            KeyFetchError::NoUsableKey => "the JWKS holds no usable RS256 key".to_owned(),
+        }
+    }
 }
 
 /// The Backend API JWKS (`GET /v1/jwks`, needs the secret key).
@@ -153,8 +216,11 @@ pub struct KeyStatus {
     pub staleness_secs: Option<u64>,
     /// True when the keys are older than the staleness bound and no longer verify.
     pub too_stale: bool,
-    /// The last fetch error, if the last fetch failed.
+    /// Why the last fetch failed, if it did ([`KeyFetchError::reason`]).
     pub last_error: Option<String>,
+    /// The HTTP status of the last failed fetch, when the endpoint answered (401: the secret
+    /// key is rejected).
+    pub last_error_status: Option<u16>,
     /// Fetches attempted.
     pub fetches: u64,
     /// Fetches that failed.
@@ -201,7 +267,7 @@ struct CacheState {
     /// When an unknown `kid` last triggered a fetch: the cooldown counts from there, so that
     /// background refreshes never delay picking up a rotated key.
     last_miss_fetch: Option<Instant>,
-    last_error: Option<String>,
+    last_error: Option<(String, Option<u16>)>,
     fetches: u64,
     failures: u64,
 }
@@ -269,7 +335,8 @@ impl JwksCache {
                 .map(|(_, wall)| humantime::format_rfc3339_seconds(wall).to_string()),
             staleness_secs: staleness.map(|s| s.as_secs()),
             too_stale: self.too_stale(&state),
-            last_error: state.last_error.clone(),
+            last_error: state.last_error.as_ref().map(|(reason, _)| reason.clone()),
+            last_error_status: state.last_error.as_ref().and_then(|(_, status)| *status),
             fetches: state.fetches,
             failures: state.failures,
         }
@@ -365,9 +432,14 @@ impl JwksCache {
                 Ok(())
             }
             Err(err) => {
-                tracing::warn!(source = self.inner.source.name(), error = %err, "JWKS refresh failed; keeping the last good keys");
+                tracing::warn!(
+                    source = self.inner.source.name(),
+                    reason = %err.reason(),
+                    error = %error_chain(&err),
+                    "JWKS refresh failed; keeping the last good keys"
+                );
                 state.failures += 1;
-                state.last_error = Some(err.to_string());
+                state.last_error = Some((err.reason(), err.status()));
                 Err(err)
             }
         }

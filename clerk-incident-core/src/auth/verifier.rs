@@ -71,6 +71,7 @@ impl KeySource {
                 staleness_secs: None,
                 too_stale: false,
                 last_error: None,
+                last_error_status: None,
                 fetches: 0,
                 failures: 0,
             },
