@@ -83,6 +83,24 @@ pub(crate) struct TriageArgs {
     /// Append the result to this incident log (see `clerk-incident incident start`).
     #[arg(long = "incident", value_name = "FILE")]
     pub(crate) incident: Option<std::path::PathBuf>,
+    /// Leave a probe out on purpose (repeatable, or comma-separated). A probe that cannot run
+    /// (no CLERK_SECRET_KEY, no --app-url) is "not checked" and caps the verdict at unknown
+    /// (exit 14); one left out with --skip is shown as skipped and does not.
+    #[arg(long, value_enum, value_name = "PROBE", value_delimiter = ',')]
+    pub(crate) skip: Vec<ProbeArg>,
+}
+
+/// `--skip` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ProbeArg {
+    /// Clerk's status page.
+    StatusPage,
+    /// The Backend API (`GET /v1/users?limit=1` with CLERK_SECRET_KEY).
+    Api,
+    /// The JWKS.
+    Jwks,
+    /// The app's /api/clerk-health.
+    App,
 }
 
 /// `--symptom` values.

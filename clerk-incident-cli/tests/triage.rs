@@ -174,14 +174,115 @@ async fn an_app_nobody_serves_is_a_middleware_failure_with_its_url_in_the_next_s
 }
 
 #[tokio::test]
-async fn without_a_secret_key_the_api_probe_is_skipped() {
+async fn without_a_secret_key_the_verdict_is_unknown_unless_the_probes_are_skipped() {
     let sim = Sim::builder().start().await.unwrap();
     let mut command = binary();
     command.args(["triage", "--status-url", sim.base_url()]);
     let output = run(command).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(14), "{stdout}");
+    assert!(
+        stdout.starts_with("Unknown — severity medium (rule not_checked)"),
+        "{stdout}"
+    );
+    for needle in [
+        "Backend API  NOT CHECKED",
+        "export CLERK_SECRET_KEY=",
+        "--skip api",
+        "app health   NOT CHECKED",
+        "--app-url",
+    ] {
+        assert!(stdout.contains(needle), "{needle} missing from:\n{stdout}");
+    }
+    assert!(!stdout.contains("Healthy"), "{stdout}");
+
+    // Left out on purpose, the status page alone can give the all-clear.
+    let mut command = binary();
+    command.args([
+        "triage",
+        "--status-url",
+        sim.base_url(),
+        "--skip",
+        "api,jwks",
+        "--skip",
+        "app",
+    ]);
+    let output = run(command).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}");
-    assert!(stdout.contains("skipped (no CLERK_SECRET_KEY)"), "{stdout}");
+    assert!(
+        stdout.contains("skipped (left out with --skip api)"),
+        "{stdout}"
+    );
+}
+
+/// The inputs a new user got wrong, each once: every one is a truthful, non-zero verdict that
+/// names what was not checked and why.
+#[tokio::test]
+async fn each_missing_or_invalid_input_is_named_and_never_healthy() {
+    let sim = Sim::builder().start().await.unwrap();
+    let app = serve_app(&sim).await;
+    let app_url = format!("http://{app}");
+    let cases: [(&str, Vec<&str>, bool, &str); 4] = [
+        (
+            "an app URL without a scheme",
+            vec!["--app-url", "127.0.0.1:3917"],
+            true,
+            "has no scheme: did you mean http://127.0.0.1:3917",
+        ),
+        (
+            "a Backend API URL that is not a URL",
+            vec!["--app-url", &app_url, "--api-url", "notaurl"],
+            true,
+            "\"notaurl\" has no scheme",
+        ),
+        (
+            "an ftp JWKS URL",
+            vec!["--app-url", &app_url, "--jwks-url", "ftp://x"],
+            true,
+            "\"ftp://x\" is not http or https",
+        ),
+        (
+            "no CLERK_SECRET_KEY",
+            vec!["--app-url", &app_url],
+            false,
+            "no secret key (CLERK_SECRET_KEY is not set)",
+        ),
+    ];
+    for (case, args, with_key, named) in cases {
+        let mut command = triage(&sim);
+        if !with_key {
+            command.env_remove("CLERK_SECRET_KEY");
+        }
+        command.args(&args);
+        let output = run(command).await;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(14), "{case}:\n{stdout}");
+        assert!(stdout.contains("NOT CHECKED"), "{case}:\n{stdout}");
+        assert!(
+            stdout.contains(named),
+            "{case}: {named:?} missing from:\n{stdout}"
+        );
+        assert!(!stdout.contains("Healthy"), "{case}:\n{stdout}");
+    }
+}
+
+#[tokio::test]
+async fn contradicting_skips_are_usage_errors() {
+    for args in [
+        vec!["--skip", "app", "--app-url", "http://127.0.0.1:1"],
+        vec!["--skip", "jwks", "--expected-kid", "ins_1"],
+        vec!["--skip", "status-page,api,jwks,app"],
+    ] {
+        let mut command = binary();
+        command.arg("triage").args(&args);
+        let output = run(command).await;
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("--skip"),
+            "{args:?}"
+        );
+    }
 }
 
 #[tokio::test]

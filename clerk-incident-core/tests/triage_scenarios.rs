@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime};
 
 use clerk_incident_core::api::SecretKey;
 use clerk_incident_core::auth::{
-    AuthPolicy, BypassSwitch, Credentials, HealthToken, KeySource, RouteClass, Verifier,
-    VerifierConfig,
+    AuthPolicy, BackendApiJwks, BypassSwitch, Credentials, HealthToken, JwksCache, JwksCacheConfig,
+    KeySource, RouteClass, Verifier, VerifierConfig,
 };
 use clerk_incident_core::http::{HttpClient, ReqwestClient};
 use clerk_incident_core::triage::{
@@ -152,12 +152,21 @@ async fn the_backend_api_jwks_is_probed_without_a_jwks_url() {
     let config = TriageConfig::new(sim.base_url())
         .secret_key(sim.base_url(), SecretKey::new(sim.secret_key()))
         .expected_kid(sim.signing_kid())
+        .skip(ProbeName::AppHealth)
         .timeout(TIMEOUT);
     let report = triage::run(http(), &config).await;
     assert_verdict(&report, Category::Healthy, Severity::None, "healthy");
     let jwks = probe(&report, ProbeName::Jwks);
     assert!(jwks.target.as_deref().unwrap().ends_with("/v1/jwks"));
     assert_eq!(jwks.status(), ProbeStatus::Ok);
+    let app = probe(&report, ProbeName::AppHealth);
+    assert_eq!(app.status(), ProbeStatus::Skipped);
+    assert_eq!(app.summary(), "skipped (left out with --skip app)");
+    assert!(
+        report
+            .to_string()
+            .contains("skipped (left out with --skip app)")
+    );
 }
 
 #[tokio::test]
@@ -457,30 +466,225 @@ async fn a_refused_api_while_the_page_is_operational_is_unknown() {
 }
 
 #[tokio::test]
-async fn without_a_key_the_api_probe_is_skipped_and_invalid_urls_are_not_probed() {
+async fn without_a_key_the_api_probe_is_not_checked_and_never_healthy() {
     let sim = Sim::builder().start().await.unwrap();
     let report = triage::run(http(), &TriageConfig::new(sim.base_url())).await;
-    assert_verdict(&report, Category::Healthy, Severity::None, "healthy");
+    assert_verdict(&report, Category::Unknown, Severity::Medium, "not_checked");
     let api = probe(&report, ProbeName::BackendApi);
-    assert_eq!(api.status(), ProbeStatus::Skipped);
-    assert_eq!(api.summary(), "skipped (no CLERK_SECRET_KEY)");
-
-    let config = TriageConfig::new("not a url")
-        .secret_key("ftp://nowhere", SecretKey::new("sk_test_x"))
-        .app_health_url("http://[::1");
-    let report = triage::run(http(), &config).await;
-    assert_verdict(&report, Category::Unknown, Severity::Medium, "inconclusive");
-    for probe in &report.probes {
-        assert!(
-            matches!(
-                probe.outcome,
-                ProbeOutcome::Invalid { .. } | ProbeOutcome::Skipped { .. }
-            ),
-            "{probe}"
-        );
-    }
+    assert_eq!(api.status(), ProbeStatus::NotChecked);
+    assert!(api.summary().contains("export CLERK_SECRET_KEY="), "{api}");
+    assert!(api.summary().contains("--skip api"), "{api}");
+    let app = probe(&report, ProbeName::AppHealth);
+    assert!(app.summary().contains("--app-url"), "{app}");
+    let text = report.to_string();
+    assert!(text.contains("NOT CHECKED"), "{text}");
     let json: Value = serde_json::to_value(&report).unwrap();
-    assert_eq!(json["rule"], "inconclusive");
+    assert_eq!(json["rule"], "not_checked");
+    assert_eq!(json["probes"][1]["status"], "not_checked");
+    assert_eq!(json["probes"][1]["outcome"]["result"], "not_checked");
+}
+
+/// Every combination of a missing or invalid input gives a verdict other than healthy, and
+/// the report names each probe that was not checked, with why.
+#[tokio::test]
+async fn every_combination_of_missing_or_invalid_inputs_is_named_and_never_healthy() {
+    let sim = Sim::builder().start().await.unwrap();
+    let healthy_app = policy(&sim);
+    let (_app, app_url) = serve_health(&healthy_app).await;
+    // The baseline: everything given and right is healthy.
+    let baseline = config(&sim).app_health_url(&app_url);
+    let report = triage::run(http(), &baseline).await;
+    assert_verdict(&report, Category::Healthy, Severity::None, "healthy");
+
+    #[derive(Clone, Copy, Debug)]
+    enum App {
+        Given,
+        Missing,
+        NoScheme,
+    }
+    let mut combinations = 0;
+    for mask in 0u8..16 {
+        for app in [App::Given, App::Missing, App::NoScheme] {
+            let bad_status_url = mask & 1 != 0;
+            let no_key = mask & 2 != 0;
+            let bad_api_url = mask & 4 != 0;
+            let bad_jwks_url = mask & 8 != 0;
+            if matches!(app, App::Given) && mask == 0 {
+                continue;
+            }
+            let status_url = if bad_status_url {
+                "not a url"
+            } else {
+                sim.base_url()
+            };
+            let mut config = TriageConfig::new(status_url)
+                .expected_kid(sim.signing_kid())
+                .timeout(TIMEOUT);
+            if !no_key {
+                let api_url = if bad_api_url {
+                    "notaurl"
+                } else {
+                    sim.base_url()
+                };
+                config = config.secret_key(api_url, SecretKey::new(sim.secret_key()));
+            }
+            config = config.jwks_url(if bad_jwks_url {
+                "ftp://x".to_owned()
+            } else {
+                sim.jwks_url()
+            });
+            config = match app {
+                App::Given => config.app_health_url(&app_url),
+                App::Missing => config,
+                App::NoScheme => config.app_health_url(app_url.trim_start_matches("http://")),
+            };
+            let report = triage::run(http(), &config).await;
+            let case = format!(
+                "status url bad {bad_status_url}, no key {no_key}, api url bad {bad_api_url}, jwks url bad {bad_jwks_url}, app {app:?}"
+            );
+            assert_ne!(
+                report.classification.category,
+                Category::Healthy,
+                "{case}\n{report}"
+            );
+            let not_checked = |name| probe(&report, name).status() == ProbeStatus::NotChecked;
+            assert_eq!(
+                not_checked(ProbeName::StatusPage),
+                bad_status_url,
+                "{case}\n{report}"
+            );
+            assert_eq!(
+                not_checked(ProbeName::BackendApi),
+                no_key || bad_api_url,
+                "{case}\n{report}"
+            );
+            assert_eq!(
+                not_checked(ProbeName::Jwks),
+                bad_jwks_url,
+                "{case}\n{report}"
+            );
+            assert_eq!(
+                not_checked(ProbeName::AppHealth),
+                !matches!(app, App::Given),
+                "{case}\n{report}"
+            );
+            for name in ProbeName::ALL.into_iter().filter(|name| not_checked(*name)) {
+                let line = probe(&report, name).to_string();
+                assert!(line.contains("NOT CHECKED"), "{case}: {line}");
+                assert!(
+                    report
+                        .to_string()
+                        .contains(&line[line.find(" — ").unwrap() + 5..]),
+                    "{case}: {line}"
+                );
+            }
+            combinations += 1;
+        }
+    }
+    assert_eq!(combinations, 47);
+
+    // The invalid inputs say what is wrong and what was meant.
+    let config = TriageConfig::new("not a url")
+        .secret_key("notaurl", SecretKey::new(sim.secret_key()))
+        .jwks_url("ftp://x")
+        .app_health_url("127.0.0.1:3917/api/clerk-health");
+    let report = triage::run(http(), &config).await;
+    assert_verdict(&report, Category::Unknown, Severity::Medium, "not_checked");
+    let summary = |name| probe(&report, name).summary();
+    assert!(
+        summary(ProbeName::AppHealth)
+            .contains("did you mean http://127.0.0.1:3917/api/clerk-health"),
+        "{report}"
+    );
+    assert!(
+        summary(ProbeName::BackendApi).contains("\"notaurl\" has no scheme"),
+        "{report}"
+    );
+    assert!(
+        summary(ProbeName::Jwks).contains("is not http or https"),
+        "{report}"
+    );
+    assert!(
+        summary(ProbeName::StatusPage).contains("\"not a url\""),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn an_app_running_on_a_revoked_secret_key_is_a_configuration_error() {
+    let sim = Sim::builder().start().await.unwrap();
+    let revoked = "sk_test_revokedforthisapp00000000000000000";
+    sim.add_secret_key(revoked);
+    sim.revoke_secret_key(revoked);
+    let api = clerk_incident_core::api::ClerkApi::builder(SecretKey::new(revoked))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let cache = JwksCache::new(BackendApiJwks(api), JwksCacheConfig::default());
+    assert!(cache.refresh().await.is_err());
+    let verifier = Verifier::new(
+        KeySource::Jwks(cache),
+        VerifierConfig::default().issuers([sim.issuer()]),
+    );
+    let policy = AuthPolicy::new(verifier, BypassSwitch::new());
+    let health = policy.health();
+    assert!(!health.ready);
+    let reason = health.problem.clone().unwrap();
+    assert!(
+        reason
+            .contains("the Backend API answered 401 to the JWKS fetch: the secret key is rejected"),
+        "{reason}"
+    );
+    // With the details (as the health token gets them): the rule names the cause.
+    let (_app, url) = serve_health(&policy).await;
+    let report = triage::run(http(), &config(&sim).app_health_url(&url)).await;
+    assert_verdict(
+        &report,
+        Category::ConfigurationError,
+        Severity::High,
+        "app_secret_key_rejected",
+    );
+    let app = probe(&report, ProbeName::AppHealth);
+    assert_eq!(app.status(), ProbeStatus::Failed);
+    assert!(
+        app.summary().contains("the secret key is rejected"),
+        "{app}"
+    );
+
+    // The public summary says why too, in the same words.
+    let summary = policy.health_for(&Credentials::default()).await;
+    assert_eq!(summary.body["ready"], false);
+    assert_eq!(summary.body["problem"], reason.as_str());
+}
+
+#[tokio::test]
+async fn an_app_that_has_not_fetched_a_key_yet_is_not_healthy() {
+    let sim = Sim::builder().start().await.unwrap();
+    let api = clerk_incident_core::api::ClerkApi::builder(SecretKey::new(sim.secret_key()))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let cache = JwksCache::new(BackendApiJwks(api), JwksCacheConfig::default());
+    let verifier = Verifier::new(
+        KeySource::Jwks(cache),
+        VerifierConfig::default().issuers([sim.issuer()]),
+    );
+    let policy = AuthPolicy::new(verifier, BypassSwitch::new());
+    let (_app, url) = serve_health(&policy).await;
+    let report = triage::run(http(), &config(&sim).app_health_url(&url)).await;
+    assert_verdict(
+        &report,
+        Category::MiddlewareFailure,
+        Severity::High,
+        "app_health_failing",
+    );
+    let app = probe(&report, ProbeName::AppHealth);
+    assert_eq!(app.status(), ProbeStatus::Failed);
+    assert!(app.summary().contains("not ready"), "{app}");
+    assert!(
+        app.summary().contains("the JWKS has not been fetched"),
+        "{app}"
+    );
 }
 
 #[tokio::test]

@@ -6,10 +6,12 @@ use clerk_incident_core::api::SecretKey;
 use clerk_incident_core::auth::{ENV_HEALTH_TOKEN, ENV_SECRET_KEY, HealthToken};
 use clerk_incident_core::http::{HttpClient, ReqwestClient};
 use clerk_incident_core::incident::{EntryKind, IncidentLog};
-use clerk_incident_core::triage::{self, Category, Severity, Symptom, TriageConfig, TriageReport};
+use clerk_incident_core::triage::{
+    self, Category, ProbeName, Severity, Symptom, TriageConfig, TriageReport,
+};
 use serde_json::{Value, json};
 
-use crate::cli::{SymptomArg, TriageArgs};
+use crate::cli::{ProbeArg, SymptomArg, TriageArgs};
 use crate::commands::incident;
 use crate::exit_code::Exit;
 use crate::global_args::GlobalArgs;
@@ -19,6 +21,10 @@ use crate::terminal;
 const HEALTH_PATH: &str = "/api/clerk-health";
 
 pub(crate) async fn run(global: &GlobalArgs, args: &TriageArgs) -> Exit {
+    if let Err(problem) = check_skips(args) {
+        terminal::problem(&problem);
+        return Exit::Usage;
+    }
     let http: Arc<dyn HttpClient> = match ReqwestClient::new() {
         Ok(http) => Arc::new(http),
         Err(err) => {
@@ -85,7 +91,41 @@ fn config(global: &GlobalArgs, args: &TriageArgs, key: Option<SecretKey>) -> Tri
     if let Some(url) = &args.app_url {
         config = config.app_health_url(health_url(url));
     }
-    config
+    args.skip
+        .iter()
+        .fold(config, |config, probe| config.skip(probe_name(*probe)))
+}
+
+fn probe_name(arg: ProbeArg) -> ProbeName {
+    match arg {
+        ProbeArg::StatusPage => ProbeName::StatusPage,
+        ProbeArg::Api => ProbeName::BackendApi,
+        ProbeArg::Jwks => ProbeName::Jwks,
+        ProbeArg::App => ProbeName::AppHealth,
+    }
+}
+
+/// `--skip` that contradicts the other flags, or leaves nothing to check.
+fn check_skips(args: &TriageArgs) -> Result<(), String> {
+    let skips = |probe| args.skip.contains(&probe);
+    if skips(ProbeArg::App) && args.app_url.is_some() {
+        return Err("--skip app and --app-url contradict each other: give one".to_owned());
+    }
+    if skips(ProbeArg::Jwks) && args.expected_kid.is_some() {
+        return Err("--skip jwks and --expected-kid contradict each other: give one".to_owned());
+    }
+    if [
+        ProbeArg::StatusPage,
+        ProbeArg::Api,
+        ProbeArg::Jwks,
+        ProbeArg::App,
+    ]
+    .into_iter()
+    .all(skips)
+    {
+        return Err("--skip leaves nothing to check: drop at least one".to_owned());
+    }
+    Ok(())
 }
 
 fn symptom(arg: SymptomArg) -> Symptom {

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clerk_incident_core::api::SecretKey;
+use clerk_incident_core::api::{ClerkApi, RetryPolicy, SecretKey};
 use clerk_incident_core::auth::{
     AuthPolicy, BackendApiJwks, BypassSwitch, HealthToken, JwksCache, JwksCacheConfig, KeySource,
     Verifier, VerifierConfig,
@@ -42,16 +42,41 @@ impl Drop for ServedApp {
     }
 }
 
-async fn serve_app(drill: &Drill) -> Result<ServedApp, String> {
-    let cache = JwksCache::new(
-        BackendApiJwks(drill.api().clone()),
-        JwksCacheConfig::default(),
-    );
-    // The app has fetched its keys, as a service that has served traffic has.
-    cache
-        .refresh()
-        .await
-        .map_err(|err| format!("the app could not fetch its keys: {err}"))?;
+/// How the served app's keys stand when triage looks at it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AppKeys {
+    /// Fetched, as a service that has served traffic has them.
+    Fetched,
+    /// Never fetched: a service that started and has not served a token yet.
+    NotFetched,
+    /// The fetch was answered 401: the service runs on a revoked secret key.
+    Revoked,
+}
+
+async fn serve_app(drill: &Drill, keys: AppKeys) -> Result<ServedApp, String> {
+    let api = match keys {
+        AppKeys::Revoked => ClerkApi::builder(SecretKey::new(REVOKED_KEY))
+            .base_url(drill.sim().base_url())
+            .retry(RetryPolicy::none())
+            .build()
+            .map_err(|err| format!("no API client for the revoked key: {err}"))?,
+        _ => drill.api().clone(),
+    };
+    let cache = JwksCache::new(BackendApiJwks(api), JwksCacheConfig::default());
+    let fetched = match keys {
+        AppKeys::NotFetched => Err(None),
+        _ => cache.refresh().await.map_err(Some),
+    };
+    match (keys, fetched) {
+        (AppKeys::Fetched, Err(err)) => {
+            let err = err.map_or_else(String::new, |err| err.reason());
+            return Err(format!("the app could not fetch its keys: {err}"));
+        }
+        (AppKeys::Revoked, Ok(())) => {
+            return Err("the revoked key still fetched the keys".to_owned());
+        }
+        _ => {}
+    }
     let config = VerifierConfig::default().issuers([drill.sim().issuer()]);
     let policy = AuthPolicy::new(
         Verifier::new(KeySource::Jwks(cache), config),
@@ -142,7 +167,7 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
         "Phase 9",
         "triage: status page, Backend API, JWKS and the app's health, at each scenario",
     );
-    let (app, down) = match (serve_app(drill).await, nothing_listens()) {
+    let (app, down) = match (serve_app(drill, AppKeys::Fetched).await, nothing_listens()) {
         (Ok(app), Ok(down)) => (app, down),
         (Err(err), _) | (_, Err(err)) => {
             rec.step("setup", async { Observation::unexpected(err) })
@@ -204,6 +229,49 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
         ),
     )
     .await;
+
+    match serve_app(drill, AppKeys::Revoked).await {
+        Ok(revoked_app) => {
+            let url = format!("http://{}/api/clerk-health", revoked_app.addr);
+            rec.step(
+                "triage, app key revoked",
+                expect(
+                    &http,
+                    config(drill, &key, &url),
+                    Category::ConfigurationError,
+                    Some(Severity::High),
+                ),
+            )
+            .await;
+        }
+        Err(err) => {
+            rec.step("triage, app key revoked", async {
+                Observation::unexpected(err)
+            })
+            .await;
+        }
+    }
+    match serve_app(drill, AppKeys::NotFetched).await {
+        Ok(cold_app) => {
+            let url = format!("http://{}/api/clerk-health", cold_app.addr);
+            rec.step(
+                "triage, app not ready",
+                expect(
+                    &http,
+                    config(drill, &key, &url),
+                    Category::MiddlewareFailure,
+                    Some(Severity::High),
+                ),
+            )
+            .await;
+        }
+        Err(err) => {
+            rec.step("triage, app not ready", async {
+                Observation::unexpected(err)
+            })
+            .await;
+        }
+    }
 
     rec.step(
         "triage, app down",

@@ -103,6 +103,11 @@ pub struct AppHealthSnapshot {
     pub too_stale: bool,
     /// The last key-refresh error (`keys.last_error`).
     pub last_key_error: Option<String>,
+    /// The HTTP status of the last failed key fetch (`keys.last_error_status`; 401: the app's
+    /// secret key is rejected).
+    pub last_key_error_status: Option<u16>,
+    /// Why the app is not `ok`, in its own words (`problem`).
+    pub problem: Option<String>,
     /// Tokens that verified (`counters.verified`).
     pub verified: u64,
     /// Rejections by reason (`counters.rejected`).
@@ -191,6 +196,9 @@ impl AppHealthSnapshot {
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
             last_key_error: text(keys, "last_error"),
+            last_key_error_status: number(keys, "last_error_status")
+                .and_then(|status| u16::try_from(status).ok()),
+            problem: text(root, "problem"),
             verified: number(counters, "verified").unwrap_or(0),
             rejected,
             bypassed: number(counters, "bypassed").unwrap_or(0),
@@ -198,6 +206,30 @@ impl AppHealthSnapshot {
             ready: root.get("ready").and_then(Value::as_bool),
             details: root.contains_key("keys") || root.contains_key("counters"),
         })
+    }
+
+    /// Why users do not get what they should from this app, when they do not: no usable key,
+    /// not ready, failing key fetches, or a verdict of `unavailable`. A bypass alone is not a
+    /// failure (the app serves users, on purpose), nor an unknown status.
+    pub fn failure(&self) -> Option<String> {
+        let said = |fallback: &str| self.problem.clone().unwrap_or_else(|| fallback.to_owned());
+        if self.status == AppStatus::Unavailable {
+            Some(said("no usable verification key"))
+        } else if self.too_stale {
+            Some(said("the keys are too stale to verify"))
+        } else if self.ready == Some(false) || self.key_count == Some(0) {
+            Some(said("no verification key yet"))
+        } else if let Some(error) = &self.last_key_error {
+            Some(
+                self.problem
+                    .clone()
+                    .unwrap_or_else(|| format!("the last key refresh failed: {error}")),
+            )
+        } else if self.status == AppStatus::Degraded && !self.bypass_on() {
+            Some(said("the app reports itself degraded"))
+        } else {
+            None
+        }
     }
 
     /// True when a bypass mode (`grace` or `open`) is on.
@@ -243,6 +275,12 @@ impl fmt::Display for AppHealthSnapshot {
     /// One line: status, mode, keys, session rejections.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "status {}", self.status)?;
+        if self.ready == Some(false) {
+            f.write_str(", not ready")?;
+        }
+        if let Some(problem) = &self.problem {
+            write!(f, " ({problem})")?;
+        }
         if let Some(mode) = &self.mode {
             write!(f, ", mode {mode}")?;
             if let Some(until) = &self.mode_expires_at {
@@ -257,7 +295,8 @@ impl fmt::Display for AppHealthSnapshot {
         if self.too_stale {
             f.write_str(" (too stale)")?;
         }
-        if let Some(error) = &self.last_key_error {
+        // The problem, when the app names one, already says it.
+        if let (Some(error), None) = (&self.last_key_error, &self.problem) {
             write!(f, ", last key refresh failed: {error}")?;
         }
         let session = self.session_rejections();

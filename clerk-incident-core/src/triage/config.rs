@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::probe::ProbeName;
 use super::status_page::DEFAULT_STATUS_URL;
 use super::symptom::Symptom;
 use crate::api::{ClerkApi, SecretKey};
@@ -22,7 +23,12 @@ pub(crate) enum ApiTarget {
 
 /// What [`run`](super::run) probes.
 ///
-/// Only the status page is probed by default; each other probe runs when it has a target.
+/// Every probe applies. The status page has a default target; the others run when given one
+/// (a secret key, a JWKS URL, the app's health URL) and are otherwise reported as *not
+/// checked*, which caps the verdict at [`Category::Unknown`](super::Category::Unknown): a
+/// verdict of healthy needs every probe to have run and passed. Leave a probe out on purpose
+/// with [`skip`](Self::skip). Not-checked reasons name the `clerk-incident triage` flags that
+/// supply the input.
 ///
 /// ```
 /// use std::time::Duration;
@@ -49,6 +55,7 @@ pub struct TriageConfig {
     pub(crate) app_health_token: Option<HealthToken>,
     pub(crate) timeout: Duration,
     pub(crate) symptoms: Vec<Symptom>,
+    pub(crate) skipped: Vec<ProbeName>,
 }
 
 impl Default for TriageConfig {
@@ -71,6 +78,7 @@ impl TriageConfig {
             app_health_token: None,
             timeout: DEFAULT_PROBE_TIMEOUT,
             symptoms: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 
@@ -127,6 +135,20 @@ impl TriageConfig {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// Leaves `probe` out on purpose: the report shows it as skipped, and a healthy verdict
+    /// no longer needs it.
+    pub fn skip(mut self, probe: ProbeName) -> Self {
+        if !self.skipped.contains(&probe) {
+            self.skipped.push(probe);
+        }
+        self
+    }
+
+    /// The probes left out on purpose.
+    pub fn skipped_probes(&self) -> &[ProbeName] {
+        &self.skipped
     }
 
     /// Adds a symptom the operator reports.

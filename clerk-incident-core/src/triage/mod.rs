@@ -70,15 +70,16 @@ use crate::http::HttpClient;
 
 /// Runs every configured probe concurrently and classifies the results.
 ///
-/// Never fails and never panics: a probe that cannot run is reported as skipped or invalid,
-/// one that gets no answer as unreachable or timed out. Returns within about the probe
+/// Never fails and never panics: a probe that cannot run (a missing secret key or URL, an
+/// invalid URL) is reported as not checked, one left out with [`TriageConfig::skip`] as
+/// skipped, one that gets no answer as unreachable or timed out. Returns within about the probe
 /// timeout ([`TriageConfig::timeout`]).
 pub async fn run(http: Arc<dyn HttpClient>, config: &TriageConfig) -> TriageReport {
     let started = Instant::now();
     let api = probes::api_client(&http, config);
     let (status_page, backend_api, jwks, app_health) = tokio::join!(
         probes::status_page(http.as_ref(), config),
-        probes::backend_api(api.as_ref(), config.timeout),
+        probes::backend_api(api.as_ref(), config),
         probes::jwks(http.as_ref(), api.as_ref(), config),
         probes::app_health(http.as_ref(), config),
     );

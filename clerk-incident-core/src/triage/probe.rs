@@ -11,7 +11,7 @@ use super::status_page::{ComponentStatus, Indicator, StatusPageReport};
 use super::text::clip;
 
 /// The longest summary line a probe prints.
-const MAX_SUMMARY: usize = 300;
+const MAX_SUMMARY: usize = 400;
 
 /// Which probe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -70,10 +70,19 @@ impl fmt::Display for ProbeName {
 #[serde(tag = "result", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ProbeOutcome {
-    /// Not run: nothing to probe was configured.
+    /// Left out on purpose ([`TriageConfig::skip`](super::TriageConfig::skip), the CLI's
+    /// `--skip`).
     Skipped {
-        /// Why, such as `no CLERK_SECRET_KEY`.
+        /// Why, such as `left out with --skip app`.
         reason: String,
+    },
+    /// Not checked: an input the probe needs is missing (no secret key, no app URL). A
+    /// verdict of healthy needs every probe, so this caps the verdict at unknown.
+    NotChecked {
+        /// What is missing, such as `no secret key (CLERK_SECRET_KEY is not set)`.
+        reason: String,
+        /// How to supply it, or leave the probe out on purpose.
+        remedy: String,
     },
     /// No complete answer within the probe's timeout.
     TimedOut {
@@ -85,7 +94,7 @@ pub enum ProbeOutcome {
         /// What the HTTP client reported (never a header, so never a key).
         error: String,
     },
-    /// The probe could not be sent: an invalid URL or client setting.
+    /// Not checked: the probe could not be sent, because of an invalid URL or client setting.
     Invalid {
         /// What is wrong.
         error: String,
@@ -152,7 +161,9 @@ pub enum ProbeStatus {
     Unknown,
     /// No answer in time.
     TimedOut,
-    /// Not run.
+    /// Could not run: an input is missing or invalid.
+    NotChecked,
+    /// Left out on purpose.
     Skipped,
 }
 
@@ -165,6 +176,7 @@ impl ProbeStatus {
             ProbeStatus::Failed => "FAILED",
             ProbeStatus::Unknown => "unknown",
             ProbeStatus::TimedOut => "TIMED OUT",
+            ProbeStatus::NotChecked => "NOT CHECKED",
             ProbeStatus::Skipped => "skipped",
         }
     }
@@ -214,10 +226,13 @@ impl ProbeResult {
     pub fn status(&self) -> ProbeStatus {
         match &self.outcome {
             ProbeOutcome::Skipped { .. } => ProbeStatus::Skipped,
+            ProbeOutcome::NotChecked { .. } | ProbeOutcome::Invalid { .. } => {
+                ProbeStatus::NotChecked
+            }
             ProbeOutcome::TimedOut { .. } => ProbeStatus::TimedOut,
-            ProbeOutcome::Unreachable { .. }
-            | ProbeOutcome::Invalid { .. }
-            | ProbeOutcome::ErrorStatus { .. } => ProbeStatus::Failed,
+            ProbeOutcome::Unreachable { .. } | ProbeOutcome::ErrorStatus { .. } => {
+                ProbeStatus::Failed
+            }
             ProbeOutcome::Unreadable { .. } => ProbeStatus::Unknown,
             ProbeOutcome::StatusPage { report } => {
                 if report.is_operational() {
@@ -248,12 +263,10 @@ impl ProbeResult {
             }
             ProbeOutcome::AppHealth { status, health } => match (status, health) {
                 (500..=599, _) => ProbeStatus::Failed,
+                (200..=299, Some(h)) if h.failure().is_some() => ProbeStatus::Failed,
                 (200..=299, Some(h)) => match h.status {
-                    AppStatus::Unavailable => ProbeStatus::Failed,
-                    _ if h.too_stale => ProbeStatus::Failed,
-                    _ if h.bypass_on() || h.last_key_error.is_some() => ProbeStatus::Degraded,
-                    // `degraded` with neither: the keys are not fetched yet (a lazy cache).
-                    AppStatus::Ok | AppStatus::Degraded => ProbeStatus::Ok,
+                    _ if h.bypass_on() => ProbeStatus::Degraded,
+                    AppStatus::Ok => ProbeStatus::Ok,
                     _ => ProbeStatus::Unknown,
                 },
                 // Not a health body, or a 4xx: a wrong URL more likely than a failing app.
@@ -266,11 +279,12 @@ impl ProbeResult {
     pub fn summary(&self) -> String {
         let line = match &self.outcome {
             ProbeOutcome::Skipped { reason } => format!("skipped ({reason})"),
+            ProbeOutcome::NotChecked { reason, remedy } => format!("{reason}: {remedy}"),
             ProbeOutcome::TimedOut { timeout_ms } => {
                 format!("no answer within {}", human_millis(*timeout_ms))
             }
             ProbeOutcome::Unreachable { error } => format!("unreachable: {error}"),
-            ProbeOutcome::Invalid { error } => format!("not probed: {error}"),
+            ProbeOutcome::Invalid { error } => error.clone(),
             ProbeOutcome::StatusPage { report } => report.to_string(),
             ProbeOutcome::BackendApi {
                 status,
@@ -317,7 +331,9 @@ impl ProbeResult {
             ProbeOutcome::Unreadable { status, detail } => format!("HTTP {status}, {detail}"),
             ProbeOutcome::AppHealth { status, health } => match health {
                 Some(health) => format!("HTTP {status}, {health}"),
-                None => format!("HTTP {status}, not a clerk-health body"),
+                None => format!(
+                    "HTTP {status}, not a clerk-health body (is --app-url the service's base URL?)"
+                ),
             },
         };
         clip(&line, MAX_SUMMARY)

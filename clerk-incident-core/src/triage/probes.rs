@@ -45,15 +45,63 @@ fn timed_out(timeout: Duration) -> ProbeOutcome {
     }
 }
 
-fn skipped(name: ProbeName, reason: &str) -> ProbeResult {
-    ProbeResult::new(
+/// A probe that did not run, with `outcome` as the reason.
+fn not_run(name: ProbeName, outcome: ProbeOutcome) -> ProbeResult {
+    ProbeResult::new(name, None, outcome, Duration::ZERO)
+}
+
+/// The probe left out on purpose, when it is.
+fn skipped(name: ProbeName, config: &TriageConfig) -> Option<ProbeResult> {
+    config.skipped.contains(&name).then(|| {
+        let flag = match name {
+            ProbeName::StatusPage => "status-page",
+            ProbeName::BackendApi => "api",
+            ProbeName::Jwks => "jwks",
+            ProbeName::AppHealth => "app",
+        };
+        not_run(
+            name,
+            ProbeOutcome::Skipped {
+                reason: format!("left out with --skip {flag}"),
+            },
+        )
+    })
+}
+
+fn not_checked(name: ProbeName, reason: &str, remedy: &str) -> ProbeResult {
+    not_run(
         name,
-        None,
-        ProbeOutcome::Skipped {
+        ProbeOutcome::NotChecked {
             reason: reason.to_owned(),
+            remedy: remedy.to_owned(),
         },
-        Duration::ZERO,
     )
+}
+
+/// Why `url` is not an absolute `http` or `https` URL, with the likely fix; `None` when it is.
+pub(super) fn url_problem(what: &str, url: &str) -> Option<String> {
+    let shown = clip(url, 200);
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Some(format!(
+            "the {what} {shown:?} has no scheme: did you mean http://{shown} (or https://)?"
+        ));
+    };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Some(format!(
+            "the {what} {shown:?} is not http or https: give an http(s):// URL"
+        ));
+    }
+    match url.parse::<http::Uri>() {
+        Ok(uri) if uri.host().is_some_and(|host| !host.is_empty()) && !rest.starts_with('/') => {
+            None
+        }
+        _ => Some(format!("the {what} {shown:?} is not a valid URL")),
+    }
+}
+
+/// The not-checked result of `name` when its `url` is not usable.
+fn invalid_url(name: ProbeName, what: &str, url: &str) -> Option<ProbeResult> {
+    url_problem(what, url).map(|error| not_run(name, ProbeOutcome::Invalid { error }))
 }
 
 /// An error and its sources on one line, clipped for the report.
@@ -100,7 +148,14 @@ async fn get_with(
 }
 
 pub(super) async fn status_page(http: &dyn HttpClient, config: &TriageConfig) -> ProbeResult {
+    let name = ProbeName::StatusPage;
+    if let Some(skipped) = skipped(name, config) {
+        return skipped;
+    }
     let base = config.status_url.trim_end_matches('/');
+    if let Some(invalid) = invalid_url(name, "status page URL", base) {
+        return invalid;
+    }
     let target = format!("{base}/api/v2/summary.json");
     let timeout = config.timeout;
     timed(ProbeName::StatusPage, Some(target), timeout, async {
@@ -144,25 +199,36 @@ pub(super) fn api_client(
 ) -> Option<Result<ClerkApi, ApiError>> {
     Some(match config.api.as_ref()? {
         ApiTarget::Client(api) => Ok(api.clone()),
-        ApiTarget::Key { base_url, key } => ClerkApi::builder(key.clone())
-            .base_url(base_url.clone())
-            .retry(RetryPolicy::none())
-            .without_rate_limit()
-            .timeout(config.timeout)
-            .http_client(Arc::clone(http))
-            .build(),
+        ApiTarget::Key { base_url, key } => match url_problem("Backend API URL", base_url) {
+            Some(problem) => Err(ApiError::Config(problem)),
+            None => ClerkApi::builder(key.clone())
+                .base_url(base_url.clone())
+                .retry(RetryPolicy::none())
+                .without_rate_limit()
+                .timeout(config.timeout)
+                .http_client(Arc::clone(http))
+                .build(),
+        },
     })
 }
 
-const NO_KEY: &str = "no CLERK_SECRET_KEY";
-
 pub(super) async fn backend_api(
     api: Option<&Result<ClerkApi, ApiError>>,
-    timeout: Duration,
+    config: &TriageConfig,
 ) -> ProbeResult {
     let name = ProbeName::BackendApi;
+    let timeout = config.timeout;
+    if let Some(skipped) = skipped(name, config) {
+        return skipped;
+    }
     let api = match api {
-        None => return skipped(name, NO_KEY),
+        None => {
+            return not_checked(
+                name,
+                "no secret key (CLERK_SECRET_KEY is not set)",
+                "export CLERK_SECRET_KEY=sk_… (the instance's secret key), or leave the probe out with --skip api",
+            );
+        }
         Some(Err(err)) => {
             return ProbeResult::new(
                 name,
@@ -234,7 +300,13 @@ pub(super) async fn jwks(
     let name = ProbeName::Jwks;
     let timeout = config.timeout;
     let expected = config.expected_kid.as_deref();
+    if let Some(skipped) = skipped(name, config) {
+        return skipped;
+    }
     if let Some(url) = &config.jwks_url {
+        if let Some(invalid) = invalid_url(name, "JWKS URL", url) {
+            return invalid;
+        }
         return timed(name, Some(url.clone()), timeout, async {
             match get(http, url, timeout).await {
                 Err(outcome) => outcome,
@@ -248,7 +320,11 @@ pub(super) async fn jwks(
         .await;
     }
     match api {
-        None => skipped(name, "no JWKS URL and no CLERK_SECRET_KEY"),
+        None => not_checked(
+            name,
+            "no JWKS URL and no secret key",
+            "pass --jwks-url https://<frontend api>/.well-known/jwks.json or export CLERK_SECRET_KEY, or leave the probe out with --skip jwks",
+        ),
         Some(Err(err)) => ProbeResult::new(
             name,
             None,
@@ -311,9 +387,19 @@ fn jwks_outcome<'a>(kids: impl Iterator<Item = &'a str>, expected: Option<&str>)
 
 pub(super) async fn app_health(http: &dyn HttpClient, config: &TriageConfig) -> ProbeResult {
     let name = ProbeName::AppHealth;
+    if let Some(skipped) = skipped(name, config) {
+        return skipped;
+    }
     let Some(url) = &config.app_health_url else {
-        return skipped(name, "no app URL");
+        return not_checked(
+            name,
+            "no app URL",
+            "pass --app-url http://<host>:<port> (the service's base URL), or leave the probe out with --skip app",
+        );
     };
+    if let Some(invalid) = invalid_url(name, "app URL", url) {
+        return invalid;
+    }
     let timeout = config.timeout;
     timed(name, Some(url.clone()), timeout, async {
         match get_with(http, url, timeout, config.app_health_token.as_ref()).await {

@@ -69,10 +69,10 @@ impl fmt::Display for TriageReport {
     /// Clerk's status page reports a major outage and the Backend API is not known to work.
     ///
     /// Probes (3 ms):
-    ///   status page  FAILED     indicator major (Major System Outage); Backend API: major outage (1 ms)
-    ///   Backend API  FAILED     GET /v1/users?limit=1 → 503 (service_unavailable): Clerk fails (1 ms)
-    ///   JWKS         FAILED     HTTP 503 (0 ms)
-    ///   app health   skipped (no app URL)
+    ///   status page  FAILED      indicator major (Major System Outage); Backend API: major outage (1 ms)
+    ///   Backend API  FAILED      GET /v1/users?limit=1 → 503 (service_unavailable): Clerk fails (1 ms)
+    ///   JWKS         FAILED      HTTP 503 (0 ms)
+    ///   app health   NOT CHECKED no app URL: pass --app-url http://<host>:<port> …
     ///
     /// Evidence:
     ///   - status page: indicator major (Major System Outage); Backend API: major outage
@@ -93,9 +93,16 @@ impl fmt::Display for TriageReport {
             let name = probe.name.title();
             match probe.status() {
                 ProbeStatus::Skipped => writeln!(f, "  {name:<12} {}", probe.summary())?,
+                // Nothing was sent: no time to show.
+                ProbeStatus::NotChecked => writeln!(
+                    f,
+                    "  {name:<12} {:<11} {}",
+                    ProbeStatus::NotChecked.label(),
+                    probe.summary()
+                )?,
                 status => writeln!(
                     f,
-                    "  {name:<12} {:<10} {} ({} ms)",
+                    "  {name:<12} {:<11} {} ({} ms)",
                     status.label(),
                     probe.summary(),
                     millis(probe.elapsed)

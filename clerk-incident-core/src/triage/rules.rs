@@ -301,6 +301,18 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        name: "app_secret_key_rejected",
+        when: "The app's own JWKS fetch is answered 401: the service runs on a rejected secret key (revoked, rolled, or of another instance).",
+        applies: |f| f.app_key_rejected,
+        category: Category::ConfigurationError,
+        severity: Severity::High,
+        sources: &[APP, API],
+        next: &[
+            "# deploy the instance's current secret key (Clerk Dashboard, API keys) to the service and restart it, then:",
+            "clerk-incident triage --app-url <app-url>",
+        ],
+    },
+    Rule {
         name: "jwks_missing_kid",
         when: "The JWKS holds no key, or not the key id the app's tokens carry.",
         applies: |f| f.jwks == Probe::Answered(Jwks::MissingKid),
@@ -313,8 +325,20 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        name: "app_key_refresh_failing",
+        when: "The app cannot refresh its keys although Clerk answers this machine; its cached keys still verify, until they are too stale: the app's network or key settings.",
+        applies: |f| f.key_refresh_failing && f.app_verifies && f.clerk_answers(),
+        category: Category::MiddlewareFailure,
+        severity: Severity::Medium,
+        sources: &[APP, API, JWKS],
+        next: &[
+            "# check the service reaches CLERK_API_URL / CLERK_JWKS_URL (egress, proxy, DNS)",
+            "curl -sS <app-url>/api/clerk-health",
+        ],
+    },
+    Rule {
         name: "app_health_failing",
-        when: "The app's auth health fails (unreachable, 5xx, or no usable key) while Clerk answers.",
+        when: "The app's auth health fails (unreachable, 5xx, not ready, or no usable key) while Clerk answers.",
         applies: |f| f.app_down() && f.clerk_answers(),
         category: Category::MiddlewareFailure,
         severity: Severity::High,
@@ -326,16 +350,14 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
-        name: "app_key_refresh_failing",
-        when: "The app cannot refresh its keys although Clerk answers this machine: the app's network or key settings.",
-        applies: |f| {
-            f.key_refresh_failing && f.clerk_answers() && f.app == Probe::Answered(App::Degraded)
-        },
-        category: Category::MiddlewareFailure,
-        severity: Severity::Medium,
-        sources: &[APP, API, JWKS],
+        name: "app_failing_clerk_unconfirmed",
+        when: "The app's auth health fails, and no probe confirms Clerk works: the cause may be Clerk or the app.",
+        applies: |f| f.app_down(),
+        category: Category::Unknown,
+        severity: Severity::High,
+        sources: ALL,
         next: &[
-            "# check the service reaches CLERK_API_URL / CLERK_JWKS_URL (egress, proxy, DNS)",
+            "CLERK_SECRET_KEY=… clerk-incident triage --app-url <app-url>   # does Clerk answer this machine?",
             "curl -sS <app-url>/api/clerk-health",
         ],
     },
@@ -413,16 +435,41 @@ const RULES: &[Rule] = &[
         ],
     },
     Rule {
+        name: "status_page_unavailable",
+        when: "Clerk's status page could not be read from here (no answer, an error, or a shape this version does not know), and nothing else points at a problem.",
+        applies: |f| {
+            f.page.ran() && f.page != Probe::Answered(Page::Operational) && f.clerk_answers()
+        },
+        category: Category::Unknown,
+        severity: Severity::Low,
+        sources: ALL,
+        next: &[
+            "curl -sS https://status.clerk.com/proxy/status.clerk.com   # does this machine reach the status page?",
+            "clerk-incident triage --app-url <app-url> --skip status-page   # if this network cannot reach it",
+        ],
+    },
+    Rule {
+        name: "not_checked",
+        when: "No probe shows a problem, but not every probe could run: a healthy verdict needs them all (or --skip for the ones left out on purpose).",
+        applies: |f| f.anything_not_checked(),
+        category: Category::Unknown,
+        severity: Severity::Medium,
+        sources: ALL,
+        next: &[
+            "CLERK_SECRET_KEY=… clerk-incident triage --app-url <app-url>   # supply what was not checked",
+            "clerk-incident triage --app-url <app-url> --skip jwks   # or leave a probe out on purpose",
+        ],
+    },
+    Rule {
         name: "healthy",
-        when: "Clerk and the app answer as they should, and nothing is reported.",
+        when: "Every probe ran (or was left out on purpose) and passed, and nothing is reported.",
         applies: |f| {
             f.symptoms.is_empty()
-                && matches!(f.api, Probe::NotChecked | Probe::Answered(Api::Ok))
-                && matches!(f.jwks, Probe::NotChecked | Probe::Answered(Jwks::Ok))
-                && matches!(f.app, Probe::NotChecked | Probe::Answered(App::Ok))
-                // A status page this machine cannot read is fine when the key works.
-                && (f.page == Probe::Answered(Page::Operational)
-                    || f.api == Probe::Answered(Api::Ok))
+                && f.clerk_answers()
+                && matches!(f.page, Probe::Skipped | Probe::Answered(Page::Operational))
+                && matches!(f.api, Probe::Skipped | Probe::Answered(Api::Ok))
+                && matches!(f.jwks, Probe::Skipped | Probe::Answered(Jwks::Ok))
+                && matches!(f.app, Probe::Skipped | Probe::Answered(App::Ok))
         },
         category: Category::Healthy,
         severity: Severity::None,

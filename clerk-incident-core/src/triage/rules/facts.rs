@@ -1,5 +1,6 @@
 //! [`Facts`]: the probe results, normalised into what the rule predicates read.
 
+use crate::triage::app_health::AppStatus;
 use crate::triage::probe::{ProbeName, ProbeOutcome, ProbeResult, ProbeStatus, page_outage};
 use crate::triage::status_page::{Indicator, StatusPageReport};
 use crate::triage::symptom::Symptom;
@@ -7,8 +8,10 @@ use crate::triage::symptom::Symptom;
 /// What one probe established.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Probe<T> {
-    /// Not run (nothing configured, or an invalid target).
+    /// Not run: an input is missing or invalid.
     NotChecked,
+    /// Left out on purpose.
+    Skipped,
     /// No answer within the timeout.
     TimedOut,
     /// Connection refused or broken.
@@ -19,7 +22,7 @@ pub(super) enum Probe<T> {
 
 impl<T> Probe<T> {
     pub(super) fn ran(&self) -> bool {
-        !matches!(self, Probe::NotChecked)
+        !matches!(self, Probe::NotChecked | Probe::Skipped)
     }
 
     pub(super) fn no_answer(&self) -> bool {
@@ -82,6 +85,10 @@ pub(super) struct Facts {
     pub(super) app: Probe<App>,
     pub(super) bypass: Option<Bypass>,
     pub(super) key_refresh_failing: bool,
+    /// The app's own key fetch was answered 401: the app runs on a rejected secret key.
+    pub(super) app_key_rejected: bool,
+    /// The app's keys still verify (it said so, or did not say otherwise).
+    pub(super) app_verifies: bool,
     pub(super) rejection_spike: bool,
     pub(super) symptoms: Vec<Symptom>,
 }
@@ -156,6 +163,13 @@ impl Facts {
                 _ => None,
             }),
             key_refresh_failing: health.is_some_and(|h| h.last_key_error.is_some()),
+            app_key_rejected: health.is_some_and(|h| h.last_key_error_status == Some(401)),
+            app_verifies: health.is_some_and(|h| {
+                h.ready != Some(false)
+                    && h.key_count != Some(0)
+                    && !h.too_stale
+                    && h.status != AppStatus::Unavailable
+            }),
             rejection_spike: health.is_some_and(|h| h.rejection_spike()),
             symptoms,
         }
@@ -177,6 +191,17 @@ impl Facts {
         self.app.no_answer() || self.app == Probe::Answered(App::Failing)
     }
 
+    /// Some probe could not run for want of an input (not left out on purpose).
+    pub(super) fn anything_not_checked(&self) -> bool {
+        [
+            self.page == Probe::NotChecked,
+            self.api == Probe::NotChecked,
+            self.jwks == Probe::NotChecked,
+            self.app == Probe::NotChecked,
+        ]
+        .contains(&true)
+    }
+
     /// Each of the four probes, as "ran" and "got no answer".
     pub(super) fn runs(&self) -> [(bool, bool); 4] {
         [
@@ -194,7 +219,8 @@ fn read<T>(
     answer: impl Fn(&ProbeOutcome) -> Option<T>,
 ) -> Probe<T> {
     match outcome {
-        None | Some(ProbeOutcome::Skipped { .. } | ProbeOutcome::Invalid { .. }) => {
+        Some(ProbeOutcome::Skipped { .. }) => Probe::Skipped,
+        None | Some(ProbeOutcome::NotChecked { .. } | ProbeOutcome::Invalid { .. }) => {
             Probe::NotChecked
         }
         Some(ProbeOutcome::TimedOut { .. }) => Probe::TimedOut,

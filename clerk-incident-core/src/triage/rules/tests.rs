@@ -68,11 +68,21 @@ fn refused(name: ProbeName) -> ProbeResult {
     )
 }
 
+fn not_checked(name: ProbeName) -> ProbeResult {
+    probe(
+        name,
+        ProbeOutcome::NotChecked {
+            reason: "not configured".into(),
+            remedy: "configure it".into(),
+        },
+    )
+}
+
 fn skipped(name: ProbeName) -> ProbeResult {
     probe(
         name,
         ProbeOutcome::Skipped {
-            reason: "not configured".into(),
+            reason: "left out with --skip".into(),
         },
     )
 }
@@ -111,6 +121,7 @@ const HEALTH_GRACE: &str = r#"{"status":"degraded","mode":{"mode":"grace","max_t
 const HEALTH_OPEN: &str = r#"{"status":"degraded","mode":{"mode":"open","reason":"INC-1"},"keys":{"key_count":1},"counters":{"bypassed":7}}"#;
 const HEALTH_KEY_ERROR: &str = r#"{"status":"degraded","mode":{"mode":"enforce"},"keys":{"key_count":1,"staleness_secs":900,"last_error":"the JWKS fetch timed out"},"counters":{}}"#;
 const HEALTH_UNAVAILABLE: &str = r#"{"status":"unavailable","mode":{"mode":"enforce"},"keys":{"key_count":0,"too_stale":true},"counters":{}}"#;
+const HEALTH_KEY_REJECTED: &str = r#"{"status":"unavailable","ready":false,"problem":"no verification key: the Backend API answered 401 to the JWKS fetch: the secret key is rejected","mode":{"mode":"enforce"},"keys":{"key_count":0,"fetches":1,"last_error":"the Backend API answered 401 to the JWKS fetch: the secret key is rejected","last_error_status":401},"counters":{}}"#;
 const HEALTH_NOT_FETCHED: &str = r#"{"status":"degraded","mode":{"mode":"enforce"},"keys":{"source":"backend_api","key_count":0,"fetches":0},"counters":{}}"#;
 
 struct Case {
@@ -157,8 +168,8 @@ fn cases() -> Vec<Case> {
             vec![
                 refused(StatusPage),
                 timed_out(BackendApi),
-                skipped(Jwks),
-                skipped(AppHealth),
+                not_checked(Jwks),
+                not_checked(AppHealth),
             ],
         )
         .with(RandomLogouts),
@@ -166,7 +177,12 @@ fn cases() -> Vec<Case> {
         case(
             "compromise with a revoked key",
             "key_compromise",
-            vec![page_ok(), api(401), jwks_status(401), skipped(AppHealth)],
+            vec![
+                page_ok(),
+                api(401),
+                jwks_status(401),
+                not_checked(AppHealth),
+            ],
         )
         .with(UnauthorizedAccess),
         case(
@@ -184,20 +200,25 @@ fn cases() -> Vec<Case> {
             "status_page_outage",
             vec![
                 page_major(),
-                skipped(BackendApi),
-                skipped(Jwks),
-                skipped(AppHealth),
+                not_checked(BackendApi),
+                not_checked(Jwks),
+                not_checked(AppHealth),
             ],
         ),
         case(
             "API 500 while the page says operational",
             "clerk_server_errors",
-            vec![page_ok(), api(500), jwks(true), skipped(AppHealth)],
+            vec![page_ok(), api(500), jwks(true), not_checked(AppHealth)],
         ),
         case(
             "JWKS 502",
             "clerk_server_errors",
-            vec![page_minor(), api(200), jwks_status(502), skipped(AppHealth)],
+            vec![
+                page_minor(),
+                api(200),
+                jwks_status(502),
+                not_checked(AppHealth),
+            ],
         ),
         case(
             "API refused, the page says operational",
@@ -205,7 +226,7 @@ fn cases() -> Vec<Case> {
             vec![
                 page_ok(),
                 refused(BackendApi),
-                skipped(Jwks),
+                not_checked(Jwks),
                 app(200, HEALTH_OK),
             ],
         ),
@@ -215,14 +236,19 @@ fn cases() -> Vec<Case> {
             vec![
                 timed_out(StatusPage),
                 timed_out(BackendApi),
-                skipped(Jwks),
+                not_checked(Jwks),
                 app(200, HEALTH_OK),
             ],
         ),
         case(
             "JWKS refused, the page degraded",
             "clerk_unreachable",
-            vec![page_minor(), api(200), refused(Jwks), skipped(AppHealth)],
+            vec![
+                page_minor(),
+                api(200),
+                refused(Jwks),
+                not_checked(AppHealth),
+            ],
         ),
         case(
             "status page major, the instance answers",
@@ -237,15 +263,15 @@ fn cases() -> Vec<Case> {
         case(
             "429",
             "api_rate_limited",
-            vec![page_ok(), api(429), jwks(true), skipped(AppHealth)],
+            vec![page_ok(), api(429), jwks(true), not_checked(AppHealth)],
         ),
         case(
             "unauthorized access, no key",
             "unauthorized_access_unverified",
             vec![
                 page_ok(),
-                skipped(BackendApi),
-                skipped(Jwks),
+                not_checked(BackendApi),
+                not_checked(Jwks),
                 app(200, HEALTH_OK),
             ],
         )
@@ -275,8 +301,8 @@ fn cases() -> Vec<Case> {
             "app_health_failing",
             vec![
                 page_ok(),
-                skipped(BackendApi),
-                skipped(Jwks),
+                not_checked(BackendApi),
+                not_checked(Jwks),
                 refused(AppHealth),
             ],
         ),
@@ -293,7 +319,7 @@ fn cases() -> Vec<Case> {
         case(
             "app health times out",
             "app_health_failing",
-            vec![page_ok(), api(200), skipped(Jwks), timed_out(AppHealth)],
+            vec![page_ok(), api(200), not_checked(Jwks), timed_out(AppHealth)],
         ),
         case(
             "app key refresh failing",
@@ -315,7 +341,12 @@ fn cases() -> Vec<Case> {
         case(
             "users missing, no app probe",
             "webhook_backlog",
-            vec![page_ok(), api(200), skipped(Jwks), skipped(AppHealth)],
+            vec![
+                page_ok(),
+                api(200),
+                not_checked(Jwks),
+                not_checked(AppHealth),
+            ],
         )
         .with(UsersMissing),
         case(
@@ -336,7 +367,17 @@ fn cases() -> Vec<Case> {
         ),
         case("all clear", "healthy", healthy()),
         case(
-            "only the status page",
+            "only the status page, the rest not checked",
+            "not_checked",
+            vec![
+                page_ok(),
+                not_checked(BackendApi),
+                not_checked(Jwks),
+                not_checked(AppHealth),
+            ],
+        ),
+        case(
+            "only the status page, the rest skipped on purpose",
             "healthy",
             vec![
                 page_ok(),
@@ -346,8 +387,38 @@ fn cases() -> Vec<Case> {
             ],
         ),
         case(
-            "keys not fetched yet",
+            "the app not checked",
+            "not_checked",
+            vec![page_ok(), api(200), jwks(true), not_checked(AppHealth)],
+        ),
+        case(
+            "the app skipped on purpose",
             "healthy",
+            vec![page_ok(), api(200), jwks(true), skipped(AppHealth)],
+        ),
+        case(
+            "the status page skipped on purpose",
+            "healthy",
+            vec![
+                skipped(StatusPage),
+                api(200),
+                jwks(true),
+                app(200, HEALTH_OK),
+            ],
+        ),
+        case(
+            "everything skipped",
+            "inconclusive",
+            vec![
+                skipped(StatusPage),
+                skipped(BackendApi),
+                skipped(Jwks),
+                skipped(AppHealth),
+            ],
+        ),
+        case(
+            "keys not fetched yet",
+            "app_health_failing",
             vec![
                 page_ok(),
                 api(200),
@@ -356,18 +427,41 @@ fn cases() -> Vec<Case> {
             ],
         ),
         case(
+            "not ready, the public summary",
+            "app_health_failing",
+            vec![
+                page_ok(),
+                api(200),
+                jwks(true),
+                app(
+                    200,
+                    r#"{"status":"degraded","mode":"enforce","ready":false,"problem":"no verification key yet"}"#,
+                ),
+            ],
+        ),
+        case(
+            "the app's key fetch answered 401",
+            "app_secret_key_rejected",
+            vec![
+                page_ok(),
+                api(200),
+                jwks(true),
+                app(503, HEALTH_KEY_REJECTED),
+            ],
+        ),
+        case(
             "status page unreadable, the key works",
-            "healthy",
+            "status_page_unavailable",
             vec![page("<html>"), api(200), jwks(true), app(200, HEALTH_OK)],
         ),
         case(
             "status page unreadable, nothing else",
-            "inconclusive",
+            "not_checked",
             vec![
                 page("{}"),
-                skipped(BackendApi),
-                skipped(Jwks),
-                skipped(AppHealth),
+                not_checked(BackendApi),
+                not_checked(Jwks),
+                not_checked(AppHealth),
             ],
         ),
         case(
@@ -377,15 +471,15 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "app down and Clerk unconfirmed",
-            "inconclusive",
+            "app_failing_clerk_unconfirmed",
             vec![
                 timed_out(StatusPage),
-                skipped(BackendApi),
-                skipped(Jwks),
+                not_checked(BackendApi),
+                not_checked(Jwks),
                 app(502, ""),
             ],
         ),
-        case("no probe at all", "inconclusive", vec![]),
+        case("no probe at all", "not_checked", vec![]),
     ]
 }
 
@@ -472,9 +566,27 @@ fn evidence_is_what_decided() {
     );
     assert!(!got.next_commands.is_empty());
 
-    // Skipped probes are not evidence.
+    // Probes left out on purpose are not evidence; probes that could not run are.
     let got = classify(&[page_major(), skipped(ProbeName::BackendApi)], &[]);
     assert_eq!(got.evidence.len(), 1, "{:?}", got.evidence);
+    let got = classify(
+        &[
+            page_ok(),
+            api(200),
+            jwks(true),
+            not_checked(ProbeName::AppHealth),
+        ],
+        &[],
+    );
+    assert_eq!(got.rule, "not_checked");
+    assert!(
+        got.evidence
+            .iter()
+            .any(|e| e.source == EvidenceSource::Probe(ProbeName::AppHealth)
+                && e.detail.contains("not configured")),
+        "{:?}",
+        got.evidence
+    );
 }
 
 #[test]
