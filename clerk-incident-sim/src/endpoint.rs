@@ -24,8 +24,12 @@ pub const STATUS: &str = "GET /api/v2/status.json";
 /// `GET /api/v2/summary.json`: the status page's components and open incidents.
 pub const SUMMARY: &str = "GET /api/v2/summary.json";
 
+/// `GET /proxy/{host}`: the status page in incident.io's widget shape (what status.clerk.com
+/// serves).
+pub const STATUS_WIDGET: &str = "GET /proxy/{host}";
+
 /// Every endpoint key, in the order above.
-pub const ALL: [&str; 11] = [
+pub const ALL: [&str; 12] = [
     LIST_USERS,
     COUNT_USERS,
     GET_USER,
@@ -37,6 +41,7 @@ pub const ALL: [&str; 11] = [
     WELL_KNOWN_JWKS,
     STATUS,
     SUMMARY,
+    STATUS_WIDGET,
 ];
 
 /// Splits an endpoint key into its method and its route pattern.

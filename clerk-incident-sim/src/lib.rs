@@ -127,6 +127,7 @@ pub use model::{OrgRole, SessionStatus, SimMembership, SimOrganization, SimSessi
 pub use sim::Sim;
 pub use status_page::{
     Component, ComponentStatus, Impact, Incident, IncidentStatus, Indicator, StatusPage,
+    StatusPageFormat,
 };
 pub use token::{
     ClaimsVersion, DEFAULT_AZP, DEFAULT_TOKEN_LIFETIME, SESSION_TOKEN_CATEGORY, TokenRequest,

@@ -1,15 +1,20 @@
-//! What the simulated Clerk status page (a Statuspage.io page) reports.
+//! What the simulated Clerk status page reports, and in which hosted format.
 
 use serde::{Deserialize, Serialize};
 
-/// The content of the simulated status page, served at `/api/v2/status.json` and
-/// `/api/v2/summary.json` in Statuspage.io's shapes.
+/// The content of the simulated status page.
 ///
-/// [`StatusPage::operational`] is the default.
+/// Served in one [`StatusPageFormat`] at a time, as a real page is: incident.io's widget API
+/// at `/proxy/{host}` (what status.clerk.com runs on, the default), or Atlassian
+/// Statuspage's `/api/v2/status.json` and `/api/v2/summary.json`. The other format's URLs
+/// answer 404. [`StatusPage::operational`] is the default.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusPage {
-    /// Overall indicator (`status.indicator`).
+    /// Which hosted format the page is served in (default incident.io).
+    #[serde(default)]
+    pub format: StatusPageFormat,
+    /// Overall indicator (`status.indicator`; for incident.io, implied by the incidents).
     pub indicator: Indicator,
     /// Overall description (`status.description`), e.g. "All Systems Operational".
     pub description: String,
@@ -20,18 +25,25 @@ pub struct StatusPage {
 }
 
 impl StatusPage {
-    /// Names of the components the presets list.
-    pub const COMPONENT_NAMES: [&'static str; 5] = [
-        "Frontend API",
-        "Backend API",
-        "Dashboard",
+    /// Names of the components the presets list: Clerk's own.
+    pub const COMPONENT_NAMES: [&'static str; 8] = [
+        "User and authentication",
+        "Session management",
+        "Machine authentication",
         "Webhooks",
-        "Account Portal",
+        "Platform API",
+        "Dashboard",
+        "Email delivery",
+        "SMS delivery",
     ];
+
+    /// The component sign-in goes through.
+    pub const SIGN_IN: &'static str = "User and authentication";
 
     /// Everything operational, no incidents.
     pub fn operational() -> Self {
         Self {
+            format: StatusPageFormat::default(),
             indicator: Indicator::None,
             description: "All Systems Operational".to_owned(),
             components: Self::components_with(|_| ComponentStatus::Operational),
@@ -39,29 +51,19 @@ impl StatusPage {
         }
     }
 
-    /// The Backend API slowed down and one open incident of minor impact.
+    /// Sign-in slowed down and one open incident of minor impact.
     pub fn degraded() -> Self {
-        Self {
-            indicator: Indicator::Minor,
-            description: "Partially Degraded Service".to_owned(),
-            components: Self::components_with(|name| {
-                if name == "Backend API" {
-                    ComponentStatus::DegradedPerformance
-                } else {
-                    ComponentStatus::Operational
-                }
-            }),
-            incidents: vec![Incident {
-                name: "Elevated Backend API latency".to_owned(),
-                status: IncidentStatus::Investigating,
-                impact: Impact::Minor,
-            }],
-        }
+        Self::incident_on(
+            &[Self::SIGN_IN],
+            ComponentStatus::DegradedPerformance,
+            "Elevated sign-in latency",
+        )
     }
 
     /// Every component down and one open incident of major impact.
     pub fn major_outage() -> Self {
         Self {
+            format: StatusPageFormat::default(),
             indicator: Indicator::Major,
             description: "Major System Outage".to_owned(),
             components: Self::components_with(|_| ComponentStatus::MajorOutage),
@@ -69,8 +71,56 @@ impl StatusPage {
                 name: "Clerk services unavailable".to_owned(),
                 status: IncidentStatus::Investigating,
                 impact: Impact::Major,
+                components: Vec::new(),
+                last_update_message: Some(
+                    "We are investigating errors across Clerk's services.".to_owned(),
+                ),
             }],
         }
+    }
+
+    /// One open incident named `title` on `components` (Clerk's names, such as
+    /// `"Webhooks"`), which are at `status`; the rest operational.
+    pub fn incident_on(components: &[&str], status: ComponentStatus, title: &str) -> Self {
+        let (indicator, impact, description) = match status {
+            ComponentStatus::Operational => {
+                (Indicator::None, Impact::None, "All Systems Operational")
+            }
+            ComponentStatus::DegradedPerformance | ComponentStatus::PartialOutage => (
+                Indicator::Minor,
+                Impact::Minor,
+                "Partially Degraded Service",
+            ),
+            ComponentStatus::MajorOutage => {
+                (Indicator::Major, Impact::Major, "Partial System Outage")
+            }
+        };
+        Self {
+            format: StatusPageFormat::default(),
+            indicator,
+            description: description.to_owned(),
+            components: Self::components_with(|name| {
+                if components.contains(&name) {
+                    status
+                } else {
+                    ComponentStatus::Operational
+                }
+            }),
+            incidents: vec![Incident {
+                name: title.to_owned(),
+                status: IncidentStatus::Investigating,
+                impact,
+                components: components.iter().map(|name| (*name).to_owned()).collect(),
+                last_update_message: Some(format!("We are investigating: {title}.")),
+            }],
+        }
+    }
+
+    /// The same page, served in `format`.
+    #[must_use]
+    pub fn in_format(mut self, format: StatusPageFormat) -> Self {
+        self.format = format;
+        self
     }
 
     fn components_with(status: impl Fn(&str) -> ComponentStatus) -> Vec<Component> {
@@ -88,6 +138,17 @@ impl Default for StatusPage {
     fn default() -> Self {
         Self::operational()
     }
+}
+
+/// The hosted format a status page is served in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusPageFormat {
+    /// incident.io's public widget API, `GET /proxy/{host}`: what status.clerk.com serves.
+    #[default]
+    IncidentIo,
+    /// Atlassian Statuspage's `GET /api/v2/status.json` and `GET /api/v2/summary.json`.
+    Statuspage,
 }
 
 /// Statuspage's overall indicator.
@@ -138,6 +199,12 @@ pub struct Incident {
     pub status: IncidentStatus,
     /// Impact.
     pub impact: Impact,
+    /// The components it affects, by name; empty: every component that is not operational.
+    #[serde(default)]
+    pub components: Vec<String>,
+    /// The text of its last update.
+    #[serde(default)]
+    pub last_update_message: Option<String>,
 }
 
 /// Statuspage's incident statuses.
@@ -184,7 +251,20 @@ mod tests {
                 .all(|c| c.status == ComponentStatus::MajorOutage)
         );
         let json = serde_json::to_value(StatusPage::degraded()).unwrap();
-        assert_eq!(json["components"][1]["status"], "degraded_performance");
+        assert_eq!(json["components"][0]["status"], "degraded_performance");
         assert_eq!(json["indicator"], "minor");
+        assert_eq!(json["format"], "incident_io");
+        let webhooks = StatusPage::incident_on(
+            &["Webhooks"],
+            ComponentStatus::PartialOutage,
+            "Webhook deliveries delayed",
+        );
+        assert_eq!(webhooks.incidents[0].components, ["Webhooks"]);
+        // A page without a format reads as incident.io, as status.clerk.com.
+        let page: StatusPage = serde_json::from_str(
+            r#"{"indicator":"none","description":"ok","components":[],"incidents":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(page.format, super::StatusPageFormat::IncidentIo);
     }
 }

@@ -80,10 +80,40 @@ async fn status_page_round_trip() {
     assert_eq!(body, page);
     let (_, body) = send(reqwest::Method::GET, url.clone(), None).await;
     assert_eq!(body, page);
+    // Served as incident.io's widget by default; Statuspage's URLs are not found.
+    let widget: Value = get(&sim, "/proxy/status.clerk.com")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        widget["ongoing_incidents"][0]["current_worst_impact"],
+        "degraded_performance"
+    );
+    assert_eq!(
+        get(&sim, "/api/v2/status.json").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // The format is a switch of the same document.
+    let mut page = page;
+    page["format"] = json!("statuspage");
+    let (status, body) = send(reqwest::Method::PUT, url.clone(), Some(page.clone())).await;
+    assert_eq!((status, &body), (StatusCode::OK, &page));
     let summary: Value = get(&sim, "/api/v2/status.json").await.json().await.unwrap();
     assert_eq!(summary["status"]["indicator"], "minor");
-    let (status, _) = send(reqwest::Method::PUT, url, Some(json!({"indicator": "meh"}))).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        get(&sim, "/proxy/status.clerk.com").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    for bad in [json!({"indicator": "meh"}), {
+        let mut bad = page.clone();
+        bad["format"] = json!("atom");
+        bad
+    }] {
+        let (status, _) = send(reqwest::Method::PUT, url.clone(), Some(bad)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
 }
 
 #[tokio::test]

@@ -29,7 +29,7 @@ async fn unavailable_answers_503_on_the_apis_but_not_the_status_page() {
     let response = get_with_key(&sim, "/v1/users", None).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
-        get(&sim, "/api/v2/summary.json").await.status(),
+        get(&sim, "/proxy/status.clerk.com").await.status(),
         StatusCode::OK
     );
     assert_eq!(get(&sim, "/_sim/faults").await.status(), StatusCode::OK);

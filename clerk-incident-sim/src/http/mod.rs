@@ -73,6 +73,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             Policy::CountOnly,
             get(status_page::summary_json),
         ),
+        gated(
+            endpoint::STATUS_WIDGET,
+            Policy::CountOnly,
+            get(status_page::widget_json),
+        ),
     ];
     let mut router = Router::new();
     for (path, route) in routes {

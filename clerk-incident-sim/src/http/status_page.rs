@@ -1,16 +1,19 @@
-//! `GET /api/v2/status.json` and `GET /api/v2/summary.json` in Statuspage.io's shapes.
+//! The status page in the format it is set to: incident.io's widget (`GET /proxy/{host}`), or
+//! Statuspage's `GET /api/v2/status.json` and `GET /api/v2/summary.json`. The other format's
+//! URLs answer 404, as a real page's would.
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::json;
 use crate::clock::system_time_from_ms;
 use crate::state::Shared;
 use crate::status_page::{
-    ComponentStatus, Impact, Incident, IncidentStatus, Indicator, StatusPage,
+    ComponentStatus, Impact, Incident, IncidentStatus, Indicator, StatusPage, StatusPageFormat,
 };
 
 /// Statuspage id of the simulated page.
@@ -102,9 +105,17 @@ fn status(page: &StatusPage) -> StatusJson<'_> {
     }
 }
 
+/// What a page answers for a URL of the format it is not served in.
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not Found").into_response()
+}
+
 /// The overall status.
 pub(crate) async fn status_json(State(shared): State<Arc<Shared>>) -> Response {
     let inner = shared.lock();
+    if inner.status_page.format != StatusPageFormat::Statuspage {
+        return not_found();
+    }
     json::ok(&StatusDocument {
         page: page(&shared, inner.status_page_updated_at),
         status: status(&inner.status_page),
@@ -114,6 +125,9 @@ pub(crate) async fn status_json(State(shared): State<Arc<Shared>>) -> Response {
 /// The components, the unresolved incidents and the overall status.
 pub(crate) async fn summary_json(State(shared): State<Arc<Shared>>) -> Response {
     let inner = shared.lock();
+    if inner.status_page.format != StatusPageFormat::Statuspage {
+        return not_found();
+    }
     let updated_at = inner.status_page_updated_at;
     let components = inner
         .status_page
@@ -173,5 +187,122 @@ fn incident_json<'a>(
         started_at: rfc3339(updated_at),
         page_id: PAGE_ID,
         incident_updates: [],
+    }
+}
+
+#[derive(Serialize)]
+struct WidgetComponent<'a> {
+    id: String,
+    name: &'a str,
+    group_name: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct WidgetIncident<'a> {
+    id: String,
+    name: &'a str,
+    status: IncidentStatus,
+    url: String,
+    last_update_at: String,
+    last_update_message: &'a str,
+    current_worst_impact: &'static str,
+    affected_components: Vec<WidgetComponent<'a>>,
+}
+
+#[derive(Serialize)]
+struct WidgetDocument<'a> {
+    page_title: &'static str,
+    page_url: &'a str,
+    ongoing_incidents: Vec<WidgetIncident<'a>>,
+    in_progress_maintenances: [(); 0],
+    scheduled_maintenances: [(); 0],
+}
+
+/// The page in incident.io's public widget shape, as status.clerk.com serves it at
+/// `/proxy/status.clerk.com`: the ongoing incidents, each with its worst impact and the
+/// components it affects.
+pub(crate) async fn widget_json(State(shared): State<Arc<Shared>>) -> Response {
+    let inner = shared.lock();
+    let page = &inner.status_page;
+    if page.format != StatusPageFormat::IncidentIo {
+        return not_found();
+    }
+    let updated_at = inner.status_page_updated_at;
+    let ongoing_incidents = page
+        .incidents
+        .iter()
+        .enumerate()
+        .filter(|(_, incident)| incident.status != IncidentStatus::Resolved)
+        .map(|(index, incident)| {
+            // Named components, or every one that is not operational.
+            let affected: Vec<(usize, &str, ComponentStatus)> = page
+                .components
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    if incident.components.is_empty() {
+                        c.status != ComponentStatus::Operational
+                    } else {
+                        incident.components.contains(&c.name)
+                    }
+                })
+                .map(|(i, c)| (i, c.name.as_str(), c.status))
+                .collect();
+            let worst = affected
+                .iter()
+                .map(|(_, _, status)| *status)
+                .max_by_key(|s| rank(*s));
+            let id = widget_id(index);
+            WidgetIncident {
+                url: format!("{}/incidents/{id}", shared.base_url),
+                id,
+                name: &incident.name,
+                status: incident.status,
+                last_update_at: rfc3339(updated_at),
+                last_update_message: incident.last_update_message.as_deref().unwrap_or(""),
+                current_worst_impact: worst_impact(worst, incident.impact),
+                affected_components: affected
+                    .iter()
+                    .map(|(i, name, _)| WidgetComponent {
+                        id: widget_id(1000 + i),
+                        name,
+                        group_name: None,
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    json::ok(&WidgetDocument {
+        page_title: "Clerk",
+        page_url: &shared.base_url,
+        ongoing_incidents,
+        in_progress_maintenances: [],
+        scheduled_maintenances: [],
+    })
+}
+
+/// A ULID-shaped id (26 characters of Crockford base32), as incident.io's.
+fn widget_id(index: usize) -> String {
+    format!("01JSM{index:021}")
+}
+
+fn rank(status: ComponentStatus) -> u8 {
+    match status {
+        ComponentStatus::Operational => 0,
+        ComponentStatus::DegradedPerformance => 1,
+        ComponentStatus::PartialOutage => 2,
+        ComponentStatus::MajorOutage => 3,
+    }
+}
+
+/// incident.io's impact: the worst affected component's, else the incident's own.
+fn worst_impact(worst: Option<ComponentStatus>, impact: Impact) -> &'static str {
+    match (worst, impact) {
+        (Some(ComponentStatus::MajorOutage), _) => "full_outage",
+        (Some(ComponentStatus::PartialOutage), _) => "partial_outage",
+        (Some(ComponentStatus::DegradedPerformance), _) => "degraded_performance",
+        (_, Impact::Critical) => "full_outage",
+        (_, Impact::Major) => "partial_outage",
+        _ => "degraded_performance",
     }
 }
