@@ -21,7 +21,10 @@ use clerk_incident_core::triage::{
     self, Category, EvidenceSource, ProbeName, ProbeOutcome, ProbeStatus, Severity, Symptom,
     TriageConfig, TriageReport,
 };
-use clerk_incident_sim::{Faults, Outage, RateLimitFault, Sim, StatusPage, TokenRequest};
+use clerk_incident_sim::{
+    ComponentStatus as SimComponentStatus, Faults, Outage, RateLimitFault, Sim, StatusPage,
+    StatusPageFormat, TokenRequest,
+};
 use serde_json::Value;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -213,6 +216,63 @@ async fn major_outage_with_503_is_a_critical_clerk_outage() {
         report.classification.next_commands
     );
     assert_eq!(sim.counters().get("GET /v1/users"), 1, "no retries");
+}
+
+/// The sim serves its page as incident.io's widget or as Statuspage's summary: triage reads
+/// either the same way and says which answered.
+#[tokio::test]
+async fn both_status_page_formats_of_the_sim_give_the_same_verdicts() {
+    for (format, shown) in [
+        (StatusPageFormat::IncidentIo, "incident.io widget"),
+        (StatusPageFormat::Statuspage, "Statuspage summary"),
+    ] {
+        let sim = Sim::builder()
+            .status_page(StatusPage::major_outage().in_format(format))
+            .start()
+            .await
+            .unwrap();
+        sim.set_faults(Faults {
+            outage: Some(Outage::Unavailable),
+            ..Faults::default()
+        });
+        let report = triage::run(http(), &config(&sim).skip(ProbeName::AppHealth)).await;
+        assert_verdict(
+            &report,
+            Category::ClerkOutage,
+            Severity::Critical,
+            "status_page_outage",
+        );
+        assert!(
+            probe(&report, ProbeName::StatusPage)
+                .summary()
+                .starts_with(shown),
+            "{report}"
+        );
+
+        sim.set_faults(Faults::default());
+        sim.set_status_page(
+            StatusPage::incident_on(
+                &["Webhooks"],
+                SimComponentStatus::PartialOutage,
+                "Webhook deliveries delayed",
+            )
+            .in_format(format),
+        );
+        let report = triage::run(http(), &config(&sim).skip(ProbeName::AppHealth)).await;
+        assert_verdict(
+            &report,
+            Category::WebhookBacklog,
+            Severity::Medium,
+            "status_page_webhooks",
+        );
+        let page = probe(&report, ProbeName::StatusPage).summary();
+        assert!(page.contains("Webhooks: partial outage"), "{page}");
+        assert!(page.contains("Webhook deliveries delayed"), "{page}");
+
+        sim.set_status_page(StatusPage::operational().in_format(format));
+        let report = triage::run(http(), &config(&sim).skip(ProbeName::AppHealth)).await;
+        assert_verdict(&report, Category::Healthy, Severity::None, "healthy");
+    }
 }
 
 #[tokio::test]

@@ -3,10 +3,12 @@
 use std::time::Duration;
 
 use clerk_incident_core::auth::{ENV_HEALTH_TOKEN, ENV_OPERATOR_ORG};
-use clerk_incident_sim::{Faults, Outage, RateLimitFault, Sim, SimBuilder};
+use clerk_incident_sim::{
+    Faults, Outage, RateLimitFault, Sim, SimBuilder, StatusPage, StatusPageFormat,
+};
 use serde_json::json;
 
-use crate::cli::{OutageArg, SimArgs};
+use crate::cli::{OutageArg, SimArgs, StatusPageFormatArg};
 use crate::exit_code::Exit;
 use crate::global_args::GlobalArgs;
 use crate::terminal;
@@ -28,6 +30,12 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SimArgs) -> Exit {
         .users(args.users)
         .sessions(args.sessions)
         .seed(args.seed)
+        .status_page(
+            StatusPage::operational().in_format(match args.status_page_format {
+                StatusPageFormatArg::IncidentIo => StatusPageFormat::IncidentIo,
+                StatusPageFormatArg::Statuspage => StatusPageFormat::Statuspage,
+            }),
+        )
         .faults(faults(args));
     let sim = match start(builder).await {
         Ok(sim) => sim,
@@ -59,6 +67,14 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SimArgs) -> Exit {
         terminal::out(format!(
             "# drive it: curl {}/_sim/counters ; curl -X PUT {}/_sim/faults -d '{{\"outage\":\"unavailable\"}}' -H 'content-type: application/json'",
             sim.base_url(),
+            sim.base_url()
+        ));
+        terminal::out(format!(
+            "# its status page ({}): curl {}/_sim/status-page, then PUT it back changed",
+            match args.status_page_format {
+                StatusPageFormatArg::IncidentIo => "incident.io widget at /proxy/<host>",
+                StatusPageFormatArg::Statuspage => "Statuspage at /api/v2/summary.json",
+            },
             sim.base_url()
         ));
     }

@@ -18,7 +18,7 @@ use clerk_incident_core::auth::{
 use clerk_incident_core::http::HttpClient;
 use clerk_incident_core::incident::EntryKind;
 use clerk_incident_core::triage::{self, Category, Severity, Symptom, TriageConfig};
-use clerk_incident_sim::{Faults, Outage, StatusPage};
+use clerk_incident_sim::{ComponentStatus, Faults, Outage, StatusPage, StatusPageFormat};
 use tokio::task::JoinHandle;
 
 use super::{Drill, Observation, Recorder};
@@ -204,7 +204,36 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
         ),
     )
     .await;
+    // The same outage on a page served in Statuspage's format.
+    sim.set_status_page(StatusPage::major_outage().in_format(StatusPageFormat::Statuspage));
+    rec.step(
+        "triage, Statuspage page",
+        expect(
+            &http,
+            config(drill, &key, &health),
+            Category::ClerkOutage,
+            Some(Severity::Critical),
+        ),
+    )
+    .await;
     sim.set_faults(Faults::default());
+
+    // An incident on Clerk's Webhooks component alone points at a webhook backlog.
+    sim.set_status_page(StatusPage::incident_on(
+        &["Webhooks"],
+        ComponentStatus::PartialOutage,
+        "Webhook deliveries delayed",
+    ));
+    rec.step(
+        "triage, webhooks down",
+        expect(
+            &http,
+            config(drill, &key, &health),
+            Category::WebhookBacklog,
+            Some(Severity::Medium),
+        ),
+    )
+    .await;
     sim.set_status_page(StatusPage::operational());
 
     sim.add_secret_key(REVOKED_KEY);

@@ -156,21 +156,27 @@ pub(super) async fn status_page(http: &dyn HttpClient, config: &TriageConfig) ->
     if let Some(invalid) = invalid_url(name, "status page URL", base) {
         return invalid;
     }
-    let target = format!("{base}/api/v2/summary.json");
     let timeout = config.timeout;
-    timed(ProbeName::StatusPage, Some(target), timeout, async {
-        match status_page::fetch(http, base, timeout).await {
-            Ok(report) => ProbeOutcome::StatusPage {
+    let started = Instant::now();
+    let fetched = tokio::time::timeout(timeout, status_page::fetch_from(http, base, timeout)).await;
+    let (target, outcome) = match fetched {
+        Err(_) => (base.to_owned(), timed_out(timeout)),
+        Ok(Ok((report, url))) => (
+            url,
+            ProbeOutcome::StatusPage {
                 report: bounded(report),
             },
-            Err(StatusPageError::Transport(err)) => transport_outcome(&err, timeout),
-            Err(StatusPageError::Status(status)) => {
-                ProbeOutcome::ErrorStatus { status, code: None }
-            }
-            Err(err) => ProbeOutcome::Invalid { error: chain(&err) },
-        }
-    })
-    .await
+        ),
+        Ok(Err(err)) => (
+            base.to_owned(),
+            match err {
+                StatusPageError::Transport(err) => transport_outcome(&err, timeout),
+                StatusPageError::Status(status) => ProbeOutcome::ErrorStatus { status, code: None },
+                err => ProbeOutcome::Invalid { error: chain(&err) },
+            },
+        ),
+    };
+    ProbeResult::new(name, Some(target), outcome, started.elapsed())
 }
 
 /// The page's text clipped and its lists capped, so that a hostile or broken page cannot
@@ -183,11 +189,21 @@ fn bounded(mut report: StatusPageReport) -> StatusPageReport {
     for component in &mut report.components {
         component.name = clip(&component.name, MAX_TEXT);
     }
-    report.incidents.truncate(MAX_ITEMS);
-    for incident in &mut report.incidents {
-        incident.name = clip(&incident.name, MAX_TEXT);
-        incident.status = clip(&incident.status, MAX_TEXT);
-        incident.impact = clip(&incident.impact, MAX_TEXT);
+    for list in [&mut report.incidents, &mut report.maintenances] {
+        list.truncate(MAX_ITEMS);
+        for incident in list.iter_mut() {
+            incident.name = clip(&incident.name, MAX_TEXT);
+            incident.status = clip(&incident.status, MAX_TEXT);
+            incident.impact = clip(&incident.impact, MAX_TEXT);
+            incident.components.truncate(MAX_ITEMS);
+            for component in &mut incident.components {
+                *component = clip(component, MAX_TEXT);
+            }
+            incident.last_update_message = incident
+                .last_update_message
+                .as_deref()
+                .map(|m| clip(m, MAX_TEXT));
+        }
     }
     report
 }

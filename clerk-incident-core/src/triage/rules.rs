@@ -15,6 +15,7 @@ use super::symptom::Symptom;
 mod facts;
 
 use self::facts::{Api, App, Bypass, Facts, Jwks, Page, Probe};
+use super::status_page::Area;
 
 /// Where a piece of evidence comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -193,8 +194,12 @@ const RULES: &[Rule] = &[
     },
     Rule {
         name: "status_page_outage",
-        when: "Clerk's status page reports a major outage and the Backend API is not known to work.",
-        applies: |f| f.page == Probe::Answered(Page::Outage) && f.api != Probe::Answered(Api::Ok),
+        when: "Clerk's status page reports a major outage of sign-in and the Backend API is not known to work.",
+        applies: |f| {
+            f.page == Probe::Answered(Page::Outage)
+                && f.page_trouble_in(Area::SignIn)
+                && f.api != Probe::Answered(Api::Ok)
+        },
         category: Category::ClerkOutage,
         severity: Severity::Critical,
         sources: CLERK,
@@ -239,8 +244,8 @@ const RULES: &[Rule] = &[
     },
     Rule {
         name: "status_page_outage_api_ok",
-        when: "Clerk's status page reports a major outage, but this instance's Backend API answers.",
-        applies: |f| f.page == Probe::Answered(Page::Outage),
+        when: "Clerk's status page reports a major outage of sign-in, but this instance's Backend API answers.",
+        applies: |f| f.page == Probe::Answered(Page::Outage) && f.page_trouble_in(Area::SignIn),
         category: Category::ClerkOutage,
         severity: Severity::High,
         sources: CLERK,
@@ -252,8 +257,8 @@ const RULES: &[Rule] = &[
     },
     Rule {
         name: "status_page_degraded",
-        when: "Clerk's status page reports degraded service.",
-        applies: |f| f.page == Probe::Answered(Page::Degraded),
+        when: "Clerk's status page reports degraded sign-in (or does not say which part).",
+        applies: |f| f.page_trouble_in(Area::SignIn),
         category: Category::ClerkOutage,
         severity: Severity::High,
         sources: CLERK,
@@ -359,6 +364,55 @@ const RULES: &[Rule] = &[
         next: &[
             "CLERK_SECRET_KEY=… clerk-incident triage --app-url <app-url>   # does Clerk answer this machine?",
             "curl -sS <app-url>/api/clerk-health",
+        ],
+    },
+    Rule {
+        name: "status_page_sessions",
+        when: "Clerk's status page reports trouble with Session management: session tokens stop refreshing and signed-in users drop out.",
+        applies: |f| f.page_trouble_in(Area::Sessions),
+        category: Category::SessionIssues,
+        severity: Severity::High,
+        sources: &[PAGE, API, APP],
+        next: &[
+            "CLERK_EMERGENCY_BYPASS=grace CLERK_EMERGENCY_BYPASS_UNTIL=$(date -u -d '+45 min' +%FT%TZ) <restart the service>   # signed-in users stay in",
+            "clerk-incident incident start --incident incident.jsonl --title 'Clerk session management' --severity high --category session_issues",
+            "clerk-incident status   # until Session management is operational",
+        ],
+    },
+    Rule {
+        name: "status_page_delivery",
+        when: "Clerk's status page reports trouble with email or SMS delivery: sign-ins and sign-ups by code or link fail; passwords, OAuth and signed-in users are not affected.",
+        applies: |f| f.page_trouble_in(Area::Delivery),
+        category: Category::ClerkOutage,
+        severity: Severity::Medium,
+        sources: &[PAGE, API],
+        next: &[
+            "# tell users to sign in with a password or OAuth meanwhile; no bypass helps here",
+            "clerk-incident status   # until delivery is operational",
+        ],
+    },
+    Rule {
+        name: "status_page_webhooks",
+        when: "Clerk's status page reports trouble with Webhooks: deliveries are late or failing, and the app's copy of users falls behind.",
+        applies: |f| f.page_trouble_in(Area::Webhooks),
+        category: Category::WebhookBacklog,
+        severity: Severity::Medium,
+        sources: &[PAGE, API, APP],
+        next: &[
+            "clerk-incident status   # until Webhooks is operational; Clerk retries deliveries meanwhile",
+            "clerk-incident webhooks replay --since 24h --target <app-url>/api/webhooks/clerk --known-ids ids.csv --dry-run   # then without --dry-run, once it is",
+        ],
+    },
+    Rule {
+        name: "status_page_operations",
+        when: "Clerk's status page reports trouble with the Dashboard or the Platform API only: operators' tools, not users' sign-in.",
+        applies: |f| f.page_trouble_in(Area::Operations),
+        category: Category::ClerkOutage,
+        severity: Severity::Low,
+        sources: &[PAGE, API],
+        next: &[
+            "# users are not affected; changes in the Clerk Dashboard wait until it recovers",
+            "clerk-incident status",
         ],
     },
     Rule {

@@ -2,7 +2,7 @@
 
 use crate::triage::app_health::AppStatus;
 use crate::triage::probe::{ProbeName, ProbeOutcome, ProbeResult, ProbeStatus, page_outage};
-use crate::triage::status_page::{Indicator, StatusPageReport};
+use crate::triage::status_page::{Area, Indicator, StatusPageReport};
 use crate::triage::symptom::Symptom;
 
 /// What one probe established.
@@ -80,6 +80,8 @@ pub(super) enum Bypass {
 #[derive(Clone, Debug)]
 pub(super) struct Facts {
     pub(super) page: Probe<Page>,
+    /// The widest area the status page reports trouble in, when it reports any.
+    pub(super) page_area: Option<Area>,
     pub(super) api: Probe<Api>,
     pub(super) jwks: Probe<Jwks>,
     pub(super) app: Probe<App>,
@@ -107,6 +109,10 @@ impl Facts {
         symptoms.sort_unstable();
         symptoms.dedup();
         Self {
+            page_area: match outcome(ProbeName::StatusPage) {
+                Some(ProbeOutcome::StatusPage { report }) => report.worst_area(),
+                _ => None,
+            },
             page: read(outcome(ProbeName::StatusPage), |o| match o {
                 ProbeOutcome::StatusPage { report } => Some(page(report)),
                 ProbeOutcome::ErrorStatus { .. } | ProbeOutcome::Unreadable { .. } => {
@@ -173,6 +179,12 @@ impl Facts {
             rejection_spike: health.is_some_and(|h| h.rejection_spike()),
             symptoms,
         }
+    }
+
+    /// The status page reports trouble (degraded or an outage) in `area`, and in nothing wider.
+    pub(super) fn page_trouble_in(&self, area: Area) -> bool {
+        matches!(self.page, Probe::Answered(Page::Degraded | Page::Outage))
+            && self.page_area.unwrap_or(Area::SignIn) == area
     }
 
     pub(super) fn reports(&self, symptom: Symptom) -> bool {

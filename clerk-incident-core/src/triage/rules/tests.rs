@@ -26,6 +26,18 @@ fn page(json: &str) -> ProbeResult {
     )
 }
 
+/// An incident.io widget with one ongoing incident of `impact` on `components`.
+fn widget(impact: &str, components: &[&str]) -> ProbeResult {
+    let affected: Vec<String> = components
+        .iter()
+        .map(|name| format!(r#"{{"id":"c-{name}","name":"{name}"}}"#))
+        .collect();
+    page(&format!(
+        r#"{{"ongoing_incidents":[{{"id":"01M1C1MY1NGFDMHZSREESJWK59","name":"Trouble","status":"investigating","current_worst_impact":"{impact}","affected_components":[{}],"last_update_message":"Looking into it"}}],"in_progress_maintenances":[],"scheduled_maintenances":[]}}"#,
+        affected.join(",")
+    ))
+}
+
 fn page_ok() -> ProbeResult {
     page(
         r#"{"status":{"indicator":"none"},"components":[{"name":"Backend API","status":"operational"}]}"#,
@@ -152,6 +164,98 @@ fn cases() -> Vec<Case> {
     use Symptom::{RandomLogouts, UnauthorizedAccess, UsersMissing};
     let healthy = || vec![page_ok(), api(200), jwks(true), app(200, HEALTH_OK)];
     vec![
+        case(
+            "incident.io: full outage of sign-in, the API fails",
+            "status_page_outage",
+            vec![
+                widget("full_outage", &["User and authentication"]),
+                api(503),
+                jwks(true),
+                app(200, HEALTH_OK),
+            ],
+        ),
+        case(
+            "incident.io: a full outage of an unnamed part",
+            "status_page_outage",
+            vec![
+                widget("full_outage", &[]),
+                timed_out(BackendApi),
+                not_checked(Jwks),
+                not_checked(AppHealth),
+            ],
+        ),
+        case(
+            "incident.io: session management degraded",
+            "status_page_sessions",
+            vec![
+                widget("degraded_performance", &["Session management", "Dashboard"]),
+                api(200),
+                jwks(true),
+                app(200, HEALTH_OK),
+            ],
+        ),
+        case(
+            "incident.io: email delivery down",
+            "status_page_delivery",
+            vec![
+                widget("full_outage", &["Email delivery"]),
+                api(200),
+                jwks(true),
+                app(200, HEALTH_OK),
+            ],
+        ),
+        case(
+            "incident.io: webhooks late",
+            "status_page_webhooks",
+            vec![
+                widget("partial_outage", &["Webhooks"]),
+                api(200),
+                jwks(true),
+                app(200, HEALTH_OK),
+            ],
+        ),
+        case(
+            "incident.io: webhooks down while the API fails",
+            "clerk_server_errors",
+            vec![
+                widget("full_outage", &["Webhooks"]),
+                api(503),
+                jwks(true),
+                app(200, HEALTH_OK),
+            ],
+        ),
+        case(
+            "incident.io: the Dashboard only",
+            "status_page_operations",
+            vec![
+                widget("partial_outage", &["Dashboard"]),
+                api(200),
+                jwks(true),
+                app(200, HEALTH_OK),
+            ],
+        ),
+        case(
+            "incident.io: an impact this version does not know",
+            "status_page_degraded",
+            vec![
+                widget("cosmic_rays", &["User and authentication"]),
+                api(200),
+                jwks(true),
+                app(200, HEALTH_OK),
+            ],
+        ),
+        case(
+            "incident.io: nothing ongoing",
+            "healthy",
+            vec![
+                page(
+                    r#"{"page_title":"Clerk","ongoing_incidents":[],"in_progress_maintenances":[],"scheduled_maintenances":[{"name":"Later"}]}"#,
+                ),
+                api(200),
+                jwks(true),
+                app(200, HEALTH_OK),
+            ],
+        ),
         case(
             "every probe timed out",
             "no_answer",
