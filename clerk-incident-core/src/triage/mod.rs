@@ -5,16 +5,18 @@
 //!
 //! | Probe | Request | What it establishes |
 //! | --- | --- | --- |
-//! | [`status_page`] | `GET {status}/api/v2/summary.json` | what Clerk says: indicator, components, open incidents |
+//! | [`status_page`] | incident.io's widget `GET {status}/proxy/{host}`, else Statuspage's `/api/v2/summary.json`, else `status.json` | what Clerk says: incidents, their impact, the components they affect, the last update |
 //! | Backend API | `GET /v1/users?limit=1` with the secret key, no retries | ok, 401 (key rejected), 429, 5xx, timeout, refused |
 //! | JWKS | the Frontend API's `/.well-known/jwks.json`, or `GET /v1/jwks` | reachable, and holds the `kid` the app expects |
-//! | [`app_health`] | the app's `/api/clerk-health` | the app's auth mode, key staleness, rejection counters; unreachable or 5xx is evidence too |
+//! | [`app_health`] | the app's `/api/clerk-health` | the app's auth mode, readiness, key staleness, rejection counters; not ready, unreachable or 5xx is evidence too |
 //!
 //! [`classify`] then reads the results and the [`Symptom`]s the operator reports through one
 //! ordered rule table (listed by [`rules`]; the first rule that applies decides) into a
 //! [`Category`], a [`Severity`], the [`Evidence`] that decided it and the commands to run
 //! next. No probe ever panics on what the network sends: an answer in an unknown shape is
-//! evidence ("unknown"), not an error.
+//! evidence ("unknown"), not an error. A verdict of [`Category::Healthy`] needs every probe to
+//! have run and passed (or been left out with [`TriageConfig::skip`]): a probe that lacks an
+//! input is *not checked*, and caps the verdict at [`Category::Unknown`].
 //!
 //! # Example
 //!

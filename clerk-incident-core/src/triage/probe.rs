@@ -18,7 +18,7 @@ const MAX_SUMMARY: usize = 400;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ProbeName {
-    /// Clerk's status page (`/api/v2/summary.json`).
+    /// Clerk's status page (incident.io's widget, or Statuspage's summary or status).
     StatusPage,
     /// The Backend API (`GET /v1/users?limit=1` with the secret key).
     BackendApi,
@@ -446,12 +446,19 @@ mod tests {
     #[test]
     fn serialises_with_status_and_summary() {
         let json = serde_json::to_value(result(ProbeOutcome::Skipped {
-            reason: "no CLERK_SECRET_KEY".into(),
+            reason: "left out with --skip api".into(),
         }))
         .unwrap();
         assert_eq!(json["name"], "backend_api");
         assert_eq!(json["status"], "skipped");
         assert_eq!(json["outcome"]["result"], "skipped");
-        assert_eq!(json["summary"], "skipped (no CLERK_SECRET_KEY)");
+        assert_eq!(json["summary"], "skipped (left out with --skip api)");
+        let json = serde_json::to_value(result(ProbeOutcome::NotChecked {
+            reason: "no secret key".into(),
+            remedy: "export CLERK_SECRET_KEY".into(),
+        }))
+        .unwrap();
+        assert_eq!(json["status"], "not_checked");
+        assert_eq!(json["summary"], "no secret key: export CLERK_SECRET_KEY");
     }
 }

@@ -170,7 +170,7 @@ const RULES: &[Rule] = &[
         severity: Severity::Medium,
         sources: ALL,
         next: &[
-            "curl -sS https://status.clerk.com/api/v2/status.json   # does this machine reach the internet?",
+            "curl -sS https://status.clerk.com/proxy/status.clerk.com   # does this machine reach the internet?",
             "clerk-incident triage --timeout 15s   # again, once the network is ruled out",
         ],
     },
