@@ -100,7 +100,7 @@ fn problem(mode: &ModeState, keys: &KeyStatus) -> Option<String> {
         Some(match last_error {
             Some(error) => format!("no verification key: {error}"),
             None if keys.fetches == 0 => {
-                "no verification key yet: the JWKS has not been fetched".to_owned()
+                "no verification key yet: the JWKS has not been fetched (the first request with a session token fetches it)".to_owned()
             }
             None => "no verification key: the JWKS holds none".to_owned(),
         })

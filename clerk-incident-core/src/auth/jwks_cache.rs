@@ -432,12 +432,21 @@ impl JwksCache {
                 Ok(())
             }
             Err(err) => {
-                tracing::warn!(
-                    source = self.inner.source.name(),
-                    reason = %err.reason(),
-                    error = %error_chain(&err),
-                    "JWKS refresh failed; keeping the last good keys"
-                );
+                if state.keys.is_empty() {
+                    tracing::warn!(
+                        source = self.inner.source.name(),
+                        reason = %err.reason(),
+                        error = %error_chain(&err),
+                        "JWKS fetch failed; no key to verify tokens with"
+                    );
+                } else {
+                    tracing::warn!(
+                        source = self.inner.source.name(),
+                        reason = %err.reason(),
+                        error = %error_chain(&err),
+                        "JWKS refresh failed; keeping the last good keys"
+                    );
+                }
                 state.failures += 1;
                 state.last_error = Some((err.reason(), err.status()));
                 Err(err)
