@@ -46,7 +46,8 @@
 //!
 //! Beyond `http`, `bytes`, `serde` and `tokio`: `async-trait` keeps [`http::HttpClient`]
 //! object safe; `secrecy` holds the secret key; `backon` computes the jittered exponential
-//! retry delays; `httpdate` reads `Retry-After` dates; `form_urlencoded` and
+//! retry delays; `fastrand` spreads the background key checks of a fleet's replicas;
+//! `httpdate` reads `Retry-After` dates; `form_urlencoded` and
 //! `percent-encoding` build query strings and path segments; `reqwest` (feature `reqwest`, default) is the ready-made HTTP client, with rustls
 //! on aws-lc-rs, the one crypto backend of the workspace.
 //! `aws-lc-rs` (already in the tree through `jsonwebtoken` and rustls, same version) computes

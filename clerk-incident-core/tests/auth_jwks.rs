@@ -423,3 +423,112 @@ async fn a_first_fetch_that_hangs_times_out_and_fails_closed() {
     assert_eq!((keys.fetches, keys.failures, keys.key_count), (1, 1, 0));
     assert!(keys.last_error.unwrap().contains("timed out"));
 }
+
+/// Lets paused time run for `total`, `step` at a time, so that background tasks wake as they
+/// would.
+async fn run_for(total: Duration, step: Duration) {
+    let mut ran = Duration::ZERO;
+    while ran < total {
+        tokio::time::advance(step).await;
+        tokio::task::yield_now().await;
+        ran += step;
+    }
+}
+
+/// The reproduced failure: a service that ran a day without a key miss. With the keys checked
+/// in the background, the staleness bound counts from the last successful check, so the
+/// service rides out an outage that starts a day (or a week) after it did.
+#[tokio::test(start_paused = true)]
+async fn background_checks_keep_a_long_running_service_fresh_for_an_outage() {
+    let source = Scripted::new("kid-1");
+    let cache = JwksCache::new(source.clone(), JwksCacheConfig::default());
+    let verifier = over_jwks(&cache, uncached());
+    let token = hand_made_token("kid-1");
+    assert!(cache.keep_fresh());
+    assert!(cache.keep_fresh(), "a second call starts nothing more");
+    assert!(cache.wait_for_keys(Duration::from_secs(1)).await);
+    assert!(verifier.verify(&token).await.is_ok());
+
+    // 25 hours of uptime, no token with an unknown kid.
+    run_for(Duration::from_secs(25 * 3600), Duration::from_secs(30)).await;
+    let checks = source.fetches();
+    assert!(
+        checks >= 25 * 60 / 6,
+        "checked every 5 min ± 10 %: {checks}"
+    );
+    let keys = cache.status();
+    assert!(
+        !keys.too_stale && keys.staleness_secs < Some(6 * 60),
+        "{keys:?}"
+    );
+
+    // Then Clerk goes down for 23 hours: cached keys keep verifying all along.
+    source.set_down(true);
+    run_for(Duration::from_secs(23 * 3600), Duration::from_secs(30)).await;
+    assert!(
+        verifier.verify(&token).await.is_ok(),
+        "23 h into the outage"
+    );
+    assert!(cache.status().last_error.is_some());
+}
+
+/// A service started during an outage holds no key; within the retry backoff of Clerk's
+/// return (seconds, not the miss cooldown) it verifies again.
+#[tokio::test(start_paused = true)]
+async fn a_service_started_during_an_outage_recovers_within_the_backoff() {
+    let source = Scripted::new("kid-1");
+    source.set_down(true);
+    let cache = JwksCache::new(source.clone(), JwksCacheConfig::default());
+    let policy = AuthPolicy::new(over_jwks(&cache, uncached()), BypassSwitch::new());
+    let token = hand_made_token("kid-1");
+    cache.keep_fresh();
+    assert!(
+        !policy.wait_ready(Duration::from_secs(2)).await,
+        "no key while Clerk is down"
+    );
+    assert_eq!(
+        policy.verifier().verify(&token).await.unwrap_err(),
+        RejectReason::KeysUnavailable
+    );
+    let health = policy.health();
+    assert!(!health.ready);
+    assert!(
+        health.problem.unwrap().contains("503"),
+        "the reason is named"
+    );
+
+    // Down for ten minutes: retries back off to every 5 s, no more often.
+    run_for(Duration::from_secs(600), Duration::from_secs(1)).await;
+    let during = source.fetches();
+    assert!((100..=130).contains(&during), "{during} checks in 10 min");
+
+    source.set_down(false);
+    let back = tokio::time::Instant::now();
+    assert!(policy.wait_ready(Duration::from_secs(60)).await);
+    assert!(
+        back.elapsed() <= JwksCacheConfig::default().retry_max,
+        "verifying {:?} after Clerk's return",
+        back.elapsed()
+    );
+    assert!(policy.verifier().verify(&token).await.is_ok());
+    assert!(policy.health().ready);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_background_task_ends_with_the_cache() {
+    let source = Scripted::new("kid-1");
+    let cache = JwksCache::new(source.clone(), JwksCacheConfig::default());
+    cache.keep_fresh();
+    assert!(cache.wait_for_keys(Duration::from_secs(1)).await);
+    drop(cache);
+    run_for(Duration::from_secs(600), Duration::from_secs(10)).await;
+    let after = source.fetches();
+    run_for(Duration::from_secs(3600), Duration::from_secs(10)).await;
+    assert_eq!(source.fetches(), after, "no check once the cache is gone");
+}
+
+#[test]
+fn outside_a_runtime_nothing_is_started() {
+    let cache = JwksCache::new(Scripted::new("kid-1"), JwksCacheConfig::default());
+    assert!(!cache.keep_fresh());
+}

@@ -74,6 +74,16 @@ pub enum EnvConfigError {
     },
 }
 
+/// `cache`, checking its keys in the background from now on when a Tokio runtime runs.
+fn kept_fresh(cache: JwksCache) -> JwksCache {
+    if !cache.keep_fresh() {
+        tracing::warn!(
+            "no Tokio runtime: the JWKS is fetched on the first token only and never re-checked; build the policy inside the runtime"
+        );
+    }
+    cache
+}
+
 impl AuthPolicy {
     /// Builds the policy from the process environment:
     ///
@@ -88,6 +98,11 @@ impl AuthPolicy {
     /// - `CLERK_INCIDENT_OPERATORS`, `CLERK_INCIDENT_OPERATOR_ORG` and
     ///   `CLERK_INCIDENT_OPERATOR_ROLE` say who the operators are ([`Operators::from_vars`]);
     /// - `CLERK_INCIDENT_HEALTH_TOKEN` unlocks the health details ([`HealthToken`]).
+    ///
+    /// A JWKS key source starts fetching at once and re-checks its keys in the background
+    /// ([`JwksCache::keep_fresh`]; call this inside the Tokio runtime), so that the staleness
+    /// bound of an outage counts from the last successful check; wait for the first keys with
+    /// [`wait_ready`](Self::wait_ready).
     ///
     /// What invites mistakes is logged at `warn` once, here: no pinned issuer, no pinned
     /// authorized parties (with a production `sk_live_` key: any origin's token is accepted).
@@ -115,10 +130,10 @@ impl AuthPolicy {
                 builder = builder.base_url(url);
             }
             let api = builder.build().map_err(EnvConfigError::Api)?;
-            KeySource::Jwks(JwksCache::new(
+            KeySource::Jwks(kept_fresh(JwksCache::new(
                 BackendApiJwks(api),
                 JwksCacheConfig::default(),
-            ))
+            )))
         } else if let Some(url) = get(ENV_JWKS_URL) {
             if !is_secure_url(&url) {
                 return Err(EnvConfigError::InsecureJwksUrl {
@@ -127,10 +142,10 @@ impl AuthPolicy {
             }
             let http: Arc<dyn HttpClient> =
                 Arc::new(ReqwestClient::new().map_err(EnvConfigError::Http)?);
-            KeySource::Jwks(JwksCache::new(
+            KeySource::Jwks(kept_fresh(JwksCache::new(
                 FrontendApiJwks::new(http, url),
                 JwksCacheConfig::default(),
-            ))
+            )))
         } else {
             return Err(EnvConfigError::NoKeySource);
         };

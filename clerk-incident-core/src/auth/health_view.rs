@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::credentials::{Credentials, TokenPresence, extract_token};
 use super::health::HealthStatus;
+use super::mode::AuthMode;
 use super::policy::AuthPolicy;
 use super::verifier::Expiry;
 
@@ -18,7 +19,8 @@ use super::verifier::Expiry;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct HealthView {
-    /// The HTTP status: 200, or 503 when no verification key is usable.
+    /// The HTTP status: 200, or 503 while the service cannot verify tokens (no key yet, or
+    /// keys too stale) and is not in the `Open` bypass: a readiness answer.
     pub status: u16,
     /// True when the body holds the details, false for the public summary.
     pub detailed: bool,
@@ -48,10 +50,15 @@ impl AuthPolicy {
     /// | an operator's fully valid session token | the same |
     ///
     /// `ready` is false while no verification key is usable (before the first fetch, or keys
-    /// too stale); the status is then 503 when keys are unavailable.
+    /// too stale); the status is then 503 (unless the `Open` bypass serves without keys), so
+    /// the endpoint works as a readiness probe. Do not use it as a liveness probe: a service
+    /// without keys during a Clerk outage must not be restarted in a loop.
     pub async fn health_for(&self, credentials: &Credentials<'_>) -> HealthView {
         let health = self.health();
-        let status = if health.status == HealthStatus::Unavailable {
+        // A readiness answer: 503 while the service cannot serve protected routes, so that a
+        // load balancer sends traffic elsewhere. The Open bypass serves without keys.
+        let serves = health.ready || health.mode.mode == AuthMode::Open;
+        let status = if health.status == HealthStatus::Unavailable || !serves {
             503
         } else {
             200

@@ -1,6 +1,7 @@
 //! [`JwksCache`]: the instance's signing keys, kept fresh without ever letting Clerk's
 //! availability decide whether cached keys can verify.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
@@ -188,6 +189,18 @@ pub struct JwksCacheConfig {
     /// forever. Default 24 h: long enough to ride out a Clerk outage, bounded so that a key
     /// revoked during a long outage stops verifying eventually.
     pub max_staleness: Option<Duration>,
+    /// How often [`keep_fresh`](JwksCache::keep_fresh) re-checks the keys, give or take 10 %
+    /// (so that a fleet's replicas spread their calls). Default 5 min: the staleness bound
+    /// counts from the last successful check, so a service that checks keeps the full bound
+    /// for an outage whenever it starts.
+    pub refresh_every: Duration,
+    /// After a failed check, the first retry waits this long, and each next one twice as
+    /// long, up to [`retry_max`](Self::retry_max). Default 1 s.
+    pub retry_min: Duration,
+    /// The longest wait between retries. Default 5 s: within that of Clerk's return, a
+    /// service that had no key verifies again (an unknown `kid` alone would wait the
+    /// cooldown).
+    pub retry_max: Duration,
 }
 
 impl Default for JwksCacheConfig {
@@ -196,6 +209,9 @@ impl Default for JwksCacheConfig {
             refresh_cooldown: Duration::from_secs(30),
             fetch_timeout: Duration::from_secs(5),
             max_staleness: Some(Duration::from_secs(24 * 60 * 60)),
+            refresh_every: Duration::from_secs(5 * 60),
+            retry_min: Duration::from_secs(1),
+            retry_max: Duration::from_secs(5),
         }
     }
 }
@@ -256,6 +272,10 @@ struct CacheInner {
     config: JwksCacheConfig,
     state: RwLock<CacheState>,
     refresh_lock: tokio::sync::Mutex<()>,
+    /// The number of fetches attempted, for [`JwksCache::wait_for_keys`].
+    fetched: tokio::sync::watch::Sender<u64>,
+    /// Set once [`JwksCache::keep_fresh`] started its task.
+    kept_fresh: AtomicBool,
 }
 
 #[derive(Default)]
@@ -291,6 +311,8 @@ impl JwksCache {
                 config,
                 state: RwLock::new(CacheState::default()),
                 refresh_lock: tokio::sync::Mutex::new(()),
+                fetched: tokio::sync::watch::Sender::new(0),
+                kept_fresh: AtomicBool::new(false),
             }),
         }
     }
@@ -306,20 +328,65 @@ impl JwksCache {
         self.fetch_and_store().await
     }
 
-    /// Keeps the keys fresh by refreshing every `every` in a background task, until the
-    /// returned handle is dropped.
-    pub fn spawn_background_refresh(&self, every: Duration) -> BackgroundRefresh {
-        let cache = self.clone();
-        let task = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    /// Keeps the keys fresh from now on, in a task on the current Tokio runtime: fetches at
+    /// once, then every [`refresh_every`](JwksCacheConfig::refresh_every) (± 10 %); after a
+    /// failure, retries after [`retry_min`](JwksCacheConfig::retry_min), doubling up to
+    /// [`retry_max`](JwksCacheConfig::retry_max). Requests never wait for it.
+    ///
+    /// The task holds no strong reference to the cache: it ends once the last clone is
+    /// dropped. A second call does nothing. Returns false outside a Tokio runtime (nothing
+    /// is started; keys are then fetched on the first unknown `kid` only).
+    pub fn keep_fresh(&self) -> bool {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return false;
+        };
+        if self.inner.kept_fresh.swap(true, Ordering::SeqCst) {
+            return true;
+        }
+        let cache = Arc::downgrade(&self.inner);
+        let config = self.inner.config;
+        runtime.spawn(async move {
+            let mut retry = config.retry_min;
             loop {
-                ticks.tick().await;
+                let Some(inner) = cache.upgrade() else { return };
+                let cache_now = JwksCache { inner };
                 // Failures are recorded in the status and logged by the fetch itself.
-                let _ = cache.refresh().await;
+                let wait = match cache_now.refresh().await {
+                    Ok(()) => {
+                        retry = config.retry_min;
+                        jittered(config.refresh_every)
+                    }
+                    Err(_) => {
+                        let wait = retry;
+                        retry = (retry * 2).min(config.retry_max);
+                        wait
+                    }
+                };
+                drop(cache_now);
+                tokio::time::sleep(wait).await;
             }
         });
-        BackgroundRefresh(task)
+        true
+    }
+
+    /// Waits up to `wait` for a usable key set (the first fetch, or a later one after
+    /// failures); true when the cache holds one. Never fetches by itself: pair it with
+    /// [`keep_fresh`](Self::keep_fresh), or a [`refresh`](Self::refresh) under way.
+    pub async fn wait_for_keys(&self, wait: Duration) -> bool {
+        let mut fetched = self.inner.fetched.subscribe();
+        let usable = |cache: &Self| {
+            let state = cache.read();
+            !state.keys.is_empty() && !cache.too_stale(&state)
+        };
+        let waiting = async {
+            while !usable(self) {
+                if fetched.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(wait, waiting).await;
+        usable(self)
     }
 
     /// The state of the keys, for health output.
@@ -418,6 +485,7 @@ impl JwksCache {
                 });
         let mut state = self.write();
         state.fetches += 1;
+        self.inner.fetched.send_replace(state.fetches);
         match fetched {
             Ok(keys) => {
                 tracing::info!(
@@ -476,12 +544,8 @@ impl JwksCache {
     }
 }
 
-/// The background refresh task of a [`JwksCache`]; dropping it stops the task.
-#[derive(Debug)]
-pub struct BackgroundRefresh(tokio::task::JoinHandle<()>);
-
-impl Drop for BackgroundRefresh {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+/// `every`, give or take 10 %.
+fn jittered(every: Duration) -> Duration {
+    let tenth = every / 10;
+    (every - tenth) + tenth.mul_f64(2.0 * fastrand::f64())
 }

@@ -77,8 +77,8 @@ pub use self::health_token::{
 };
 pub use self::health_view::HealthView;
 pub use self::jwks_cache::{
-    BackendApiJwks, BackgroundRefresh, FrontendApiJwks, JwksCache, JwksCacheConfig, JwksSource,
-    KeyFetchError, KeyStatus,
+    BackendApiJwks, FrontendApiJwks, JwksCache, JwksCacheConfig, JwksSource, KeyFetchError,
+    KeyStatus,
 };
 pub use self::keys::{InvalidPemKey, KeySet};
 pub use self::mode::{

@@ -475,6 +475,14 @@ impl AuthPolicy {
         })
     }
 
+    /// Waits up to `wait` for the keys to verify tokens with; true when they are there. A
+    /// service calls it once at start-up, after [`from_env`](Self::from_env) started the key
+    /// checks, and starts either way: until it holds keys its health answers 503 (ready
+    /// false) and protected routes answer 503 `keys_unavailable`.
+    pub async fn wait_ready(&self, wait: std::time::Duration) -> bool {
+        self.verifier.keys().wait_for_keys(wait).await
+    }
+
     /// The whole health state: what the adapters' health endpoint shows operators and
     /// health-token holders ([`health_for`](Self::health_for)).
     pub fn health(&self) -> AuthHealth {

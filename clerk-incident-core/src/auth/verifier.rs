@@ -42,6 +42,15 @@ impl KeySource {
         Ok(Self::Pinned(Arc::new(KeySet::from_pem(pem)?)))
     }
 
+    /// Waits up to `wait` for a usable key: at once for a pinned key, else
+    /// [`JwksCache::wait_for_keys`].
+    pub async fn wait_for_keys(&self, wait: Duration) -> bool {
+        match self {
+            KeySource::Pinned(_) => true,
+            KeySource::Jwks(cache) => cache.wait_for_keys(wait).await,
+        }
+    }
+
     async fn key(&self, kid: Option<&str>) -> Result<(Arc<DecodingKey>, u64), KeyLookupError> {
         match self {
             KeySource::Pinned(set) => set
