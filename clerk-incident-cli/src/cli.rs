@@ -397,11 +397,26 @@ mod tests {
     /// The words of a suggested `clerk-incident …` line, placeholders filled in, the `#`
     /// comment dropped; `None` for any other line.
     fn suggested_command(line: &str) -> Option<Vec<String>> {
-        let mut command = line.split(" # ").next().unwrap_or(line);
-        // Only the first command of a pipeline or list: `… ; case $? in`, `… | jq`, `… && …`.
-        for separator in ["; ", " | ", " && ", " || "] {
-            command = command.split(separator).next().unwrap_or(command);
+        // Only the first command of a pipeline or list (`… ; case $? in`, `… | jq`, `… && …`),
+        // without its comment; separators inside quotes are text.
+        let (mut single, mut double) = (false, false);
+        let mut end = line.len();
+        for (at, c) in line.char_indices() {
+            match c {
+                '\'' if !double => single = !single,
+                '"' if !single => double = !double,
+                ';' | '|' | '&' if !single && !double => {
+                    end = at;
+                    break;
+                }
+                '#' if !single && !double && line[..at].ends_with(' ') => {
+                    end = at;
+                    break;
+                }
+                _ => {}
+            }
         }
+        let command = &line[..end];
         // `NAME=value clerk-incident …`: the environment is the shell's, not an argument.
         let command = command
             .split_whitespace()
@@ -411,7 +426,8 @@ mod tests {
         let command = command
             .replace("<app-url>", "https://app.example.com")
             .replace("user_…", "user_oncall");
-        let words = shlex::split(&command)?;
+        let words = shlex::split(&command)
+            .unwrap_or_else(|| panic!("a documented command does not split: {command}"));
         (words.first().map(String::as_str) == Some("clerk-incident")).then_some(words)
     }
 

@@ -125,8 +125,13 @@ async fn every_probe_hanging_still_returns_unknown_within_the_timeout() {
                 timeout_ms: u64::try_from(TIMEOUT.as_millis()).unwrap()
             }
         );
+        // The status page gives each of its URLs nine tenths of the time.
+        let waited = match probe.name {
+            ProbeName::StatusPage => TIMEOUT.mul_f64(0.9),
+            _ => TIMEOUT,
+        };
         assert!(
-            probe.elapsed >= TIMEOUT,
+            probe.elapsed >= waited,
             "{probe} gave up after {:?}",
             probe.elapsed
         );

@@ -89,12 +89,10 @@ impl AuthHealth {
 fn problem(mode: &ModeState, keys: &KeyStatus) -> Option<String> {
     let last_error = keys.last_error.as_deref();
     let keys_reason = if keys.too_stale {
-        let age = keys
-            .staleness_secs
-            .map_or(String::new(), |secs| format!(", fetched {secs} s ago"));
+        // The age is in the details (`keys.staleness_secs`), not here: this is public.
         Some(match last_error {
-            Some(error) => format!("the keys are too stale to verify{age}; {error}"),
-            None => format!("the keys are too stale to verify{age}"),
+            Some(error) => format!("the keys are too stale to verify; {error}"),
+            None => "the keys are too stale to verify".to_owned(),
         })
     } else if keys.key_count == 0 {
         Some(match last_error {

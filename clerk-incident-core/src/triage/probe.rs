@@ -266,7 +266,8 @@ impl ProbeResult {
                 (200..=299, Some(h)) if h.failure().is_some() => ProbeStatus::Failed,
                 (200..=299, Some(h)) => match h.status {
                     _ if h.bypass_on() => ProbeStatus::Degraded,
-                    AppStatus::Ok => ProbeStatus::Ok,
+                    // A generic health handler's `{"status":"ok"}` says nothing about keys.
+                    AppStatus::Ok if h.ready == Some(true) => ProbeStatus::Ok,
                     _ => ProbeStatus::Unknown,
                 },
                 // Not a health body, or a 4xx: a wrong URL more likely than a failing app.

@@ -302,8 +302,13 @@ fn api_error_outcome(err: &ApiError, timeout: Duration, for_jwks: bool) -> Probe
             status: *status,
             detail: "not a JSON Web Key Set".to_owned(),
         },
-        // A 2xx whose body did not decode: Clerk answered and accepted the key.
-        ApiError::Decode { status, .. } => answered(*status, None, None),
+        // A 2xx that is not Clerk's answer (a catch-all page, a login page behind a
+        // redirect that dropped the key): nothing proves the key works.
+        ApiError::Decode { status, .. } => ProbeOutcome::Unreadable {
+            status: *status,
+            detail: "not the Backend API's answer: is CLERK_API_URL Clerk's Backend API (https://api.clerk.com)?"
+                .to_owned(),
+        },
         ApiError::Config(_) => ProbeOutcome::Invalid { error: chain(err) },
     }
 }

@@ -66,16 +66,16 @@ impl fmt::Display for TriageReport {
     ///
     /// ```text
     /// Clerk outage — severity critical (rule status_page_outage)
-    /// Clerk's status page reports a major outage and the Backend API is not known to work.
+    /// Clerk's status page reports a major outage of sign-in and the Backend API is not known to work.
     ///
     /// Probes (3 ms):
-    ///   status page  FAILED      indicator major (Major System Outage); Backend API: major outage (1 ms)
+    ///   status page  FAILED      incident.io widget: indicator major; User and authentication: major outage; … (1 ms)
     ///   Backend API  FAILED      GET /v1/users?limit=1 → 503 (service_unavailable): Clerk fails (1 ms)
     ///   JWKS         FAILED      HTTP 503 (0 ms)
     ///   app health   NOT CHECKED no app URL: pass --app-url http://<host>:<port> …
     ///
     /// Evidence:
-    ///   - status page: indicator major (Major System Outage); Backend API: major outage
+    ///   - status page: incident.io widget: indicator major; User and authentication: major outage; …
     ///   …
     ///
     /// Next:

@@ -93,7 +93,7 @@ pub fn rules() -> impl Iterator<Item = RuleInfo> {
 /// decides, the answer is [`Category::Unknown`].
 ///
 /// Each probe name is read once (the first result wins); a probe missing from `probes` counts
-/// as skipped.
+/// as not checked, so it caps the verdict at unknown.
 pub fn classify(probes: &[ProbeResult], symptoms: &[Symptom]) -> Classification {
     let facts = Facts::from_probes(probes, symptoms);
     let rule = RULES

@@ -127,8 +127,8 @@ fn app(status: u16, body: &str) -> ProbeResult {
     )
 }
 
-const HEALTH_OK: &str = r#"{"status":"ok","mode":{"mode":"enforce"},"keys":{"key_count":1,"staleness_secs":30},"counters":{"verified":100,"rejected":{"missing":40}}}"#;
-const HEALTH_SPIKE: &str = r#"{"status":"ok","mode":{"mode":"enforce"},"keys":{"key_count":1},"counters":{"verified":100,"rejected":{"expired":30,"unknown_key":5}}}"#;
+const HEALTH_OK: &str = r#"{"status":"ok","ready":true,"mode":{"mode":"enforce"},"keys":{"key_count":1,"staleness_secs":30},"counters":{"verified":100,"rejected":{"missing":40}}}"#;
+const HEALTH_SPIKE: &str = r#"{"status":"ok","ready":true,"mode":{"mode":"enforce"},"keys":{"key_count":1},"counters":{"verified":100,"rejected":{"expired":30,"unknown_key":5}}}"#;
 const HEALTH_GRACE: &str = r#"{"status":"degraded","mode":{"mode":"grace","max_token_age_secs":1800,"reason":"INC-1"},"keys":{"key_count":1},"counters":{"verified":10}}"#;
 const HEALTH_OPEN: &str = r#"{"status":"degraded","mode":{"mode":"open","reason":"INC-1"},"keys":{"key_count":1},"counters":{"bypassed":7}}"#;
 const HEALTH_KEY_ERROR: &str = r#"{"status":"degraded","mode":{"mode":"enforce"},"keys":{"key_count":1,"staleness_secs":900,"last_error":"the JWKS fetch timed out"},"counters":{}}"#;
@@ -235,8 +235,8 @@ fn cases() -> Vec<Case> {
             ],
         ),
         case(
-            "incident.io: an impact this version does not know",
-            "status_page_degraded",
+            "incident.io: an impact this version does not know ranks as a full outage",
+            "status_page_outage_api_ok",
             vec![
                 widget("cosmic_rays", &["User and authentication"]),
                 api(200),
@@ -566,6 +566,16 @@ fn cases() -> Vec<Case> {
                 not_checked(BackendApi),
                 not_checked(Jwks),
                 not_checked(AppHealth),
+            ],
+        ),
+        case(
+            "a generic health handler that says ok and nothing more",
+            "inconclusive",
+            vec![
+                page_ok(),
+                api(200),
+                jwks(true),
+                app(200, r#"{"status":"ok"}"#),
             ],
         ),
         case(

@@ -7,8 +7,9 @@ use serde::Serialize;
 /// The part of Clerk a status page component stands for, as it bears on an app's users.
 ///
 /// Ordered by reach, widest first: when a page names several, the first decides the
-/// classification. A component this version does not know counts as [`Area::SignIn`], so that
-/// a renamed component never understates an outage.
+/// classification. Names are matched whole, in any letter case; a component this version
+/// does not know counts as [`Area::SignIn`], so that a renamed component never understates
+/// an outage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -37,18 +38,12 @@ impl Area {
     /// assert_eq!(Area::of("A component added next year"), Area::SignIn);
     /// ```
     pub fn of(name: &str) -> Area {
-        let name = name.trim().to_ascii_lowercase();
-        let has = |word: &str| name.contains(word);
-        if has("session") {
-            Area::Sessions
-        } else if has("webhook") {
-            Area::Webhooks
-        } else if has("email") || has("sms") {
-            Area::Delivery
-        } else if has("dashboard") || has("platform api") {
-            Area::Operations
-        } else {
-            Area::SignIn
+        match name.trim().to_ascii_lowercase().as_str() {
+            "session management" => Area::Sessions,
+            "webhooks" => Area::Webhooks,
+            "email delivery" | "sms delivery" => Area::Delivery,
+            "dashboard" | "platform api" => Area::Operations,
+            _ => Area::SignIn,
         }
     }
 
@@ -88,6 +83,9 @@ mod tests {
             ("Frontend API", Area::SignIn),
             ("Backend API", Area::SignIn),
             ("", Area::SignIn),
+            // Names are matched whole: a sign-in component that mentions email is sign-in.
+            ("Email/password sign-in", Area::SignIn),
+            ("Frontend API (sessions)", Area::SignIn),
         ] {
             assert_eq!(Area::of(name), area, "{name:?}");
         }

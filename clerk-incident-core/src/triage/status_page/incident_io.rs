@@ -19,20 +19,18 @@ use super::{
     Component, ComponentStatus, Incident, Indicator, PageFormat, StatusPageReport, list, text,
 };
 
-/// The report, when `json` is in the widget's shape: an object with the list of ongoing
-/// incidents or of maintenances in progress, and no Statuspage `status` (whose summary has a
-/// `scheduled_maintenances` list too).
+/// The report, when `json` is in the widget's shape: an object whose `ongoing_incidents` is
+/// a list, and no Statuspage `status` (whose summary has a `scheduled_maintenances` list
+/// too). A widget without the list is in no shape this version knows.
 pub(super) fn parse(json: &Value) -> Option<StatusPageReport> {
-    let lists = ["ongoing_incidents", "in_progress_maintenances"];
-    let listed = lists
-        .iter()
-        .any(|key| json.get(*key).is_some_and(Value::is_array));
-    if !listed || json.get("status").is_some_and(Value::is_object) {
+    if !json.get("ongoing_incidents").is_some_and(Value::is_array)
+        || json.get("status").is_some_and(Value::is_object)
+    {
         return None;
     }
+    // An entry that is not an object is still an ongoing incident, of unknown impact.
     let incidents: Vec<Incident> = list(json, "ongoing_incidents")
         .iter()
-        .filter(|i| i.is_object())
         .filter(|i| text(i, "status").as_deref() != Some("resolved"))
         .map(|i| event(i, "current_worst_impact"))
         .collect();
@@ -67,10 +65,13 @@ pub(super) fn parse(json: &Value) -> Option<StatusPageReport> {
 
     let indicator = if incidents.is_empty() {
         Indicator::None
-    } else if incidents.iter().any(|i| i.impact == "full_outage") {
+    } else if incidents
+        .iter()
+        .any(|i| impact_status(&i.impact) == ComponentStatus::MajorOutage)
+    {
+        // A full outage, or an impact this version does not know: never understated.
         Indicator::Major
     } else {
-        // An open incident is at least minor, whatever its impact says.
         Indicator::Minor
     };
     Some(StatusPageReport {
@@ -89,7 +90,7 @@ fn event(value: &Value, impact_key: &str) -> Incident {
         id: text(value, "id"),
         name: text(value, "name").unwrap_or_else(|| "(untitled)".to_owned()),
         status: text(value, "status").unwrap_or_else(|| "unknown".to_owned()),
-        impact: text(value, impact_key).unwrap_or_else(|| "unknown".to_owned()),
+        impact: text(value, impact_key).map_or_else(|| "unknown".to_owned(), |i| normalised(&i)),
         components: list(value, "affected_components")
             .iter()
             .filter_map(|c| text(c, "name"))
@@ -100,13 +101,18 @@ fn event(value: &Value, impact_key: &str) -> Incident {
     }
 }
 
-/// What an incident's impact does to the components it names; an impact this version does
-/// not know reads as unknown (not operational, not an outage).
+/// `Full outage` as `full_outage`: the page's wording in its API's spelling.
+fn normalised(impact: &str) -> String {
+    impact.trim().to_ascii_lowercase().replace([' ', '-'], "_")
+}
+
+/// What an incident's impact does to the components it names. An impact this version does
+/// not know (Statuspage's `major_outage` included) counts as a full outage: a status page that
+/// changed its words must never understate an outage.
 fn impact_status(impact: &str) -> ComponentStatus {
     match impact {
-        "full_outage" => ComponentStatus::MajorOutage,
         "partial_outage" => ComponentStatus::PartialOutage,
         "degraded_performance" => ComponentStatus::DegradedPerformance,
-        _ => ComponentStatus::Unknown,
+        _ => ComponentStatus::MajorOutage,
     }
 }

@@ -278,8 +278,12 @@ impl StatusPageReport {
             )
             .map(Area::of)
             .collect();
+        // An incident that names no component is placed by the components Statuspage lists,
+        // unless the page says major or critical: then, where it is not said, assume sign-in.
         let unplaced = self.incidents.iter().any(|i| i.components.is_empty());
-        if areas.is_empty() || (unplaced && self.format != PageFormat::StatuspageSummary) {
+        let placed_by_components = self.format == PageFormat::StatuspageSummary
+            && matches!(self.indicator, Indicator::None | Indicator::Minor);
+        if areas.is_empty() || (unplaced && !placed_by_components) {
             areas.push(Area::SignIn);
         }
         areas.sort_unstable();
@@ -397,6 +401,9 @@ pub async fn fetch_from(
     timeout: Duration,
 ) -> Result<(StatusPageReport, String), StatusPageError> {
     let urls = candidate_urls(base_url);
+    // Each request gets nine tenths of the time, so that a fallback URL that hangs gives up
+    // before the caller's timeout and the answer of another still counts.
+    let timeout = timeout.mul_f64(0.9);
     let get = |url: &str| {
         let request = http::Request::get(url)
             .header(http::header::ACCEPT, "application/json")
