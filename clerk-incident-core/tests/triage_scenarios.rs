@@ -742,7 +742,8 @@ async fn an_app_that_has_not_fetched_a_key_yet_is_not_healthy() {
     assert_eq!(app.status(), ProbeStatus::Failed);
     assert!(app.summary().contains("not ready"), "{app}");
     assert!(
-        app.summary().contains("the JWKS has not been fetched"),
+        app.summary()
+            .contains("the first JWKS fetch has not completed"),
         "{app}"
     );
 }

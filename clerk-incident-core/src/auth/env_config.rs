@@ -10,6 +10,7 @@ use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use super::env_value::value;
 use super::health_token::{ENV_HEALTH_TOKEN, HealthToken, InvalidHealthToken};
 use super::jwks_cache::{BackendApiJwks, FrontendApiJwks, JwksCache, JwksCacheConfig};
+use super::key_snapshot_file::FileSnapshotStore;
 use super::mode::{BypassConfigError, BypassSwitch};
 use super::operator::{OperatorConfigError, Operators};
 use super::policy::AuthPolicy;
@@ -31,6 +32,8 @@ pub const ENV_ISSUER: &str = "CLERK_ISSUER";
 pub const ENV_PUBLISHABLE_KEY: &str = "CLERK_PUBLISHABLE_KEY";
 /// Comma-separated accepted authorized parties (origins).
 pub const ENV_AUTHORIZED_PARTIES: &str = "CLERK_AUTHORIZED_PARTIES";
+/// A file to keep the last known good keys in ([`FileSnapshotStore`]).
+pub const ENV_JWKS_SNAPSHOT: &str = "CLERK_JWKS_SNAPSHOT";
 
 /// Why the environment does not describe a usable auth policy.
 #[derive(Debug, thiserror::Error)]
@@ -75,13 +78,12 @@ pub enum EnvConfigError {
 }
 
 /// `cache`, checking its keys in the background from now on when a Tokio runtime runs.
-fn kept_fresh(cache: JwksCache) -> JwksCache {
+fn kept_fresh(cache: &JwksCache) {
     if !cache.keep_fresh() {
         tracing::warn!(
             "no Tokio runtime: the JWKS is fetched on the first token only and never re-checked; build the policy inside the runtime"
         );
     }
-    cache
 }
 
 impl AuthPolicy {
@@ -103,6 +105,10 @@ impl AuthPolicy {
     /// ([`JwksCache::keep_fresh`]; call this inside the Tokio runtime), so that the staleness
     /// bound of an outage counts from the last successful check; wait for the first keys with
     /// [`wait_ready`](Self::wait_ready).
+    ///
+    /// `CLERK_JWKS_SNAPSHOT=<path>` keeps the last known good keys in that file
+    /// ([`FileSnapshotStore`], [`JwksCache::with_snapshot`]): a service restarted while Clerk
+    /// is down verifies with them.
     ///
     /// What invites mistakes is logged at `warn` once, here: no pinned issuer, no pinned
     /// authorized parties (with a production `sk_live_` key: any origin's token is accepted).
@@ -130,10 +136,10 @@ impl AuthPolicy {
                 builder = builder.base_url(url);
             }
             let api = builder.build().map_err(EnvConfigError::Api)?;
-            KeySource::Jwks(kept_fresh(JwksCache::new(
+            KeySource::Jwks(JwksCache::new(
                 BackendApiJwks(api),
                 JwksCacheConfig::default(),
-            )))
+            ))
         } else if let Some(url) = get(ENV_JWKS_URL) {
             if !is_secure_url(&url) {
                 return Err(EnvConfigError::InsecureJwksUrl {
@@ -142,10 +148,10 @@ impl AuthPolicy {
             }
             let http: Arc<dyn HttpClient> =
                 Arc::new(ReqwestClient::new().map_err(EnvConfigError::Http)?);
-            KeySource::Jwks(kept_fresh(JwksCache::new(
+            KeySource::Jwks(JwksCache::new(
                 FrontendApiJwks::new(http, url),
                 JwksCacheConfig::default(),
-            )))
+            ))
         } else {
             return Err(EnvConfigError::NoKeySource);
         };
@@ -168,6 +174,15 @@ impl AuthPolicy {
             issuers.push(
                 issuer_from_publishable_key(&key).ok_or(EnvConfigError::InvalidPublishableKey)?,
             );
+        }
+        if let KeySource::Jwks(cache) = &keys {
+            let cache = match get(ENV_JWKS_SNAPSHOT) {
+                Some(path) => cache
+                    .clone()
+                    .with_snapshot(FileSnapshotStore::new(path), issuers.first().cloned()),
+                None => cache.clone(),
+            };
+            kept_fresh(&cache);
         }
         let config = VerifierConfig::default()
             .issuers(issuers)

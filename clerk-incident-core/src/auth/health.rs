@@ -98,9 +98,14 @@ fn problem(mode: &ModeState, keys: &KeyStatus) -> Option<String> {
         Some(match last_error {
             Some(error) => format!("no verification key: {error}"),
             None if keys.fetches == 0 => {
-                "no verification key yet: the JWKS has not been fetched (the first request with a session token fetches it)".to_owned()
+                "no verification key yet: the first JWKS fetch has not completed".to_owned()
             }
             None => "no verification key: the JWKS holds none".to_owned(),
+        })
+    } else if let Some(taken) = &keys.from_snapshot {
+        Some(match last_error {
+            Some(error) => format!("verifying with the keys from the snapshot of {taken}: {error}"),
+            None => format!("verifying with the keys from the snapshot of {taken}"),
         })
     } else {
         last_error

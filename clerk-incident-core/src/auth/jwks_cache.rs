@@ -2,7 +2,7 @@
 //! availability decide whether cached keys can verify.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -11,6 +11,7 @@ use jsonwebtoken::DecodingKey;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use super::key_snapshot::{KeySnapshot, KeySnapshotStore, SnapshotError};
 use super::keys::KeySet;
 use crate::api::{ApiError, ClerkApi, Jwks};
 use crate::error_chain::error_chain;
@@ -241,6 +242,10 @@ pub struct KeyStatus {
     pub fetches: u64,
     /// Fetches that failed.
     pub failures: u64,
+    /// When the keys in use come from a snapshot ([`JwksCache::with_snapshot`]): when it was
+    /// taken (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_snapshot: Option<String>,
 }
 
 /// Why no key could be found for a token.
@@ -276,6 +281,14 @@ struct CacheInner {
     fetched: tokio::sync::watch::Sender<u64>,
     /// Set once [`JwksCache::keep_fresh`] started its task.
     kept_fresh: AtomicBool,
+    /// Where the last known good keys are kept, if anywhere.
+    snapshot: OnceLock<Snapshots>,
+}
+
+/// A cache's snapshot store, and the issuer its snapshots are taken for.
+struct Snapshots {
+    store: Arc<dyn KeySnapshotStore>,
+    issuer: Option<String>,
 }
 
 #[derive(Default)]
@@ -290,6 +303,10 @@ struct CacheState {
     last_error: Option<(String, Option<u16>)>,
     fetches: u64,
     failures: u64,
+    /// When the keys in use come from a snapshot: when that snapshot was taken.
+    from_snapshot: Option<SystemTime>,
+    /// The snapshot is loaded once, at the first failed fetch without keys.
+    snapshot_tried: bool,
 }
 
 impl std::fmt::Debug for JwksCache {
@@ -313,8 +330,24 @@ impl JwksCache {
                 refresh_lock: tokio::sync::Mutex::new(()),
                 fetched: tokio::sync::watch::Sender::new(0),
                 kept_fresh: AtomicBool::new(false),
+                snapshot: OnceLock::new(),
             }),
         }
+    }
+
+    /// Keeps the last known good keys in `store`: every successful fetch saves them (off the
+    /// request path), and a cache that holds no key when a fetch fails loads them, checked
+    /// against `issuer` (the Frontend API URL the service pins, if it pins one) and the
+    /// staleness bound ([`KeySnapshot::check`]). A snapshot that fails the check is refused
+    /// with a warning, never trusted. Set it before the first fetch; a second store is
+    /// ignored.
+    #[must_use]
+    pub fn with_snapshot(self, store: impl KeySnapshotStore, issuer: Option<String>) -> Self {
+        let _ = self.inner.snapshot.set(Snapshots {
+            store: Arc::new(store),
+            issuer,
+        });
+        self
     }
 
     /// Fetches now (waiting for a fetch already under way instead of starting another),
@@ -325,7 +358,7 @@ impl JwksCache {
     /// The fetch's error; the previous keys stay in use.
     pub async fn refresh(&self) -> Result<(), KeyFetchError> {
         let _flight = self.inner.refresh_lock.lock().await;
-        self.fetch_and_store().await
+        self.fetch_and_store(Save::Await).await
     }
 
     /// Keeps the keys fresh from now on, in a task on the current Tokio runtime: fetches at
@@ -406,6 +439,9 @@ impl JwksCache {
             last_error_status: state.last_error.as_ref().and_then(|(_, status)| *status),
             fetches: state.fetches,
             failures: state.failures,
+            from_snapshot: state
+                .from_snapshot
+                .map(|at| humantime::format_rfc3339_seconds(at).to_string()),
         }
     }
 
@@ -464,12 +500,13 @@ impl JwksCache {
             }
             state.last_miss_fetch = Some(Instant::now());
         }
-        // The outcome is recorded in the state; the caller reads it from there.
-        let _ = self.fetch_and_store().await;
+        // The outcome is recorded in the state; the caller reads it from there. A request
+        // waits for the fetch, never for the snapshot's disk.
+        let _ = self.fetch_and_store(Save::InBackground).await;
     }
 
     /// Fetches and stores; the caller holds the refresh lock.
-    async fn fetch_and_store(&self) -> Result<(), KeyFetchError> {
+    async fn fetch_and_store(&self, save: Save) -> Result<(), KeyFetchError> {
         self.write().last_attempt = Some(Instant::now());
         let fetched =
             tokio::time::timeout(self.inner.config.fetch_timeout, self.inner.source.fetch())
@@ -480,33 +517,44 @@ impl JwksCache {
                     if keys.is_empty() {
                         Err(KeyFetchError::NoUsableKey)
                     } else {
-                        Ok(keys)
+                        Ok((keys, jwks))
                     }
                 });
-        let mut state = self.write();
-        state.fetches += 1;
-        self.inner.fetched.send_replace(state.fetches);
-        match fetched {
-            Ok(keys) => {
+        let result = match fetched {
+            Ok((keys, jwks)) => {
                 tracing::info!(
                     source = self.inner.source.name(),
                     keys = keys.len(),
                     "JWKS refreshed"
                 );
-                state.keys = Arc::new(keys);
-                state.generation += 1;
-                state.fetched_at = Some((Instant::now(), SystemTime::now()));
-                state.last_error = None;
+                {
+                    let mut state = self.write();
+                    state.fetches += 1;
+                    state.keys = Arc::new(keys);
+                    state.generation += 1;
+                    state.fetched_at = Some((Instant::now(), SystemTime::now()));
+                    state.from_snapshot = None;
+                    state.last_error = None;
+                }
+                self.save_snapshot(jwks, save).await;
                 Ok(())
             }
             Err(err) => {
-                if state.keys.is_empty() {
+                let keyless = {
+                    let mut state = self.write();
+                    state.fetches += 1;
+                    state.failures += 1;
+                    state.last_error = Some((err.reason(), err.status()));
+                    state.keys.is_empty()
+                };
+                if keyless {
                     tracing::warn!(
                         source = self.inner.source.name(),
                         reason = %err.reason(),
                         error = %error_chain(&err),
                         "JWKS fetch failed; no key to verify tokens with"
                     );
+                    self.load_snapshot().await;
                 } else {
                     tracing::warn!(
                         source = self.inner.source.name(),
@@ -515,9 +563,91 @@ impl JwksCache {
                         "JWKS refresh failed; keeping the last good keys"
                     );
                 }
-                state.failures += 1;
-                state.last_error = Some((err.reason(), err.status()));
                 Err(err)
+            }
+        };
+        let fetches = self.read().fetches;
+        self.inner.fetched.send_replace(fetches);
+        result
+    }
+
+    /// Saves `jwks` to the snapshot store, if there is one: at once for
+    /// [`refresh`](Self::refresh) (the background checks), in a task of its own when a
+    /// request's unknown `kid` caused the fetch, so that no request waits for the disk.
+    async fn save_snapshot(&self, jwks: Jwks, save: Save) {
+        let Some(snapshots) = self.inner.snapshot.get() else {
+            return;
+        };
+        let (store, snapshot) = (
+            Arc::clone(&snapshots.store),
+            KeySnapshot::new(snapshots.issuer.clone(), jwks),
+        );
+        let saving = async move {
+            if let Err(err) = store.save(&snapshot).await {
+                tracing::warn!(error = %error_chain(&err), "cannot save the key snapshot; the service runs on without it");
+            }
+        };
+        match (save, tokio::runtime::Handle::try_current()) {
+            (Save::InBackground, Ok(runtime)) => {
+                runtime.spawn(saving);
+            }
+            _ => saving.await,
+        }
+    }
+
+    /// With no key and the fetch failing: the snapshot's keys, once checked, if there is a
+    /// snapshot and it was not tried yet.
+    async fn load_snapshot(&self) {
+        let Some(snapshots) = self.inner.snapshot.get() else {
+            return;
+        };
+        if std::mem::replace(&mut self.write().snapshot_tried, true) {
+            return;
+        }
+        let location = snapshots.store.location();
+        let snapshot = match snapshots.store.load().await {
+            Ok(Some(snapshot)) => snapshot,
+            Ok(None) => {
+                tracing::warn!(snapshot = %location, "no key snapshot to start from");
+                return;
+            }
+            Err(err) => {
+                tracing::warn!(error = %error_chain(&err), "the key snapshot is not used");
+                return;
+            }
+        };
+        let checked = snapshot
+            .check(snapshots.issuer.as_deref(), self.inner.config.max_staleness)
+            .and_then(|()| {
+                let keys = KeySet::from_jwks(&snapshot.jwks);
+                let age = SystemTime::now()
+                    .duration_since(snapshot.fetched_at)
+                    .unwrap_or_default();
+                match (keys.is_empty(), Instant::now().checked_sub(age)) {
+                    (false, Some(at)) => Ok((keys, at)),
+                    (true, _) => Err("it holds no usable RS256 key".to_owned()),
+                    (false, None) => Err("its age cannot be told".to_owned()),
+                }
+            });
+        match checked {
+            Ok((keys, at)) => {
+                tracing::warn!(
+                    snapshot = %location,
+                    fetched_at = %humantime::format_rfc3339_seconds(snapshot.fetched_at),
+                    keys = keys.len(),
+                    "verifying with the keys of the snapshot until Clerk answers"
+                );
+                let mut state = self.write();
+                if state.keys.is_empty() {
+                    state.keys = Arc::new(keys);
+                    state.generation += 1;
+                    state.fetched_at = Some((at, snapshot.fetched_at));
+                    state.from_snapshot = Some(snapshot.fetched_at);
+                }
+            }
+            Err(reason) => {
+                let err = SnapshotError::Refused { location, reason };
+                tracing::warn!(error = %err, "the key snapshot is not used");
             }
         }
     }
@@ -542,6 +672,15 @@ impl JwksCache {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// When a fetch's snapshot is written.
+#[derive(Clone, Copy)]
+enum Save {
+    /// Before the fetch returns.
+    Await,
+    /// In a task of its own.
+    InBackground,
 }
 
 /// `every`, give or take 10 %.

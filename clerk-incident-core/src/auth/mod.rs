@@ -55,6 +55,8 @@ mod health;
 mod health_token;
 mod health_view;
 mod jwks_cache;
+mod key_snapshot;
+mod key_snapshot_file;
 mod keys;
 mod mode;
 mod operator;
@@ -67,7 +69,7 @@ mod verifier;
 pub use self::credentials::{Credentials, TokenPresence, extract_token};
 #[cfg(feature = "reqwest")]
 pub use self::env_config::{
-    ENV_API_URL, ENV_AUTHORIZED_PARTIES, ENV_ISSUER, ENV_JWKS_URL, ENV_JWT_KEY,
+    ENV_API_URL, ENV_AUTHORIZED_PARTIES, ENV_ISSUER, ENV_JWKS_SNAPSHOT, ENV_JWKS_URL, ENV_JWT_KEY,
     ENV_PUBLISHABLE_KEY, ENV_SECRET_KEY, EnvConfigError, issuer_from_publishable_key,
 };
 pub use self::extractor_rejection::{AuthRejectionKind, ExtractorRejection};
@@ -80,6 +82,8 @@ pub use self::jwks_cache::{
     BackendApiJwks, FrontendApiJwks, JwksCache, JwksCacheConfig, JwksSource, KeyFetchError,
     KeyStatus,
 };
+pub use self::key_snapshot::{KeySnapshot, KeySnapshotStore, MAX_SNAPSHOT_KEYS, SnapshotError};
+pub use self::key_snapshot_file::FileSnapshotStore;
 pub use self::keys::{InvalidPemKey, KeySet};
 pub use self::mode::{
     AuthMode, BypassConfigError, BypassSwitch, ChangeCause, DEFAULT_BYPASS_TTL,

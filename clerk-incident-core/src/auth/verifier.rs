@@ -83,6 +83,7 @@ impl KeySource {
                 last_error_status: None,
                 fetches: 0,
                 failures: 0,
+                from_snapshot: None,
             },
             KeySource::Jwks(cache) => cache.status(),
         }

@@ -106,6 +106,8 @@ pub struct AppHealthSnapshot {
     /// The HTTP status of the last failed key fetch (`keys.last_error_status`; 401: the app's
     /// secret key is rejected).
     pub last_key_error_status: Option<u16>,
+    /// When the keys in use come from a snapshot: when it was taken (`keys.from_snapshot`).
+    pub keys_from_snapshot: Option<String>,
     /// Why the app is not `ok`, in its own words (`problem`).
     pub problem: Option<String>,
     /// Tokens that verified (`counters.verified`).
@@ -199,6 +201,7 @@ impl AppHealthSnapshot {
             last_key_error_status: number(keys, "last_error_status")
                 .and_then(|status| u16::try_from(status).ok()),
             problem: text(root, "problem"),
+            keys_from_snapshot: text(keys, "from_snapshot"),
             verified: number(counters, "verified").unwrap_or(0),
             rejected,
             bypassed: number(counters, "bypassed").unwrap_or(0),
@@ -294,6 +297,9 @@ impl fmt::Display for AppHealthSnapshot {
         }
         if self.too_stale {
             f.write_str(" (too stale)")?;
+        }
+        if let (Some(taken), None) = (&self.keys_from_snapshot, &self.problem) {
+            write!(f, " from the snapshot of {taken}")?;
         }
         // The problem, when the app names one, already says it.
         if let (Some(error), None) = (&self.last_key_error, &self.problem) {

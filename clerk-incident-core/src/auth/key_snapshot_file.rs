@@ -1,0 +1,158 @@
+//! [`FileSnapshotStore`]: the key snapshot in a file (`CLERK_JWKS_SNAPSHOT=<path>`).
+//!
+//! The file is JSON, readable by its owner only (mode `0600`), replaced by an atomic rename
+//! so that services sharing one path never read a torn file:
+//!
+//! ```json
+//! {"format": "clerk-incident.jwks-snapshot.v1", "issuer": "https://clerk.example.com",
+//!  "fetched_at": "2026-12-01T10:00:00Z", "jwks": {"keys": [{"kid": "ins_…", "kty": "RSA", …}]}}
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::key_snapshot::{KeySnapshot, KeySnapshotStore, SnapshotError};
+use crate::private_file;
+
+/// The `format` of the file.
+const FORMAT: &str = "clerk-incident.jwks-snapshot.v1";
+
+/// The largest file read (a JWKS of [`MAX_SNAPSHOT_KEYS`](super::MAX_SNAPSHOT_KEYS) 8192-bit
+/// keys is far smaller).
+const MAX_FILE_BYTES: u64 = 256 * 1024;
+
+/// The key snapshot in a file.
+#[derive(Clone, Debug)]
+pub struct FileSnapshotStore {
+    path: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct File {
+    format: String,
+    #[serde(flatten)]
+    snapshot: KeySnapshot,
+}
+
+impl FileSnapshotStore {
+    /// A store at `path`; nothing is touched until the first load or save.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn corrupt(&self, detail: impl Into<String>) -> SnapshotError {
+        SnapshotError::Corrupt {
+            location: self.location(),
+            detail: detail.into(),
+        }
+    }
+
+    fn io(&self, action: &'static str, source: std::io::Error) -> SnapshotError {
+        SnapshotError::Io {
+            location: self.location(),
+            action,
+            source,
+        }
+    }
+
+    fn load_now(&self) -> Result<Option<KeySnapshot>, SnapshotError> {
+        let file = match std::fs::File::open(&self.path) {
+            Ok(file) => file,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(self.io("read", err)),
+        };
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(file, MAX_FILE_BYTES + 1),
+            &mut bytes,
+        )
+        .map_err(|err| self.io("read", err))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(self.corrupt(format!("larger than {} KiB", MAX_FILE_BYTES / 1024)));
+        }
+        let file: File = serde_json::from_slice(&bytes).map_err(|err| {
+            self.corrupt(format!("not a snapshot file ({})", err.classify_name()))
+        })?;
+        if file.format != FORMAT {
+            return Err(self.corrupt(format!("format {:?}, not {FORMAT:?}", file.format)));
+        }
+        Ok(Some(file.snapshot))
+    }
+
+    fn save_now(&self, snapshot: &KeySnapshot) -> Result<(), SnapshotError> {
+        let json = serde_json::to_vec_pretty(&File {
+            format: FORMAT.to_owned(),
+            snapshot: snapshot.clone(),
+        })
+        .map_err(|err| self.corrupt(format!("cannot encode it: {err}")))?;
+        let name = self.path.file_name().map_or_else(
+            || "jwks-snapshot".into(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        // A temporary file of this process's own beside the target, renamed over it.
+        let temp = self.path.with_file_name(format!(
+            ".{name}.{}.{:016x}.tmp",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        let written = (|| {
+            let mut file = private_file::options()
+                .write(true)
+                .create_new(true)
+                .open(&temp)?;
+            file.write_all(&json)?;
+            file.sync_all()?;
+            std::fs::rename(&temp, &self.path)
+        })();
+        if let Err(err) = written {
+            let _ = std::fs::remove_file(&temp);
+            return Err(self.io("written", err));
+        }
+        Ok(())
+    }
+}
+
+/// A short name for a JSON error's kind, never quoting the content.
+trait Classify {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl Classify for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "unreadable",
+            serde_json::error::Category::Syntax => "not JSON",
+            serde_json::error::Category::Data => "fields missing or of the wrong type",
+            serde_json::error::Category::Eof => "truncated",
+        }
+    }
+}
+
+#[async_trait]
+impl KeySnapshotStore for FileSnapshotStore {
+    async fn load(&self) -> Result<Option<KeySnapshot>, SnapshotError> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.load_now())
+            .await
+            .unwrap_or_else(|_| Err(self.corrupt("the read was interrupted")))
+    }
+
+    async fn save(&self, snapshot: &KeySnapshot) -> Result<(), SnapshotError> {
+        let (store, snapshot) = (self.clone(), snapshot.clone());
+        tokio::task::spawn_blocking(move || store.save_now(&snapshot))
+            .await
+            .unwrap_or_else(|_| Err(self.corrupt("the write was interrupted")))
+    }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+}
