@@ -23,6 +23,10 @@ use crate::webhooks::{ENV_WEBHOOK_SIGNING_SECRET, UserSync, WebhookError};
 /// The variable holding the listening address.
 pub const ENV_BIND: &str = "BIND";
 
+/// How long [`ServiceEnv::warm_up`] waits for the first keys: the first fetch's timeout (5 s)
+/// and the snapshot read that follows a failed one.
+pub const KEY_WARM_UP: std::time::Duration = std::time::Duration::from_secs(7);
+
 /// The listening address when [`ENV_BIND`] is not set.
 pub const DEFAULT_BIND: &str = "127.0.0.1:3000";
 
@@ -65,6 +69,25 @@ pub enum ServiceEnvError {
 }
 
 impl ServiceEnv {
+    /// Waits up to [`KEY_WARM_UP`] for the keys the policy started fetching, and says how it
+    /// went: the service then starts either way. Without keys (Clerk down at start-up and no
+    /// usable `CLERK_JWKS_SNAPSHOT`) its health answers 503 with the reason and protected
+    /// routes answer 503 `keys_unavailable` until a background check succeeds. Returns true
+    /// when the keys are there.
+    pub async fn warm_up(&self) -> bool {
+        let ready = self.policy.wait_ready(KEY_WARM_UP).await;
+        let health = self.policy.health();
+        match (ready, health.problem) {
+            (true, None) => tracing::info!(keys = health.keys.key_count, "verification keys ready"),
+            (true, Some(problem)) => tracing::warn!(%problem, "starting on these keys"),
+            (false, problem) => tracing::warn!(
+                problem = problem.as_deref().unwrap_or("no verification key"),
+                "starting without verification keys: protected routes answer 503 until Clerk answers (set CLERK_JWKS_SNAPSHOT or CLERK_JWT_KEY before an outage)"
+            ),
+        }
+        ready
+    }
+
     /// Reads the process environment.
     ///
     /// # Errors

@@ -15,7 +15,7 @@ use super::mode::{BypassConfigError, BypassSwitch};
 use super::operator::{OperatorConfigError, Operators};
 use super::policy::AuthPolicy;
 use super::verifier::{KeySource, Verifier, VerifierConfig};
-use crate::api::{ApiError, ClerkApi, SecretKey};
+use crate::api::{ApiError, ClerkApi, RetryPolicy, SecretKey};
 use crate::http::{HttpClient, ReqwestClient};
 
 /// The pinned PEM public key (networkless verification).
@@ -131,7 +131,9 @@ impl AuthPolicy {
         let keys = if let Some(pem) = get(ENV_JWT_KEY) {
             KeySource::pem(&pem).map_err(|_| EnvConfigError::InvalidJwtKey)?
         } else if let Some(secret) = get(ENV_SECRET_KEY) {
-            let mut builder = ClerkApi::builder(SecretKey::new(secret));
+            // One attempt per check: the cache's background checks retry with their own
+            // backoff, and log once per failure.
+            let mut builder = ClerkApi::builder(SecretKey::new(secret)).retry(RetryPolicy::none());
             if let Some(url) = get(ENV_API_URL) {
                 builder = builder.base_url(url);
             }

@@ -40,6 +40,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Fetch the keys before taking traffic; start either way (see ServiceEnv::warm_up).
+    env.warm_up().await;
     let mode = env.policy.switch().mode();
     let options = ServiceOptions {
         revocation: env.revocation,

@@ -42,6 +42,8 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    // Fetch the keys before taking traffic; start either way (see ServiceEnv::warm_up).
+    env.warm_up().await;
     let listener = match TcpListener::bind(env.bind).await {
         Ok(listener) => listener,
         Err(error) => {
