@@ -25,6 +25,8 @@ fn binary() -> Command {
         .env_remove("CLERK_API_URL")
         .env_remove("CLERK_SECRET_KEY")
         .env_remove("CLERK_NEW_SECRET_KEY")
+        .env_remove("CLERK_JWKS_URL")
+        .env_remove("CLERK_ISSUER")
         .env_remove("RUST_LOG");
     command
 }
@@ -239,4 +241,75 @@ async fn a_missing_key_variable_is_a_usage_error() {
     .await;
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert!(String::from_utf8_lossy(&output.stderr).contains("CLERK_SECRET_KEY"));
+}
+
+/// `keys snapshot` prepares a service for an outage: the file a service reads from
+/// CLERK_JWKS_SNAPSHOT, private, holding the instance's keys and issuer; `--pem` the key for
+/// CLERK_JWT_KEY, which verifies the sim's tokens.
+#[tokio::test]
+async fn a_snapshot_is_what_a_service_needs_before_an_outage() {
+    use clerk_incident_core::auth::{
+        FileSnapshotStore, KeySnapshotStore, KeySource, Verifier, VerifierConfig,
+    };
+
+    let sim = Sim::builder().start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!("keys-snapshot-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("jwks.json");
+    let mut command = keys(&sim, "snapshot", sim.secret_key());
+    command
+        .arg("--out")
+        .arg(&out)
+        .args(["--issuer", &sim.issuer()]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(
+        text(&output).contains("CLERK_JWKS_SNAPSHOT="),
+        "{}",
+        text(&output)
+    );
+    assert_no_key(&output, &[sim.secret_key()]);
+    let snapshot = FileSnapshotStore::new(&out).load().await.unwrap().unwrap();
+    assert_eq!(snapshot.jwks.keys[0].kid, sim.signing_kid());
+    assert_eq!(snapshot.issuer.as_deref(), Some(sim.issuer().as_str()));
+    assert!(
+        snapshot
+            .check(
+                Some(&sim.issuer()),
+                Some(std::time::Duration::from_secs(60))
+            )
+            .is_ok()
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // The Frontend API JWKS needs no key.
+    let mut command = binary();
+    command.args(["keys", "snapshot", "--pem", "--jwks-url", &sim.jwks_url()]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let pem: String = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let verifier = Verifier::new(KeySource::pem(&pem).unwrap(), VerifierConfig::default());
+    let token = sim
+        .mint_token(&clerk_incident_sim::TokenRequest::for_user(
+            sim.admin_user_id().unwrap(),
+        ))
+        .unwrap();
+    assert!(verifier.verify(&token).await.is_ok());
+
+    // Neither a key nor a URL: a usage error that says what to give.
+    let mut command = binary();
+    command.args(["keys", "snapshot", "--pem"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output).contains("--jwks-url"), "{}", text(&output));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -203,7 +203,8 @@ async fn the_backend_api_jwks_verifies_through_clerk_api() {
     let sim = start_sim().await;
     let (verifier, cache) = over_source(BackendApiJwks(backend_api(&sim, sim.secret_key())));
 
-    let session = verifier.verify(&mint(&sim, &admin(&sim))).await.unwrap();
+    let now = clerk_incident_sim::TokenRequest::for_user(sim.admin_user_id().unwrap());
+    let session = verifier.verify(&mint(&sim, &now)).await.unwrap();
 
     assert_eq!(session.user_id, sim.admin_user_id().unwrap());
     assert_eq!(sim.counters().get(endpoint::JWKS), 1);
@@ -531,4 +532,25 @@ async fn the_background_task_ends_with_the_cache() {
 fn outside_a_runtime_nothing_is_started() {
     let cache = JwksCache::new(Scripted::new("kid-1"), JwksCacheConfig::default());
     assert!(!cache.keep_fresh());
+}
+
+/// The PEM made from the JWKS is the key the sim signs with: a pinned `CLERK_JWT_KEY` made by
+/// `keys snapshot --pem` verifies the sim's tokens with no network.
+#[tokio::test]
+async fn the_pem_of_a_jwk_verifies_the_tokens_it_signs() {
+    let sim = start_sim().await;
+    let api = ClerkApi::builder(SecretKey::new(sim.secret_key()))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let jwks = api.jwks().await.unwrap();
+    let pem = clerk_incident_core::auth::jwk_to_pem(&jwks.keys[0]).unwrap();
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
+    let verifier = clerk_incident_core::auth::Verifier::new(
+        clerk_incident_core::auth::KeySource::pem(&pem).unwrap(),
+        VerifierConfig::default(),
+    );
+    let now = clerk_incident_sim::TokenRequest::for_user(sim.admin_user_id().unwrap());
+    let session = verifier.verify(&mint(&sim, &now)).await.unwrap();
+    assert_eq!(session.user_id, sim.admin_user_id().unwrap());
 }

@@ -39,6 +39,11 @@ pub(crate) enum KeysAction {
     VerifyOldRevoked(KeysArgs),
     /// Print the rotation procedure in order, each step with the command that checks it.
     Checklist(KeysArgs),
+    /// Save the instance's public signing keys before an outage: `--out FILE` for the
+    /// services' CLERK_JWKS_SNAPSHOT, `--pem` for CLERK_JWT_KEY. Read from the Backend API
+    /// with CLERK_SECRET_KEY, or from --jwks-url. Exit 0 when saved, 1 when Clerk's keys
+    /// could not be read, 2 without a key or URL.
+    Snapshot(crate::commands::keys_snapshot::SnapshotArgs),
 }
 
 #[derive(Debug, Args)]
@@ -53,6 +58,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &KeysCommand) -> Exit {
         KeysAction::VerifyNew(args) => verify_new(global, args).await,
         KeysAction::VerifyOldRevoked(args) => verify_old_revoked(global, args).await,
         KeysAction::Checklist(args) => checklist(global, args),
+        KeysAction::Snapshot(args) => crate::commands::keys_snapshot::run(global, args).await,
     }
 }
 

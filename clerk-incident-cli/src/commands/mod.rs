@@ -2,6 +2,7 @@
 
 pub(crate) mod incident;
 pub(crate) mod keys;
+pub(crate) mod keys_snapshot;
 pub(crate) mod report;
 pub(crate) mod sessions;
 pub(crate) mod sim;

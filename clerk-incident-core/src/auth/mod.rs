@@ -54,6 +54,7 @@ mod extractor_rejection;
 mod health;
 mod health_token;
 mod health_view;
+mod jwk_pem;
 mod jwks_cache;
 mod key_snapshot;
 mod key_snapshot_file;
@@ -78,6 +79,7 @@ pub use self::health_token::{
     ENV_HEALTH_TOKEN, HealthToken, InvalidHealthToken, MIN_HEALTH_TOKEN_LEN,
 };
 pub use self::health_view::HealthView;
+pub use self::jwk_pem::{NotAnRsaKey, jwk_to_pem};
 pub use self::jwks_cache::{
     BackendApiJwks, FrontendApiJwks, JwksCache, JwksCacheConfig, JwksSource, KeyFetchError,
     KeyStatus,

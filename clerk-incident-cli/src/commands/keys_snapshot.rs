@@ -1,0 +1,127 @@
+//! `clerk-incident keys snapshot`: the instance's public signing keys, saved before an
+//! outage, so that a service restarted during one still verifies tokens.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use clerk_incident_core::api::{Jwks, SecretKey};
+use clerk_incident_core::auth::{
+    BackendApiJwks, ENV_ISSUER, ENV_SECRET_KEY, FileSnapshotStore, FrontendApiJwks, JwksSource,
+    KeySnapshot, KeySnapshotStore, jwk_to_pem,
+};
+use clerk_incident_core::http::{HttpClient, ReqwestClient};
+use serde_json::json;
+
+use crate::exit_code::Exit;
+use crate::global_args::GlobalArgs;
+use crate::terminal;
+
+/// The time limit of the fetch.
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Args)]
+pub(crate) struct SnapshotArgs {
+    /// Write the snapshot to this file (mode 0600, replaced atomically): what a service reads
+    /// from CLERK_JWKS_SNAPSHOT when it starts while Clerk is down.
+    #[arg(long, value_name = "FILE", required_unless_present = "pem")]
+    pub(crate) out: Option<PathBuf>,
+    /// Print the keys as PEM instead, for CLERK_JWT_KEY: verification with no network at all
+    /// (a signing-key rotation then needs a redeploy).
+    #[arg(long)]
+    pub(crate) pem: bool,
+    /// Read the Frontend API JWKS (`https://<frontend api>/.well-known/jwks.json`, no secret)
+    /// instead of the Backend API's /v1/jwks with CLERK_SECRET_KEY.
+    #[arg(long, env = "CLERK_JWKS_URL", value_name = "URL")]
+    pub(crate) jwks_url: Option<String>,
+    /// The issuer (Frontend API URL) the service pins; recorded in the snapshot so that a
+    /// service of another instance refuses it.
+    #[arg(long, env = ENV_ISSUER, value_name = "URL")]
+    pub(crate) issuer: Option<String>,
+}
+
+pub(crate) async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Exit {
+    let jwks = match fetch(global, args).await {
+        Ok(jwks) => jwks,
+        Err((exit, problem)) => {
+            terminal::problem(&problem);
+            return exit;
+        }
+    };
+    if args.pem {
+        for key in &jwks.keys {
+            match jwk_to_pem(key) {
+                Ok(pem) => terminal::out(format!("# kid {}\n{}", key.kid, pem.trim_end())),
+                Err(err) => terminal::problem(&err.to_string()),
+            }
+        }
+    }
+    let Some(out) = &args.out else {
+        return Exit::Ok;
+    };
+    let snapshot = KeySnapshot::new(args.issuer.clone(), jwks);
+    let store = FileSnapshotStore::new(out);
+    if let Err(err) = store.save(&snapshot).await {
+        terminal::problem(&terminal::error_chain(&err));
+        return Exit::Failure;
+    }
+    let kids: Vec<&str> = snapshot.jwks.keys.iter().map(|k| k.kid.as_str()).collect();
+    if global.json {
+        terminal::json(&json!({"out": out, "kids": kids, "issuer": snapshot.issuer}));
+    } else {
+        terminal::out(format!(
+            "Saved {} key(s) ({}) to {}{}. Set CLERK_JWKS_SNAPSHOT={} in the service: restarted while Clerk is down, it verifies with them (up to 24 h after this snapshot; the service refreshes the file itself while Clerk answers).",
+            kids.len(),
+            kids.join(", "),
+            out.display(),
+            snapshot
+                .issuer
+                .as_deref()
+                .map_or(String::new(), |issuer| format!(" for {issuer}")),
+            out.display()
+        ));
+    }
+    Exit::Ok
+}
+
+/// The key set, from the Frontend API JWKS URL or the Backend API.
+async fn fetch(global: &GlobalArgs, args: &SnapshotArgs) -> Result<Jwks, (Exit, String)> {
+    let failed = |err: &dyn std::error::Error| (Exit::Failure, terminal::error_chain(err));
+    let source: Box<dyn JwksSource> = match &args.jwks_url {
+        Some(url) => {
+            let http: Arc<dyn HttpClient> = Arc::new(ReqwestClient::new().map_err(|e| failed(&e))?);
+            Box::new(FrontendApiJwks::new(http, url))
+        }
+        None => {
+            let key = SecretKey::from_env(ENV_SECRET_KEY).ok_or_else(|| {
+                (
+                    Exit::Usage,
+                    format!("{ENV_SECRET_KEY} is not set: export it, or give --jwks-url (keys are read from the environment only)"),
+                )
+            })?;
+            let api = clerk_incident_core::api::ClerkApi::builder(key)
+                .base_url(&global.api_url)
+                .timeout(TIMEOUT)
+                .build()
+                .map_err(|e| failed(&e))?;
+            Box::new(BackendApiJwks(api))
+        }
+    };
+    let jwks = tokio::time::timeout(TIMEOUT, source.fetch())
+        .await
+        .map_err(|_| {
+            (
+                Exit::Failure,
+                format!("no key set within {} s", TIMEOUT.as_secs()),
+            )
+        })?
+        .map_err(|err| (Exit::Failure, err.reason()))?;
+    if jwks.keys.is_empty() {
+        return Err((
+            Exit::Failure,
+            "the key set is empty: nothing to save".to_owned(),
+        ));
+    }
+    Ok(jwks)
+}
