@@ -203,8 +203,7 @@ async fn the_backend_api_jwks_verifies_through_clerk_api() {
     let sim = start_sim().await;
     let (verifier, cache) = over_source(BackendApiJwks(backend_api(&sim, sim.secret_key())));
 
-    let now = clerk_incident_sim::TokenRequest::for_user(sim.admin_user_id().unwrap());
-    let session = verifier.verify(&mint(&sim, &now)).await.unwrap();
+    let session = verifier.verify(&mint(&sim, &admin(&sim))).await.unwrap();
 
     assert_eq!(session.user_id, sim.admin_user_id().unwrap());
     assert_eq!(sim.counters().get(endpoint::JWKS), 1);
