@@ -78,7 +78,7 @@ async fn get(app: &Router, path: &str, token: Option<&str>) -> Answer {
 }
 
 /// Checks one request: the status and bypass header it must come back with.
-async fn expect(
+pub(super) async fn expect(
     app: &Router,
     path: &str,
     token: Option<&str>,

@@ -9,6 +9,7 @@
 mod connectivity;
 mod key_rotation;
 mod middleware;
+mod restart;
 mod revocation;
 mod service;
 mod triage;
@@ -60,6 +61,12 @@ impl Observation {
             observed: observed.into(),
             entry: None,
         }
+    }
+
+    /// The same observation, with `note` after what was observed.
+    pub(crate) fn note(mut self, note: impl AsRef<str>) -> Self {
+        self.observed = format!("{}; {}", self.observed, note.as_ref());
+        self
     }
 
     /// The observation does not match the expectation.
@@ -206,7 +213,7 @@ fn drill_files(args: &DrillArgs) -> Result<(PathBuf, PathBuf), String> {
 /// The last phase: resolve the incident and write the review from the log.
 async fn post_incident_report(rec: &mut Recorder, path: &std::path::Path) {
     rec.phase(
-        "Phase 13",
+        "Phase 14",
         "resolution and the post-incident review, written from the log",
     );
     rec.log(EntryKind::Resolved {
@@ -323,6 +330,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &DrillArgs) -> Exit {
     connectivity::run(&drill, &mut recorder).await;
     middleware::run(&drill, &mut recorder).await;
     triage::run(&drill, &mut recorder).await;
+    restart::run(&drill, &mut recorder).await;
     key_rotation::run(&drill, &mut recorder).await;
     revocation::run(&drill, &mut recorder).await;
     webhook_backlog::run(&drill, &mut recorder).await;
