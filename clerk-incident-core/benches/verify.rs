@@ -18,8 +18,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use clerk_incident_core::api::{ClerkApi, Jwks, SecretKey};
 use clerk_incident_core::auth::{
-    FileSnapshotStore, JwksCache, JwksCacheConfig, JwksSource, KeyFetchError, KeySource,
-    Verifier, VerifierConfig,
+    FileSnapshotStore, JwksCache, JwksCacheConfig, JwksSource, KeyFetchError, KeySource, Verifier,
+    VerifierConfig,
 };
 use clerk_incident_sim::{Sim, TokenRequest};
 use criterion::{Criterion, criterion_group, criterion_main};
