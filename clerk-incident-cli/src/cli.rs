@@ -179,7 +179,7 @@ pub(crate) struct SimArgs {
     /// Rate limit as REQUESTS/WINDOW, e.g. 100/10s; over it the sim answers 429.
     #[arg(long, value_parser = parse_rate_limit)]
     pub(crate) rate_limit: Option<(u32, Duration)>,
-    /// The format the status page is served in: incident.io's widget at /proxy/<host>, as
+    /// The format the status page is served in: incident.io's widget at /proxy/HOST, as
     /// status.clerk.com serves it, or Atlassian Statuspage's /api/v2/summary.json. Switch it
     /// while the sim runs with PUT /_sim/status-page.
     #[arg(long, value_enum, default_value = "incident-io", value_name = "FORMAT")]
