@@ -553,3 +553,21 @@ async fn the_pem_of_a_jwk_verifies_the_tokens_it_signs() {
     let session = verifier.verify(&mint(&sim, &now)).await.unwrap();
     assert_eq!(session.user_id, sim.admin_user_id().unwrap());
 }
+
+/// A policy built from the environment fetches its keys at once, with no request, and a
+/// service can wait for them: the reproduced "never refreshes on its own" is gone.
+#[tokio::test]
+async fn a_policy_from_the_environment_fetches_its_keys_without_a_request() {
+    let sim = start_sim().await;
+    let (url, issuer) = (sim.jwks_url(), sim.issuer());
+    let policy = AuthPolicy::from_vars(|name| match name {
+        "CLERK_JWKS_URL" => Some(url.clone()),
+        "CLERK_ISSUER" => Some(issuer.clone()),
+        _ => None,
+    })
+    .unwrap();
+    assert!(policy.wait_ready(Duration::from_secs(5)).await);
+    assert_eq!(well_known_fetches(&sim), 1, "one fetch, no token needed");
+    let health = policy.health();
+    assert!(health.ready && health.problem.is_none(), "{health:?}");
+}

@@ -94,7 +94,9 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
     rec.step("restart, no snapshot", async {
         let answer = expect(&cold_app, ME, Some(&token), 503, None).await;
         match (ready, cold.health().problem) {
-            (false, Some(problem)) => answer.note(format!("not ready: {problem}")),
+            (false, Some(problem)) => answer.note(format!(
+                "not ready: {problem}; the runbook's step 0: give services CLERK_JWKS_SNAPSHOT (keys snapshot --out) or CLERK_JWT_KEY before an outage"
+            )),
             _ => Observation::unexpected("the service claims keys it cannot have"),
         }
     })
