@@ -319,8 +319,12 @@ impl std::fmt::Debug for JwksCache {
 }
 
 impl JwksCache {
-    /// A cache over `source`; nothing is fetched until the first lookup or
-    /// [`refresh`](Self::refresh).
+    /// A cache over `source`; nothing is fetched until the first lookup,
+    /// [`refresh`](Self::refresh) or [`keep_fresh`](Self::keep_fresh). A service builds it
+    /// once and calls `keep_fresh` inside its runtime (as [`AuthPolicy::from_env`] does), so
+    /// that its keys are fetched at start-up and re-checked in the background.
+    ///
+    /// [`AuthPolicy::from_env`]: super::AuthPolicy::from_env
     pub fn new(source: impl JwksSource, config: JwksCacheConfig) -> Self {
         Self {
             inner: Arc::new(CacheInner {
