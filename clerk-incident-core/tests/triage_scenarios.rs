@@ -53,6 +53,20 @@ fn policy(sim: &Sim) -> AuthPolicy {
     AuthPolicy::new(verifier, BypassSwitch::new())
 }
 
+/// A policy over the Backend API JWKS fetched with `key`, nothing fetched yet, and its cache.
+fn policy_over_backend_api(sim: &Sim, key: &str) -> (AuthPolicy, JwksCache) {
+    let api = clerk_incident_core::api::ClerkApi::builder(SecretKey::new(key))
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
+    let cache = JwksCache::new(BackendApiJwks(api), JwksCacheConfig::default());
+    let verifier = Verifier::new(
+        KeySource::Jwks(cache.clone()),
+        VerifierConfig::default().issuers([sim.issuer()]),
+    );
+    (AuthPolicy::new(verifier, BypassSwitch::new()), cache)
+}
+
 /// Serves `policy`'s health, as the adapters' `/api/clerk-health` does, at the returned URL.
 async fn serve_health(policy: &AuthPolicy) -> (MockServer, String) {
     let health = serde_json::to_value(policy.health()).unwrap();
@@ -676,17 +690,8 @@ async fn an_app_running_on_a_revoked_secret_key_is_a_configuration_error() {
     let revoked = "sk_test_revokedforthisapp00000000000000000";
     sim.add_secret_key(revoked);
     sim.revoke_secret_key(revoked);
-    let api = clerk_incident_core::api::ClerkApi::builder(SecretKey::new(revoked))
-        .base_url(sim.base_url())
-        .build()
-        .unwrap();
-    let cache = JwksCache::new(BackendApiJwks(api), JwksCacheConfig::default());
+    let (policy, cache) = policy_over_backend_api(&sim, revoked);
     assert!(cache.refresh().await.is_err());
-    let verifier = Verifier::new(
-        KeySource::Jwks(cache),
-        VerifierConfig::default().issuers([sim.issuer()]),
-    );
-    let policy = AuthPolicy::new(verifier, BypassSwitch::new());
     let health = policy.health();
     assert!(!health.ready);
     let reason = health.problem.clone().unwrap();
@@ -720,16 +725,7 @@ async fn an_app_running_on_a_revoked_secret_key_is_a_configuration_error() {
 #[tokio::test]
 async fn an_app_that_has_not_fetched_a_key_yet_is_not_healthy() {
     let sim = Sim::builder().start().await.unwrap();
-    let api = clerk_incident_core::api::ClerkApi::builder(SecretKey::new(sim.secret_key()))
-        .base_url(sim.base_url())
-        .build()
-        .unwrap();
-    let cache = JwksCache::new(BackendApiJwks(api), JwksCacheConfig::default());
-    let verifier = Verifier::new(
-        KeySource::Jwks(cache),
-        VerifierConfig::default().issuers([sim.issuer()]),
-    );
-    let policy = AuthPolicy::new(verifier, BypassSwitch::new());
+    let (policy, _) = policy_over_backend_api(&sim, sim.secret_key());
     let (_app, url) = serve_health(&policy).await;
     let report = triage::run(http(), &config(&sim).app_health_url(&url)).await;
     assert_verdict(

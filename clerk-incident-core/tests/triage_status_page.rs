@@ -63,14 +63,15 @@ const WIDGET_OUTAGE: &str = r#"{
   "scheduled_maintenances": []
 }"#;
 
-/// Serves `routes` (path, answer); every other path is a 404. Triage with the status page
-/// alone.
+/// Serves `routes` (path, answer, each asked once per triage); every other path is a 404.
+/// Triage with the status page alone: the other probes are left out on purpose.
 async fn triage_routes(routes: Vec<(&str, ResponseTemplate)>) -> TriageReport {
     let server = MockServer::start().await;
     for (route, response) in routes {
         Mock::given(method("GET"))
             .and(path(route))
             .respond_with(response)
+            .expect(1)
             .mount(&server)
             .await;
     }
@@ -79,7 +80,9 @@ async fn triage_routes(routes: Vec<(&str, ResponseTemplate)>) -> TriageReport {
         .skip(ProbeName::Jwks)
         .skip(ProbeName::AppHealth)
         .timeout(Duration::from_secs(3));
-    triage::run(Arc::new(ReqwestClient::new().unwrap()), &config).await
+    let report = triage::run(Arc::new(ReqwestClient::new().unwrap()), &config).await;
+    server.verify().await;
+    report
 }
 
 fn json(body: &str) -> ResponseTemplate {
@@ -353,23 +356,10 @@ async fn the_formats_are_tried_in_order_and_the_report_says_which_answered() {
     );
 }
 
+/// The status page alone, `summary.json` answering `response` (the widget and `status.json`
+/// are not found).
 async fn triage_page(response: ResponseTemplate) -> TriageReport {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/v2/summary.json"))
-        .respond_with(response)
-        .expect(1)
-        .mount(&server)
-        .await;
-    // The status page alone: the other probes are left out on purpose.
-    let config = TriageConfig::new(server.uri())
-        .skip(ProbeName::BackendApi)
-        .skip(ProbeName::Jwks)
-        .skip(ProbeName::AppHealth)
-        .timeout(Duration::from_secs(3));
-    let report = triage::run(Arc::new(ReqwestClient::new().unwrap()), &config).await;
-    server.verify().await;
-    report
+    triage_routes(vec![("/api/v2/summary.json", response)]).await
 }
 
 async fn triage_body(body: &str) -> TriageReport {

@@ -259,47 +259,34 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
     )
     .await;
 
-    match serve_app(drill, AppKeys::Revoked).await {
-        Ok(revoked_app) => {
-            let url = format!("http://{}/api/clerk-health", revoked_app.addr);
-            rec.step(
-                "triage, app key revoked",
-                expect(
-                    &http,
-                    config(drill, &key, &url),
-                    Category::ConfigurationError,
-                    Some(Severity::High),
-                ),
-            )
-            .await;
-        }
-        Err(err) => {
-            rec.step("triage, app key revoked", async {
-                Observation::unexpected(err)
-            })
-            .await;
-        }
-    }
-    match serve_app(drill, AppKeys::NotFetched).await {
-        Ok(cold_app) => {
-            let url = format!("http://{}/api/clerk-health", cold_app.addr);
-            rec.step(
-                "triage, app not ready",
-                expect(
-                    &http,
-                    config(drill, &key, &url),
-                    Category::MiddlewareFailure,
-                    Some(Severity::High),
-                ),
-            )
-            .await;
-        }
-        Err(err) => {
-            rec.step("triage, app not ready", async {
-                Observation::unexpected(err)
-            })
-            .await;
-        }
+    for (step, keys, category) in [
+        (
+            "triage, app key revoked",
+            AppKeys::Revoked,
+            Category::ConfigurationError,
+        ),
+        (
+            "triage, app not ready",
+            AppKeys::NotFetched,
+            Category::MiddlewareFailure,
+        ),
+    ] {
+        let observe = async {
+            match serve_app(drill, keys).await {
+                Ok(app) => {
+                    let url = format!("http://{}/api/clerk-health", app.addr);
+                    expect(
+                        &http,
+                        config(drill, &key, &url),
+                        category,
+                        Some(Severity::High),
+                    )
+                    .await
+                }
+                Err(err) => Observation::unexpected(err),
+            }
+        };
+        rec.step(step, observe).await;
     }
 
     rec.step(
