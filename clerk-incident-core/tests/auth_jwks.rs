@@ -25,8 +25,8 @@ use auth_common::{
 };
 use clerk_incident_core::api::{ClerkApi, Jwks, SecretKey};
 use clerk_incident_core::auth::{
-    AuthPolicy, BackendApiJwks, BypassSwitch, FrontendApiJwks, HealthStatus, JwksCache,
-    JwksCacheConfig, JwksSource, KeyFetchError, RejectReason, Rejection, RouteClass,
+    AuthMode, AuthPolicy, BackendApiJwks, BypassSwitch, Credentials, FrontendApiJwks, HealthStatus,
+    JwksCache, JwksCacheConfig, JwksSource, KeyFetchError, RejectReason, Rejection, RouteClass,
     VerifierConfig,
 };
 use clerk_incident_sim::{Faults, Outage, Sim, endpoint};
@@ -496,6 +496,20 @@ async fn a_service_started_during_an_outage_recovers_within_the_backoff() {
         health.problem.unwrap().contains("503"),
         "the reason is named"
     );
+    // Not ready: a readiness probe takes the service out of rotation...
+    let summary = policy.health_for(&Credentials::default()).await;
+    assert_eq!(summary.status, 503);
+    // ...unless the Open bypass serves without keys.
+    policy
+        .switch()
+        .activate(
+            AuthMode::Open,
+            Some(Duration::from_secs(60)),
+            "keys unavailable",
+        )
+        .unwrap();
+    assert_eq!(policy.health_for(&Credentials::default()).await.status, 200);
+    policy.switch().deactivate("back to enforce");
 
     // Down for ten minutes: retries back off to every 5 s, no more often.
     run_for(Duration::from_secs(600), Duration::from_secs(1)).await;

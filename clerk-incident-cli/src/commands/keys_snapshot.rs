@@ -8,8 +8,9 @@ use std::time::Duration;
 use clap::Args;
 use clerk_incident_core::api::{Jwks, SecretKey};
 use clerk_incident_core::auth::{
-    BackendApiJwks, ENV_ISSUER, ENV_SECRET_KEY, FileSnapshotStore, FrontendApiJwks, JwksSource,
-    KeySnapshot, KeySnapshotStore, jwk_to_pem,
+    BackendApiJwks, ENV_ISSUER, ENV_PUBLISHABLE_KEY, ENV_SECRET_KEY, FileSnapshotStore,
+    FrontendApiJwks, JwksSource, KeySnapshot, KeySnapshotStore, is_secure_jwks_url,
+    issuer_from_publishable_key, jwk_to_pem,
 };
 use clerk_incident_core::http::{HttpClient, ReqwestClient};
 use serde_json::json;
@@ -36,8 +37,10 @@ pub(crate) struct SnapshotArgs {
     #[arg(long, env = "CLERK_JWKS_URL", value_name = "URL")]
     pub(crate) jwks_url: Option<String>,
     /// The issuer (Frontend API URL) the service pins; recorded in the snapshot so that a
-    /// service of another instance refuses it.
-    #[arg(long, env = ENV_ISSUER, value_name = "URL")]
+    /// service of another instance refuses it (and a service that pins one refuses a
+    /// snapshot without). Default: the first of CLERK_ISSUER, else the Frontend API that
+    /// CLERK_PUBLISHABLE_KEY names, as the services read them.
+    #[arg(long, value_name = "URL")]
     pub(crate) issuer: Option<String>,
 }
 
@@ -50,17 +53,34 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Exit {
         }
     };
     if args.pem {
-        for key in &jwks.keys {
-            match jwk_to_pem(key) {
-                Ok(pem) => terminal::out(format!("# kid {}\n{}", key.kid, pem.trim_end())),
-                Err(err) => terminal::problem(&err.to_string()),
-            }
+        let pems: Vec<(String, String)> = jwks
+            .keys
+            .iter()
+            .filter_map(|key| match jwk_to_pem(key) {
+                Ok(pem) => Some((key.kid.clone(), pem)),
+                Err(err) => {
+                    terminal::problem(&err.to_string());
+                    None
+                }
+            })
+            .collect();
+        if pems.is_empty() {
+            terminal::problem("no key of the set has a PEM: nothing to pin");
+            return Exit::Failure;
+        }
+        if pems.len() > 1 {
+            terminal::problem(
+                "several keys (a signing-key rotation?): CLERK_JWT_KEY takes one, the one whose kid your tokens carry",
+            );
+        }
+        for (kid, pem) in &pems {
+            terminal::out(format!("# kid {kid}\n{}", pem.trim_end()));
         }
     }
     let Some(out) = &args.out else {
         return Exit::Ok;
     };
-    let snapshot = KeySnapshot::new(args.issuer.clone(), jwks);
+    let snapshot = KeySnapshot::new(issuer(args), jwks);
     let store = FileSnapshotStore::new(out);
     if let Err(err) = store.save(&snapshot).await {
         terminal::problem(&terminal::error_chain(&err));
@@ -85,10 +105,36 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Exit {
     Exit::Ok
 }
 
+/// The issuer to record: `--issuer`, else the one the services would pin.
+fn issuer(args: &SnapshotArgs) -> Option<String> {
+    let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    args.issuer.clone().or_else(|| {
+        from_env(ENV_ISSUER)
+            .and_then(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .find(|v| !v.is_empty())
+                    .map(str::to_owned)
+            })
+            .or_else(|| {
+                from_env(ENV_PUBLISHABLE_KEY)
+                    .and_then(|key| issuer_from_publishable_key(key.trim()))
+            })
+    })
+}
+
 /// The key set, from the Frontend API JWKS URL or the Backend API.
 async fn fetch(global: &GlobalArgs, args: &SnapshotArgs) -> Result<Jwks, (Exit, String)> {
     let failed = |err: &dyn std::error::Error| (Exit::Failure, terminal::error_chain(err));
     let source: Box<dyn JwksSource> = match &args.jwks_url {
+        Some(url) if !is_secure_jwks_url(url) => {
+            return Err((
+                Exit::Usage,
+                format!(
+                    "--jwks-url {url:?} must be https:// (http:// only to a loopback address): keys fetched in clear text can be swapped on the way"
+                ),
+            ));
+        }
         Some(url) => {
             let http: Arc<dyn HttpClient> = Arc::new(ReqwestClient::new().map_err(|e| failed(&e))?);
             Box::new(FrontendApiJwks::new(http, url))

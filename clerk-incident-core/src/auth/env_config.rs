@@ -143,7 +143,7 @@ impl AuthPolicy {
                 JwksCacheConfig::default(),
             ))
         } else if let Some(url) = get(ENV_JWKS_URL) {
-            if !is_secure_url(&url) {
+            if !is_secure_jwks_url(&url) {
                 return Err(EnvConfigError::InsecureJwksUrl {
                     url: url.chars().take(100).collect(),
                 });
@@ -244,7 +244,9 @@ pub fn issuer_from_publishable_key(key: &str) -> Option<String> {
 }
 
 /// `https://…`, or `http://` to a loopback address.
-fn is_secure_url(url: &str) -> bool {
+/// True for an `https://` URL, or a plain `http://` one to a loopback address (the sim): keys
+/// fetched in clear text over a network can be swapped on the way.
+pub fn is_secure_jwks_url(url: &str) -> bool {
     let Ok(uri) = url.parse::<http::Uri>() else {
         return false;
     };

@@ -102,10 +102,11 @@ fn problem(mode: &ModeState, keys: &KeyStatus) -> Option<String> {
             }
             None => "no verification key: the JWKS holds none".to_owned(),
         })
-    } else if let Some(taken) = &keys.from_snapshot {
+    } else if keys.from_snapshot.is_some() {
+        // When it was taken is in the details (`keys.from_snapshot`), not here: this is public.
         Some(match last_error {
-            Some(error) => format!("verifying with the keys from the snapshot of {taken}: {error}"),
-            None => format!("verifying with the keys from the snapshot of {taken}"),
+            Some(error) => format!("verifying with the keys of a snapshot: {error}"),
+            None => "verifying with the keys of a snapshot".to_owned(),
         })
     } else {
         last_error

@@ -10,7 +10,6 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::credentials::{Credentials, TokenPresence, extract_token};
-use super::health::HealthStatus;
 use super::mode::AuthMode;
 use super::policy::AuthPolicy;
 use super::verifier::Expiry;
@@ -58,11 +57,7 @@ impl AuthPolicy {
         // A readiness answer: 503 while the service cannot serve protected routes, so that a
         // load balancer sends traffic elsewhere. The Open bypass serves without keys.
         let serves = health.ready || health.mode.mode == AuthMode::Open;
-        let status = if health.status == HealthStatus::Unavailable || !serves {
-            503
-        } else {
-            200
-        };
+        let status = if serves { 200 } else { 503 };
         if self.may_see_details(credentials).await {
             return HealthView {
                 status,

@@ -52,6 +52,14 @@ pub enum KeyFetchError {
 }
 
 impl KeyFetchError {
+    /// How long Clerk asked to wait (a 429's `Retry-After`), when it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            KeyFetchError::Api(ApiError::RateLimited { retry_after, .. }) => *retry_after,
+            _ => None,
+        }
+    }
+
     /// The HTTP status of the answer, when the endpoint answered with an error status.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -382,20 +390,29 @@ impl JwksCache {
         }
         let cache = Arc::downgrade(&self.inner);
         let config = self.inner.config;
+        // Sane bounds whatever the configuration says: never a tight loop against Clerk.
+        let every = config
+            .refresh_every
+            .clamp(Duration::from_secs(1), Duration::from_secs(24 * 60 * 60));
+        let retry_min = config.retry_min.max(Duration::from_millis(100));
+        let retry_max = config
+            .retry_max
+            .clamp(retry_min, Duration::from_secs(60 * 60));
         runtime.spawn(async move {
-            let mut retry = config.retry_min;
+            let mut retry = retry_min;
             loop {
                 let Some(inner) = cache.upgrade() else { return };
                 let cache_now = JwksCache { inner };
                 // Failures are recorded in the status and logged by the fetch itself.
                 let wait = match cache_now.refresh().await {
                     Ok(()) => {
-                        retry = config.retry_min;
-                        jittered(config.refresh_every)
+                        retry = retry_min;
+                        jittered(every)
                     }
-                    Err(_) => {
-                        let wait = retry;
-                        retry = (retry * 2).min(config.retry_max);
+                    Err(err) => {
+                        // A 429's Retry-After is honoured, whatever the backoff says.
+                        let wait = retry.max(err.retry_after().unwrap_or_default());
+                        retry = retry.saturating_mul(2).min(retry_max);
                         wait
                     }
                 };
@@ -582,13 +599,24 @@ impl JwksCache {
         let Some(snapshots) = self.inner.snapshot.get() else {
             return;
         };
+        // Only the keys a snapshot may hold: a key set that also serves another key type
+        // must not make the whole snapshot refused.
+        let mut jwks = jwks;
+        jwks.keys.retain(|key| key.kty == "RSA");
         let (store, snapshot) = (
             Arc::clone(&snapshots.store),
             KeySnapshot::new(snapshots.issuer.clone(), jwks),
         );
+        let limit = self.inner.config.fetch_timeout;
         let saving = async move {
-            if let Err(err) = store.save(&snapshot).await {
-                tracing::warn!(error = %error_chain(&err), "cannot save the key snapshot; the service runs on without it");
+            match tokio::time::timeout(limit, store.save(&snapshot)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => {
+                    tracing::warn!(error = %error_chain(&err), "cannot save the key snapshot; the service runs on without it");
+                }
+                Err(_) => {
+                    tracing::warn!(snapshot = %store.location(), "saving the key snapshot timed out; the service runs on without it");
+                }
             }
         };
         match (save, tokio::runtime::Handle::try_current()) {
@@ -609,7 +637,15 @@ impl JwksCache {
             return;
         }
         let location = snapshots.store.location();
-        let snapshot = match snapshots.store.load().await {
+        let loaded = tokio::time::timeout(self.inner.config.fetch_timeout, snapshots.store.load())
+            .await
+            .unwrap_or_else(|_| {
+                Err(SnapshotError::Corrupt {
+                    location: location.clone(),
+                    detail: "reading it timed out".to_owned(),
+                })
+            });
+        let snapshot = match loaded {
             Ok(Some(snapshot)) => snapshot,
             Ok(None) => {
                 tracing::warn!(snapshot = %location, "no key snapshot to start from");

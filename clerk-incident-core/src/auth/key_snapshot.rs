@@ -105,7 +105,8 @@ impl KeySnapshot {
     }
 
     /// Checks the snapshot may be trusted by a service that pins `issuer` and lets keys
-    /// verify for `max_age` after their fetch: the same issuer (when both say one), at least
+    /// verify for `max_age` after their fetch: the same issuer (a service that pins one
+    /// refuses a snapshot that names none), at least
     /// one key, at most [`MAX_SNAPSHOT_KEYS`], RSA only, of a sane size, and not older than
     /// `max_age` (nor fetched in the future).
     ///
@@ -113,12 +114,20 @@ impl KeySnapshot {
     ///
     /// The reason it is refused.
     pub fn check(&self, issuer: Option<&str>, max_age: Option<Duration>) -> Result<(), String> {
-        if let (Some(wanted), Some(found)) = (issuer, self.issuer.as_deref())
-            && wanted.trim_end_matches('/') != found.trim_end_matches('/')
-        {
-            return Err(format!(
-                "it holds the keys of {found:?}, not of this service's issuer {wanted:?}"
-            ));
+        match (issuer, self.issuer.as_deref()) {
+            (Some(wanted), Some(found))
+                if wanted.trim_end_matches('/') != found.trim_end_matches('/') =>
+            {
+                return Err(format!(
+                    "it holds the keys of {found:?}, not of this service's issuer {wanted:?}"
+                ));
+            }
+            (Some(wanted), None) => {
+                return Err(format!(
+                    "it names no issuer, and this service pins {wanted:?} (take it with --issuer)"
+                ));
+            }
+            _ => {}
         }
         if self.jwks.keys.is_empty() {
             return Err("it holds no key".to_owned());

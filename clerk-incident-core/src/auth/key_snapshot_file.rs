@@ -55,6 +55,13 @@ impl FileSnapshotStore {
         }
     }
 
+    fn refused(&self, reason: &str) -> SnapshotError {
+        SnapshotError::Refused {
+            location: self.location(),
+            reason: reason.to_owned(),
+        }
+    }
+
     fn io(&self, action: &'static str, source: std::io::Error) -> SnapshotError {
         SnapshotError::Io {
             location: self.location(),
@@ -64,6 +71,19 @@ impl FileSnapshotStore {
     }
 
     fn load_now(&self) -> Result<Option<KeySnapshot>, SnapshotError> {
+        // Whoever can write the file can plant a key that verifies forged tokens: only a
+        // regular file (not a link, not a pipe) that nobody but its owner may write is read.
+        match std::fs::symlink_metadata(&self.path) {
+            Ok(meta) if !meta.file_type().is_file() => {
+                return Err(self.refused("it is not a regular file (a link, a pipe, a directory)"));
+            }
+            Ok(meta) if writable_by_others(&meta) => {
+                return Err(self.refused("others than its owner may write it (chmod 600 it)"));
+            }
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(err) => return Err(self.io("read", err)),
+        }
         let file = match std::fs::File::open(&self.path) {
             Ok(file) => file,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -117,6 +137,20 @@ impl FileSnapshotStore {
             return Err(self.io("written", err));
         }
         Ok(())
+    }
+}
+
+/// True when group or others may write the file (Unix; elsewhere the platform's ACLs decide).
+fn writable_by_others(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.permissions().mode() & 0o022 != 0
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        false
     }
 }
 

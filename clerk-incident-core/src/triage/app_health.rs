@@ -298,7 +298,7 @@ impl fmt::Display for AppHealthSnapshot {
         if self.too_stale {
             f.write_str(" (too stale)")?;
         }
-        if let (Some(taken), None) = (&self.keys_from_snapshot, &self.problem) {
+        if let Some(taken) = &self.keys_from_snapshot {
             write!(f, " from the snapshot of {taken}")?;
         }
         // The problem, when the app names one, already says it.
