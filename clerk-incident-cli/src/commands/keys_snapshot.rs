@@ -8,9 +8,8 @@ use std::time::Duration;
 use clap::Args;
 use clerk_incident_core::api::{Jwks, SecretKey};
 use clerk_incident_core::auth::{
-    BackendApiJwks, ENV_ISSUER, ENV_PUBLISHABLE_KEY, ENV_SECRET_KEY, FileSnapshotStore,
-    FrontendApiJwks, JwksSource, KeySnapshot, KeySnapshotStore, is_secure_jwks_url,
-    issuer_from_publishable_key, jwk_to_pem,
+    BackendApiJwks, ENV_SECRET_KEY, FileSnapshotStore, FrontendApiJwks, JwksSource, KeySnapshot,
+    KeySnapshotStore, is_secure_jwks_url, jwk_to_pem, pinned_issuers,
 };
 use clerk_incident_core::http::{HttpClient, ReqwestClient};
 use serde_json::json;
@@ -45,6 +44,15 @@ pub(crate) struct SnapshotArgs {
 }
 
 pub(crate) async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Exit {
+    // A usage error before any call: the issuer only matters for the file.
+    let issuer = match (args.out.is_some(), issuer(args)) {
+        (false, _) => None,
+        (true, Ok(issuer)) => issuer,
+        (true, Err(problem)) => {
+            terminal::problem(&problem);
+            return Exit::Usage;
+        }
+    };
     let jwks = match fetch(global, args).await {
         Ok(jwks) => jwks,
         Err((exit, problem)) => {
@@ -80,7 +88,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Exit {
     let Some(out) = &args.out else {
         return Exit::Ok;
     };
-    let snapshot = KeySnapshot::new(issuer(args), jwks);
+    let snapshot = KeySnapshot::new(issuer, jwks);
     let store = FileSnapshotStore::new(out);
     if let Err(err) = store.save(&snapshot).await {
         terminal::problem(&terminal::error_chain(&err));
@@ -105,22 +113,14 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Exit {
     Exit::Ok
 }
 
-/// The issuer to record: `--issuer`, else the one the services would pin.
-fn issuer(args: &SnapshotArgs) -> Option<String> {
-    let from_env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    args.issuer.clone().or_else(|| {
-        from_env(ENV_ISSUER)
-            .and_then(|list| {
-                list.split(',')
-                    .map(str::trim)
-                    .find(|v| !v.is_empty())
-                    .map(str::to_owned)
-            })
-            .or_else(|| {
-                from_env(ENV_PUBLISHABLE_KEY)
-                    .and_then(|key| issuer_from_publishable_key(key.trim()))
-            })
-    })
+/// The issuer to record: `--issuer`, else the first the services would pin.
+fn issuer(args: &SnapshotArgs) -> Result<Option<String>, String> {
+    match &args.issuer {
+        Some(issuer) => Ok(Some(issuer.clone())),
+        None => pinned_issuers(|name| std::env::var(name).ok())
+            .map(|issuers| issuers.into_iter().next())
+            .map_err(|err| err.to_string()),
+    }
 }
 
 /// The key set, from the Frontend API JWKS URL or the Backend API.

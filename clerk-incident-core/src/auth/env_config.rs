@@ -77,6 +77,41 @@ pub enum EnvConfigError {
     },
 }
 
+/// The issuers a service built from these variables pins: `CLERK_ISSUER` (comma-separated),
+/// else the Frontend API that `CLERK_PUBLISHABLE_KEY` names, else none. What
+/// [`AuthPolicy::from_vars`] pins, for tools that must agree with it (`keys snapshot`).
+///
+/// # Errors
+///
+/// [`EnvConfigError::InvalidPublishableKey`] when the publishable key names no host.
+pub fn pinned_issuers(get: impl Fn(&str) -> Option<String>) -> Result<Vec<String>, EnvConfigError> {
+    let get = |name: &str| value(&get, name);
+    let issuers = comma_list(get(ENV_ISSUER));
+    if !issuers.is_empty() {
+        return Ok(issuers);
+    }
+    match get(ENV_PUBLISHABLE_KEY) {
+        Some(key) => Ok(vec![
+            issuer_from_publishable_key(&key).ok_or(EnvConfigError::InvalidPublishableKey)?,
+        ]),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The non-empty, trimmed items of a comma-separated value.
+fn comma_list(value: Option<String>) -> Vec<String> {
+    value
+        .map(|value| {
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `cache`, checking its keys in the background from now on when a Tokio runtime runs.
 fn kept_fresh(cache: &JwksCache) {
     if !cache.keep_fresh() {
@@ -157,26 +192,8 @@ impl AuthPolicy {
         } else {
             return Err(EnvConfigError::NoKeySource);
         };
-        let list = |name: &str| -> Vec<String> {
-            get(name)
-                .map(|value| {
-                    value
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|v| !v.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let mut issuers = list(ENV_ISSUER);
-        if issuers.is_empty()
-            && let Some(key) = get(ENV_PUBLISHABLE_KEY)
-        {
-            issuers.push(
-                issuer_from_publishable_key(&key).ok_or(EnvConfigError::InvalidPublishableKey)?,
-            );
-        }
+        let list = |name: &str| comma_list(get(name));
+        let issuers = pinned_issuers(|name| get(name))?;
         if let KeySource::Jwks(cache) = &keys {
             let cache = match get(ENV_JWKS_SNAPSHOT) {
                 Some(path) => cache

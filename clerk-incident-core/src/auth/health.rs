@@ -72,7 +72,7 @@ impl AuthHealth {
         } else {
             HealthStatus::Ok
         };
-        let ready = keys.key_count > 0 && !keys.too_stale;
+        let ready = keys.usable();
         let problem = problem(&mode, &keys);
         Self {
             status,

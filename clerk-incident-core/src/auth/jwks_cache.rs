@@ -256,6 +256,13 @@ pub struct KeyStatus {
     pub from_snapshot: Option<String>,
 }
 
+impl KeyStatus {
+    /// True when a key is held and not too stale: tokens can be verified.
+    pub fn usable(&self) -> bool {
+        self.key_count > 0 && !self.too_stale
+    }
+}
+
 /// Why no key could be found for a token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum KeyLookupError {
@@ -428,10 +435,7 @@ impl JwksCache {
     /// [`keep_fresh`](Self::keep_fresh), or a [`refresh`](Self::refresh) under way.
     pub async fn wait_for_keys(&self, wait: Duration) -> bool {
         let mut fetched = self.inner.fetched.subscribe();
-        let usable = |cache: &Self| {
-            let state = cache.read();
-            !state.keys.is_empty() && !cache.too_stale(&state)
-        };
+        let usable = |cache: &Self| cache.status().usable();
         let waiting = async {
             while !usable(self) {
                 if fetched.changed().await.is_err() {

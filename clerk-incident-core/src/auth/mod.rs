@@ -72,7 +72,7 @@ pub use self::credentials::{Credentials, TokenPresence, extract_token};
 pub use self::env_config::{
     ENV_API_URL, ENV_AUTHORIZED_PARTIES, ENV_ISSUER, ENV_JWKS_SNAPSHOT, ENV_JWKS_URL, ENV_JWT_KEY,
     ENV_PUBLISHABLE_KEY, ENV_SECRET_KEY, EnvConfigError, is_secure_jwks_url,
-    issuer_from_publishable_key,
+    issuer_from_publishable_key, pinned_issuers,
 };
 pub use self::extractor_rejection::{AuthRejectionKind, ExtractorRejection};
 pub use self::health::{AuthCounters, AuthHealth, HealthStatus};
