@@ -14,6 +14,7 @@
 //! | [`revocation`] | 4. mass session revocation ([`SessionRevoker`](revocation::SessionRevoker)) |
 //! | [`webhooks`] | 5. webhook signature verification, the event envelope and the dedupe inbox ([`WebhookVerifier`](webhooks::WebhookVerifier)) |
 //! | [`incident`] | 6. the incident's timeline log and the post-incident review ([`report`](incident::report)) |
+//! | [`fleet`] | 2. one bypass switch for every instance of a service ([`FleetMember`](fleet::FleetMember)) |
 //! | [`private_file`] | the files above, created readable by their owner only |
 //! | [`service_limits`] | the timeouts and limits a guarded service's HTTP server should run with |
 //! | `service_env` (feature `reqwest`) | everything a guarded service reads from its environment at start-up |
@@ -59,6 +60,7 @@
 pub mod api;
 pub mod auth;
 pub mod error_chain;
+pub mod fleet;
 pub mod http;
 pub mod incident;
 pub mod private_file;

@@ -5,6 +5,7 @@
 //! | Variable | What it sets |
 //! | --- | --- |
 //! | the [`AuthPolicy::from_env`] variables | keys, issuer, authorized parties, bypass, operators, health token |
+//! | `CLERK_INCIDENT_REDIS_URL`, `CLERK_INCIDENT_FLEET` | the fleet, with [`ServiceEnv::from_env_with_fleet`] |
 //! | `CLERK_SECRET_KEY` (+ `CLERK_API_URL`) | the Backend API client of the revocation jobs ([`RevocationJobs::from_env`]) |
 //! | `CLERK_WEBHOOK_SIGNING_SECRET` | the webhook endpoint's state ([`UserSync::from_env`]) |
 //! | `BIND` | the listening address (default `127.0.0.1:3000`) |
@@ -16,6 +17,7 @@ use std::net::SocketAddr;
 
 use crate::api::ApiError;
 use crate::auth::{AuthPolicy, EnvConfigError};
+use crate::fleet::FleetConnector;
 use crate::revocation::RevocationJobs;
 use crate::service_limits::ServiceLimits;
 use crate::webhooks::{ENV_WEBHOOK_SIGNING_SECRET, UserSync, WebhookError};
@@ -94,7 +96,22 @@ impl ServiceEnv {
     ///
     /// [`ServiceEnvError`] naming the variable at fault; the service must not start.
     pub fn from_env() -> Result<Self, ServiceEnvError> {
-        let policy = AuthPolicy::from_env().map_err(ServiceEnvError::Auth)?;
+        Self::with_policy(AuthPolicy::from_env())
+    }
+
+    /// [`from_env`](Self::from_env), joining the fleet named by `CLERK_INCIDENT_REDIS_URL`
+    /// and `CLERK_INCIDENT_FLEET` through `connector`
+    /// ([`AuthPolicy::from_env_with_fleet`]). Call it inside the Tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_env`](Self::from_env).
+    pub fn from_env_with_fleet(connector: &dyn FleetConnector) -> Result<Self, ServiceEnvError> {
+        Self::with_policy(AuthPolicy::from_env_with_fleet(connector))
+    }
+
+    fn with_policy(policy: Result<AuthPolicy, EnvConfigError>) -> Result<Self, ServiceEnvError> {
+        let policy = policy.map_err(ServiceEnvError::Auth)?;
         let webhooks = UserSync::from_env().map_err(ServiceEnvError::Webhooks)?;
         let revocation = RevocationJobs::from_env().map_err(ServiceEnvError::Revocation)?;
         let bind = match std::env::var(ENV_BIND) {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::jwks_cache::KeyStatus;
+use crate::fleet::FleetHealth;
 use super::mode::{AuthMode, ModeState};
 
 /// The overall verdict of an [`AuthHealth`].
@@ -56,10 +57,19 @@ pub struct AuthHealth {
     pub keys: KeyStatus,
     /// The counters.
     pub counters: AuthCounters,
+    /// The fleet as this instance sees it, when it joined one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetHealth>,
 }
 
 impl AuthHealth {
-    pub(crate) fn new(mode: ModeState, keys: KeyStatus, counters: AuthCounters) -> Self {
+    pub(crate) fn new(
+        fleet: Option<FleetHealth>,
+        mode: ModeState,
+        keys: KeyStatus,
+        counters: AuthCounters,
+    ) -> Self {
+        let fleet_lost = fleet.as_ref().is_some_and(|fleet| fleet.lost_since.is_some());
         let status = if keys.key_count == 0 || keys.too_stale {
             // A pinned key set is never empty; a JWKS one is before its first fetch.
             if keys.fetches == 0 && keys.source != "pinned_pem" {
@@ -67,13 +77,13 @@ impl AuthHealth {
             } else {
                 HealthStatus::Unavailable
             }
-        } else if mode.mode != AuthMode::Enforce || keys.last_error.is_some() {
+        } else if mode.mode != AuthMode::Enforce || keys.last_error.is_some() || fleet_lost {
             HealthStatus::Degraded
         } else {
             HealthStatus::Ok
         };
         let ready = keys.usable();
-        let problem = problem(&mode, &keys);
+        let problem = problem(&mode, &keys, fleet_lost);
         Self {
             status,
             ready,
@@ -81,12 +91,14 @@ impl AuthHealth {
             mode,
             keys,
             counters,
+            fleet,
         }
     }
 }
 
-/// Why a health is not `ok`: the keys first (they decide whether tokens verify), then a bypass.
-fn problem(mode: &ModeState, keys: &KeyStatus) -> Option<String> {
+/// Why a health is not `ok`: the keys first (they decide whether tokens verify), then a lost
+/// fleet store, then a bypass.
+fn problem(mode: &ModeState, keys: &KeyStatus, fleet_lost: bool) -> Option<String> {
     let last_error = keys.last_error.as_deref();
     let keys_reason = if keys.too_stale {
         // The age is in the details (`keys.staleness_secs`), not here: this is public.
@@ -112,6 +124,12 @@ fn problem(mode: &ModeState, keys: &KeyStatus) -> Option<String> {
         last_error
             .map(|error| format!("the last JWKS refresh failed, cached keys still verify: {error}"))
     };
+    if keys_reason.is_none() && fleet_lost {
+        return Some(format!(
+            "the fleet store is unreachable: the {} mode stays until its own end",
+            mode.mode.name()
+        ));
+    }
     keys_reason.or_else(|| match mode.mode {
         AuthMode::Enforce => None,
         other => Some(format!("the {} bypass is on", other.name())),

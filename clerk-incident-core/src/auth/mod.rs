@@ -93,6 +93,7 @@ pub use self::mode::{
     DEFAULT_GRACE_MAX_AGE, ENV_BYPASS, ENV_BYPASS_GRACE_MAX_AGE, ENV_BYPASS_TTL, ENV_BYPASS_UNTIL,
     MAX_BYPASS_TTL, MAX_GRACE_MAX_AGE, ModeChange, ModeError, ModeState,
 };
+pub(crate) use self::mode::{Rfc3339, rfc3339_opt};
 pub use self::operator::{
     DEFAULT_OPERATOR_ROLE, ENV_OPERATOR_ORG, ENV_OPERATOR_ROLE, ENV_OPERATORS, Operator,
     OperatorConfigError, OperatorRefusal, Operators, Qualification,

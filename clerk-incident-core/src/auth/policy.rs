@@ -14,6 +14,7 @@ use super::operator::{Operator, OperatorRefusal, Operators};
 use super::reject::RejectReason;
 use super::session::{Check, VerifiedSession};
 use super::verifier::{Expiry, Verifier};
+use crate::fleet::{FleetConfig, FleetError, FleetMember, FleetStore};
 
 /// How a route is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -266,6 +267,7 @@ pub struct AuthPolicy {
     operators: Arc<Operators>,
     health_token: Option<HealthToken>,
     counters: Arc<PolicyCounters>,
+    fleet: Option<FleetMember>,
 }
 
 #[derive(Debug, Default)]
@@ -285,7 +287,34 @@ impl AuthPolicy {
             operators: Arc::default(),
             health_token: None,
             counters: Arc::default(),
+            fleet: None,
         }
+    }
+
+    /// Joins the fleet of `store`: from now on the switch follows the fleet's mode (see
+    /// [`FleetMember`]), the heartbeat reports this policy's keys, and the health shows the
+    /// fleet.
+    ///
+    /// # Errors
+    ///
+    /// [`FleetError::Config`] outside a Tokio runtime.
+    pub fn join_fleet(
+        mut self,
+        store: Arc<dyn FleetStore>,
+        config: FleetConfig,
+    ) -> Result<Self, FleetError> {
+        self.fleet = Some(FleetMember::join(
+            store,
+            self.switch.clone(),
+            Some(self.verifier.clone()),
+            config,
+        )?);
+        Ok(self)
+    }
+
+    /// The fleet membership, when the policy joined one.
+    pub fn fleet(&self) -> Option<&FleetMember> {
+        self.fleet.as_ref()
     }
 
     /// Sets who may use the [operator-only](RouteRule::operator) routes.
@@ -493,6 +522,7 @@ impl AuthPolicy {
             .map(|(reason, count)| (reason.as_str(), count.load(Ordering::Relaxed)))
             .collect();
         AuthHealth::new(
+            self.fleet.as_ref().map(FleetMember::health),
             self.switch.current(),
             self.verifier.keys().status(),
             AuthCounters {

@@ -38,7 +38,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::sync::broadcast;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
@@ -90,9 +90,9 @@ const TTL_CEILING: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
 /// How protected routes treat requests.
 ///
-/// Serialises as `{"mode":"enforce"}`, `{"mode":"grace","max_token_age_secs":1800}` or
-/// `{"mode":"open"}`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+/// Serialises (and deserialises) as `{"mode":"enforce"}`,
+/// `{"mode":"grace","max_token_age_secs":1800}` or `{"mode":"open"}`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AuthMode {
@@ -103,7 +103,11 @@ pub enum AuthMode {
     /// claims verify is accepted even if expired, up to `max_token_age` past its `exp`.
     Grace {
         /// How long past `exp` a token is still accepted ([`DEFAULT_GRACE_MAX_AGE`] by default).
-        #[serde(rename = "max_token_age_secs", serialize_with = "as_secs")]
+        #[serde(
+            rename = "max_token_age_secs",
+            serialize_with = "as_secs",
+            deserialize_with = "from_secs"
+        )]
         max_token_age: Duration,
     },
     /// The emergency bypass: protected routes pass without a valid token.
@@ -416,6 +420,48 @@ impl BypassSwitch {
         })
     }
 
+    /// Switches `mode` on until the absolute time `until` (at most the maximum TTL from now)
+    /// and returns the state now in force: how a mode set for a whole fleet is applied, so that
+    /// every instance ends it at the same instant, however late it heard of it. An `until`
+    /// already past, or [`AuthMode::Enforce`], is [`deactivate`](Self::deactivate).
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// use clerk_incident_core::auth::{AuthMode, BypassSwitch};
+    ///
+    /// let switch = BypassSwitch::new();
+    /// let until = SystemTime::now() + Duration::from_secs(600);
+    /// let state = switch.activate_until(AuthMode::Open, until, "INC-42")?;
+    /// assert_eq!(state.expires_at, Some(until));
+    /// # Ok::<(), clerk_incident_core::auth::ModeError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ModeError::GraceTooLong`] for a grace window above [`MAX_GRACE_MAX_AGE`]: nothing
+    /// changes.
+    pub fn activate_until(
+        &self,
+        mode: AuthMode,
+        until: SystemTime,
+        reason: impl Into<String>,
+    ) -> Result<ModeState, ModeError> {
+        if let AuthMode::Grace { max_token_age } = mode
+            && max_token_age > MAX_GRACE_MAX_AGE
+        {
+            return Err(ModeError::GraceTooLong {
+                requested: max_token_age,
+            });
+        }
+        match until.duration_since(SystemTime::now()) {
+            Ok(ttl) if mode.is_bypass() && !ttl.is_zero() => {
+                Ok(self.switch_on(mode, Some(ttl), Some(until), reason.into()))
+            }
+            _ => Ok(self.deactivate(reason)),
+        }
+    }
+
     /// Returns to [`AuthMode::Enforce`] and returns the state now in force. Does nothing when
     /// already enforcing.
     pub fn deactivate(&self, reason: impl Into<String>) -> ModeState {
@@ -701,7 +747,7 @@ impl Inner {
 
 /// Formats a time as RFC 3339 in UTC, without panicking on times outside 1970..=9999 (a
 /// badly set clock): those are shown clamped to the range.
-pub(super) struct Rfc3339(pub(super) SystemTime);
+pub(crate) struct Rfc3339(pub(crate) SystemTime);
 
 impl fmt::Display for Rfc3339 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -716,15 +762,19 @@ impl fmt::Display for Rfc3339 {
     }
 }
 
-fn rfc3339<S: Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn rfc3339<S: Serializer>(time: &SystemTime, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(&Rfc3339(*time))
 }
 
-fn rfc3339_opt<S: Serializer>(time: &Option<SystemTime>, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn rfc3339_opt<S: Serializer>(time: &Option<SystemTime>, serializer: S) -> Result<S::Ok, S::Error> {
     match time {
         Some(time) => rfc3339(time, serializer),
         None => serializer.serialize_none(),
     }
+}
+
+fn from_secs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    u64::deserialize(deserializer).map(Duration::from_secs)
 }
 
 fn as_secs<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {

@@ -1,0 +1,41 @@
+//! The fleet store contract and the fleet's semantics on the in-memory store.
+
+use std::sync::Arc;
+
+use clerk_incident_conformance::fleet_store::{
+    check_expiry_without_the_store, check_restart_empty, check_store_contract, check_switching,
+};
+use clerk_incident_core::fleet::{FleetStore, MemoryFleetStore};
+
+#[tokio::test]
+async fn the_memory_store_keeps_the_contract() {
+    let store = MemoryFleetStore::new();
+    check_store_contract(Arc::new(store.clone()), Arc::new(store.connection())).await;
+}
+
+#[tokio::test]
+async fn a_write_switches_every_member() {
+    let store = MemoryFleetStore::new();
+    check_switching(|| Arc::new(store.connection()) as Arc<dyn FleetStore>).await;
+}
+
+#[tokio::test]
+async fn a_member_cut_off_from_the_store_expires_on_time() {
+    let store = MemoryFleetStore::new();
+    let lost = store.connection();
+    let cut = lost.clone();
+    check_expiry_without_the_store(Arc::new(store), Arc::new(lost), move || {
+        cut.set_reachable(false);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_store_restarted_empty_means_enforce() {
+    let store = MemoryFleetStore::new();
+    let restart = store.clone();
+    check_restart_empty(Arc::new(store.clone()), Arc::new(store.connection()), async move || {
+        restart.clear();
+    })
+    .await;
+}

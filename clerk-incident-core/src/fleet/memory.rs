@@ -1,0 +1,195 @@
+//! [`MemoryFleetStore`]: the fleet store in the process, for tests, the drill and a service
+//! that runs as several instances on one host.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use tokio::sync::{broadcast, watch};
+use tokio::time::Instant;
+
+use super::store::{DesiredMode, FleetError, FleetStore, Heartbeat, ModeRequest, ModeUpdates};
+use crate::auth::AuthMode;
+
+/// How many writes the history keeps.
+const HISTORY_LEN: usize = 1000;
+
+/// A [`FleetStore`] held in memory.
+///
+/// Clones share the same data and the same link; [`connection`](Self::connection) gives a
+/// handle to the same data with a link of its own, which
+/// [`set_reachable`](Self::set_reachable) can cut, so that a test or a drill can cut one
+/// instance off from the store while the others keep it.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::{Duration, SystemTime};
+///
+/// use clerk_incident_core::auth::AuthMode;
+/// use clerk_incident_core::fleet::{FleetStore, MemoryFleetStore, ModeRequest};
+///
+/// let store = MemoryFleetStore::new();
+/// let until = SystemTime::now() + Duration::from_secs(600);
+/// let written = store
+///     .set_desired(ModeRequest::new(AuthMode::Open, Some(until), "INC-42", "alice")?)
+///     .await?;
+/// assert_eq!(written.version, 1);
+///
+/// let cut_off = store.connection();
+/// cut_off.set_reachable(false);
+/// assert!(cut_off.desired().await.is_err());
+/// assert_eq!(store.desired().await?.map(|d| d.version), Some(1));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct MemoryFleetStore {
+    data: Arc<Mutex<Data>>,
+    pushes: broadcast::Sender<DesiredMode>,
+    link: Arc<watch::Sender<bool>>,
+}
+
+#[derive(Debug, Default)]
+struct Data {
+    desired: Option<DesiredMode>,
+    version: u64,
+    history: VecDeque<DesiredMode>,
+    instances: BTreeMap<String, (Heartbeat, Instant)>,
+}
+
+impl MemoryFleetStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        let (pushes, _) = broadcast::channel(64);
+        Self {
+            data: Arc::default(),
+            pushes,
+            link: Arc::new(watch::Sender::new(true)),
+        }
+    }
+
+    /// A handle to the same data with a link of its own.
+    #[must_use]
+    pub fn connection(&self) -> Self {
+        Self {
+            data: Arc::clone(&self.data),
+            pushes: self.pushes.clone(),
+            link: Arc::new(watch::Sender::new(true)),
+        }
+    }
+
+    /// Cuts this handle's link (every call fails, its subscriptions end) or restores it.
+    pub fn set_reachable(&self, reachable: bool) {
+        self.link.send_replace(reachable);
+    }
+
+    /// Forgets everything, as a store restarted empty does (the versions start again at 1).
+    pub fn clear(&self) {
+        *self.lock() = Data::default();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Data> {
+        self.data.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn reachable(&self) -> Result<(), FleetError> {
+        if *self.link.borrow() {
+            Ok(())
+        } else {
+            Err(FleetError::Unavailable("the link to the store is cut".into()))
+        }
+    }
+}
+
+impl Default for MemoryFleetStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl FleetStore for MemoryFleetStore {
+    async fn desired(&self) -> Result<Option<DesiredMode>, FleetError> {
+        self.reachable()?;
+        Ok(self.lock().desired.clone())
+    }
+
+    async fn set_desired(&self, request: ModeRequest) -> Result<DesiredMode, FleetError> {
+        self.reachable()?;
+        let desired = {
+            let mut data = self.lock();
+            data.version += 1;
+            let previous = data
+                .desired
+                .as_ref()
+                .map_or(AuthMode::Enforce, |desired| {
+                    desired.mode_at(std::time::SystemTime::now())
+                });
+            let desired = request.into_desired(data.version, previous);
+            data.desired = Some(desired.clone());
+            if data.history.len() >= HISTORY_LEN {
+                data.history.pop_front();
+            }
+            data.history.push_back(desired.clone());
+            desired
+        };
+        // No subscriber is not an error.
+        let _ = self.pushes.send(desired.clone());
+        Ok(desired)
+    }
+
+    async fn subscribe(&self) -> Result<ModeUpdates, FleetError> {
+        self.reachable()?;
+        let pushes = self.pushes.subscribe();
+        let link = self.link.subscribe();
+        Ok(futures::stream::unfold((pushes, link), |(mut pushes, mut link)| async move {
+            loop {
+                tokio::select! {
+                    message = pushes.recv() => match message {
+                        Ok(desired) if *link.borrow() => return Some((desired, (pushes, link))),
+                        Ok(_) | Err(broadcast::error::RecvError::Closed) => return None,
+                        // A subscriber that fell behind resynchronises by reading.
+                        Err(broadcast::error::RecvError::Lagged(_)) => return None,
+                    },
+                    changed = link.changed() => {
+                        if changed.is_err() || !*link.borrow() {
+                            return None;
+                        }
+                    }
+                }
+            }
+        })
+        .boxed())
+    }
+
+    async fn history(&self, limit: usize) -> Result<Vec<DesiredMode>, FleetError> {
+        self.reachable()?;
+        let data = self.lock();
+        let skip = data.history.len().saturating_sub(limit);
+        Ok(data.history.iter().skip(skip).cloned().collect())
+    }
+
+    async fn heartbeat(&self, beat: &Heartbeat, ttl: Duration) -> Result<(), FleetError> {
+        self.reachable()?;
+        let expires = Instant::now() + ttl;
+        self.lock()
+            .instances
+            .insert(beat.id.clone(), (beat.clone(), expires));
+        Ok(())
+    }
+
+    async fn instances(&self) -> Result<Vec<Heartbeat>, FleetError> {
+        self.reachable()?;
+        let now = Instant::now();
+        let mut data = self.lock();
+        data.instances.retain(|_, (_, expires)| *expires > now);
+        Ok(data.instances.values().map(|(beat, _)| beat.clone()).collect())
+    }
+
+    fn describe(&self) -> String {
+        "memory".to_owned()
+    }
+}
