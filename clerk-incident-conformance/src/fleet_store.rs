@@ -1,6 +1,14 @@
 //! The contract every [`FleetStore`] keeps, and the fleet semantics a [`FleetMember`] shows on
 //! top of one: run on the in-memory store by this crate's tests and on Redis by
 //! `clerk-incident-redis`'s.
+//!
+//! Test support: a broken rule panics, as a failed assertion does.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -74,19 +82,30 @@ async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
 /// On the first broken rule, saying which.
 pub async fn check_store_contract(store: Arc<dyn FleetStore>, other: Arc<dyn FleetStore>) {
     assert_eq!(within("read", store.desired()).await.unwrap(), None);
-    assert!(within("history", store.history(10)).await.unwrap().is_empty());
+    assert!(
+        within("history", store.history(10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let mut pushes = within("subscribe", other.subscribe()).await.unwrap();
-    let first = within("write", store.set_desired(grace_for(Duration::from_secs(600), "INC-1")))
-        .await
-        .unwrap();
+    let first = within(
+        "write",
+        store.set_desired(grace_for(Duration::from_secs(600), "INC-1")),
+    )
+    .await
+    .unwrap();
     assert_eq!(first.version, 1);
     assert_eq!(first.previous, AuthMode::Enforce);
     assert_eq!(first.reason, "INC-1");
     assert_eq!(first.set_by, "conformance@test");
     let pushed = within("push", pushes.next()).await.expect("a push");
     assert_eq!(pushed, first, "the push carries the record as written");
-    assert_eq!(within("read", other.desired()).await.unwrap(), Some(first.clone()));
+    assert_eq!(
+        within("read", other.desired()).await.unwrap(),
+        Some(first.clone())
+    );
 
     // Concurrent writers: each gets its own version; the last one wins.
     let (a, b) = tokio::join!(
@@ -98,7 +117,10 @@ pub async fn check_store_contract(store: Arc<dyn FleetStore>, other: Arc<dyn Fle
     versions.sort_unstable();
     assert_eq!(versions, [2, 3], "each write its own version");
     let last = if a.version > b.version { &a } else { &b };
-    assert_eq!(within("read", store.desired()).await.unwrap().as_ref(), Some(last));
+    assert_eq!(
+        within("read", store.desired()).await.unwrap().as_ref(),
+        Some(last)
+    );
     let second = within("push", pushes.next()).await.expect("a push");
     let third = within("push", pushes.next()).await.expect("a push");
     assert_eq!([second.version, third.version], [2, 3], "pushed in order");
@@ -109,23 +131,36 @@ pub async fn check_store_contract(store: Arc<dyn FleetStore>, other: Arc<dyn Fle
         [1, 2, 3],
         "oldest first"
     );
-    assert_eq!(history[1].previous, first.mode, "the previous mode is recorded");
+    assert_eq!(
+        history[1].previous, first.mode,
+        "the previous mode is recorded"
+    );
     assert_eq!(
         within("history", store.history(1)).await.unwrap(),
         [history[2].clone()]
     );
 
     // Heartbeats: listed until their TTL passes.
-    within("beat", store.heartbeat(&beat("web-1", 3), Duration::from_secs(60)))
-        .await
-        .unwrap();
-    within("beat", other.heartbeat(&beat("web-2", 2), Duration::from_secs(1)))
-        .await
-        .unwrap();
+    within(
+        "beat",
+        store.heartbeat(&beat("web-1", 3), Duration::from_secs(60)),
+    )
+    .await
+    .unwrap();
+    within(
+        "beat",
+        other.heartbeat(&beat("web-2", 2), Duration::from_secs(1)),
+    )
+    .await
+    .unwrap();
     let listed = within("instances", store.instances()).await.unwrap();
     let ids: Vec<&str> = listed.iter().map(|beat| beat.id.as_str()).collect();
     assert_eq!(ids, ["web-1", "web-2"]);
-    assert_eq!(listed[0], beat("web-1", 3), "a heartbeat reads back as written");
+    assert_eq!(
+        listed[0],
+        beat("web-1", 3),
+        "a heartbeat reads back as written"
+    );
     within("expiry", async {
         while store.instances().await.unwrap().len() > 1 {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -148,8 +183,13 @@ pub async fn check_switching(connect: impl Fn() -> Arc<dyn FleetStore>) {
         .iter()
         .enumerate()
         .map(|(i, switch)| {
-            FleetMember::join(connect(), switch.clone(), None, quick_config(&format!("web-{i}")))
-                .unwrap()
+            FleetMember::join(
+                connect(),
+                switch.clone(),
+                None,
+                quick_config(&format!("web-{i}")),
+            )
+            .unwrap()
         })
         .collect();
     within("join", async {
@@ -171,7 +211,10 @@ pub async fn check_switching(connect: impl Fn() -> Arc<dyn FleetStore>) {
     for switch in &switches {
         let state = switch.current();
         assert_eq!(state.mode, written.mode);
-        assert_eq!(state.expires_at, written.until_ms, "the fleet's absolute end");
+        assert_eq!(
+            state.expires_at, written.until_ms,
+            "the fleet's absolute end"
+        );
         assert!(state.reason.contains("INC-7"), "{}", state.reason);
     }
 
@@ -213,10 +256,17 @@ pub async fn check_expiry_without_the_store(
         }
     })
     .await;
-    assert!(switch.mode().is_bypass(), "a lost store keeps the mode until its end");
+    assert!(
+        switch.mode().is_bypass(),
+        "a lost store keeps the mode until its end"
+    );
     let expired = within("expiry", changes.recv()).await.unwrap();
     assert_eq!(expired.cause, ChangeCause::Expired);
-    assert_eq!(expired.at, written.until_ms.unwrap(), "at the fleet's end, not later");
+    assert_eq!(
+        expired.at,
+        written.until_ms.unwrap(),
+        "at the fleet's end, not later"
+    );
     assert!(SystemTime::now() >= written.until_ms.unwrap());
     assert_eq!(switch.mode(), AuthMode::Enforce);
     let health = member.health();
@@ -262,7 +312,11 @@ pub async fn check_restart_empty(
         }
     })
     .await;
-    assert_eq!(switch.mode(), AuthMode::Enforce, "an empty store means Enforce");
+    assert_eq!(
+        switch.mode(),
+        AuthMode::Enforce,
+        "an empty store means Enforce"
+    );
     assert_eq!(member.health().applied_version, 0);
 
     let again = within("write", async {

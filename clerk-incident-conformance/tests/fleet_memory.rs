@@ -34,8 +34,12 @@ async fn a_member_cut_off_from_the_store_expires_on_time() {
 async fn a_store_restarted_empty_means_enforce() {
     let store = MemoryFleetStore::new();
     let restart = store.clone();
-    check_restart_empty(Arc::new(store.clone()), Arc::new(store.connection()), async move || {
-        restart.clear();
-    })
+    check_restart_empty(
+        Arc::new(store.clone()),
+        Arc::new(store.connection()),
+        async move || {
+            restart.clear();
+        },
+    )
     .await;
 }

@@ -204,8 +204,11 @@ impl AuthPolicy {
             return Err(EnvConfigError::NoFleetStore);
         };
         let issuers = pinned_issuers(&get)?;
-        let name = fleet_name(value(&get, ENV_FLEET).as_deref(), issuers.first().map(String::as_str))
-            .map_err(EnvConfigError::Fleet)?;
+        let name = fleet_name(
+            value(&get, ENV_FLEET).as_deref(),
+            issuers.first().map(String::as_str),
+        )
+        .map_err(EnvConfigError::Fleet)?;
         let store = connector.open(&url, &name).map_err(EnvConfigError::Fleet)?;
         let policy = Self::from_vars_unchecked(&get)?;
         if policy.switch().mode().is_bypass() {

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::jwks_cache::KeyStatus;
-use crate::fleet::FleetHealth;
 use super::mode::{AuthMode, ModeState};
+use crate::fleet::FleetHealth;
 
 /// The overall verdict of an [`AuthHealth`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -69,7 +69,9 @@ impl AuthHealth {
         keys: KeyStatus,
         counters: AuthCounters,
     ) -> Self {
-        let fleet_lost = fleet.as_ref().is_some_and(|fleet| fleet.lost_since.is_some());
+        let fleet_lost = fleet
+            .as_ref()
+            .is_some_and(|fleet| fleet.lost_since.is_some());
         let status = if keys.key_count == 0 || keys.too_stale {
             // A pinned key set is never empty; a JWKS one is before its first fetch.
             if keys.fetches == 0 && keys.source != "pinned_pem" {

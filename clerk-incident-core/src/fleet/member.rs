@@ -42,11 +42,7 @@ impl Default for FleetConfig {
     fn default() -> Self {
         let host = host_name();
         Self {
-            instance_id: format!(
-                "{host}-{}-{:04x}",
-                std::process::id(),
-                fastrand::u16(..)
-            ),
+            instance_id: format!("{host}-{}-{:04x}", std::process::id(), fastrand::u16(..)),
             host,
             heartbeat_every: DEFAULT_HEARTBEAT_EVERY,
             poll_every: DEFAULT_POLL_EVERY,
@@ -443,7 +439,11 @@ mod tests {
         shared.apply(Some(&desired(2, AuthMode::Open, 10)), false);
         assert_eq!(shared.switch.mode(), AuthMode::Open);
         shared.apply(Some(&desired(1, grace, 60)), false);
-        assert_eq!(shared.switch.mode(), AuthMode::Open, "v1 after v2 is ignored");
+        assert_eq!(
+            shared.switch.mode(),
+            AuthMode::Open,
+            "v1 after v2 is ignored"
+        );
         assert_eq!(shared.lock().applied_version, 2);
         // Only a confirmed read takes an older version (the store restarted).
         shared.apply(Some(&desired(1, grace, 60)), true);

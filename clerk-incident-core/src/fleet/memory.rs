@@ -99,7 +99,9 @@ impl MemoryFleetStore {
         if *self.link.borrow() {
             Ok(())
         } else {
-            Err(FleetError::Unavailable("the link to the store is cut".into()))
+            Err(FleetError::Unavailable(
+                "the link to the store is cut".into(),
+            ))
         }
     }
 }
@@ -122,12 +124,9 @@ impl FleetStore for MemoryFleetStore {
         let desired = {
             let mut data = self.lock();
             data.version += 1;
-            let previous = data
-                .desired
-                .as_ref()
-                .map_or(AuthMode::Enforce, |desired| {
-                    desired.mode_at(std::time::SystemTime::now())
-                });
+            let previous = data.desired.as_ref().map_or(AuthMode::Enforce, |desired| {
+                desired.mode_at(std::time::SystemTime::now())
+            });
             let desired = request.into_desired(data.version, previous);
             data.desired = Some(desired.clone());
             if data.history.len() >= HISTORY_LEN {
@@ -145,24 +144,26 @@ impl FleetStore for MemoryFleetStore {
         self.reachable()?;
         let pushes = self.pushes.subscribe();
         let link = self.link.subscribe();
-        Ok(futures::stream::unfold((pushes, link), |(mut pushes, mut link)| async move {
-            loop {
-                tokio::select! {
-                    message = pushes.recv() => match message {
-                        Ok(desired) if *link.borrow() => return Some((desired, (pushes, link))),
-                        Ok(_) | Err(broadcast::error::RecvError::Closed) => return None,
-                        // A subscriber that fell behind resynchronises by reading.
-                        Err(broadcast::error::RecvError::Lagged(_)) => return None,
-                    },
-                    changed = link.changed() => {
-                        if changed.is_err() || !*link.borrow() {
-                            return None;
+        Ok(
+            futures::stream::unfold((pushes, link), |(mut pushes, mut link)| async move {
+                loop {
+                    tokio::select! {
+                        message = pushes.recv() => match message {
+                            Ok(desired) if *link.borrow() => return Some((desired, (pushes, link))),
+                            Ok(_) | Err(broadcast::error::RecvError::Closed) => return None,
+                            // A subscriber that fell behind resynchronises by reading.
+                            Err(broadcast::error::RecvError::Lagged(_)) => return None,
+                        },
+                        changed = link.changed() => {
+                            if changed.is_err() || !*link.borrow() {
+                                return None;
+                            }
                         }
                     }
                 }
-            }
-        })
-        .boxed())
+            })
+            .boxed(),
+        )
     }
 
     async fn history(&self, limit: usize) -> Result<Vec<DesiredMode>, FleetError> {
@@ -186,7 +187,11 @@ impl FleetStore for MemoryFleetStore {
         let now = Instant::now();
         let mut data = self.lock();
         data.instances.retain(|_, (_, expires)| *expires > now);
-        Ok(data.instances.values().map(|(beat, _)| beat.clone()).collect())
+        Ok(data
+            .instances
+            .values()
+            .map(|(beat, _)| beat.clone())
+            .collect())
     }
 
     fn describe(&self) -> String {

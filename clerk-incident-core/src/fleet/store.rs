@@ -278,7 +278,10 @@ pub(crate) mod unix_ms {
     use super::{Deserialize, Deserializer, Duration, Serializer, SystemTime, UNIX_EPOCH};
 
     pub(crate) fn serialize<S: Serializer>(time: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        let ms = time.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+        let ms = time
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis();
         s.serialize_u64(u64::try_from(ms).unwrap_or(u64::MAX))
     }
 
@@ -361,7 +364,10 @@ mod tests {
                 "a",
             ),
         ] {
-            assert!(matches!(refused, Err(FleetError::Refused(_))), "{refused:?}");
+            assert!(
+                matches!(refused, Err(FleetError::Refused(_))),
+                "{refused:?}"
+            );
         }
         // Enforce needs no end, and keeps none.
         let enforce = ModeRequest::new(AuthMode::Enforce, Some(now + hour), "x", "a").unwrap();

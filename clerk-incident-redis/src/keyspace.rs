@@ -1,0 +1,75 @@
+//! Where a fleet's records live in Redis: every key and the channel under `{<fleet>}:`, so that
+//! fleets never see each other's keys and, on a Redis Cluster, all of one fleet's keys share a
+//! slot (the Lua script that writes the mode touches three of them).
+
+/// The key names of one fleet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Keyspace {
+    prefix: String,
+}
+
+impl Keyspace {
+    /// The keys of fleet `name` (already checked by `fleet_name`: no braces).
+    pub(crate) fn new(name: &str) -> Self {
+        Self {
+            prefix: format!("{{{name}}}"),
+        }
+    }
+
+    /// The desired mode, a JSON string.
+    pub(crate) fn mode(&self) -> String {
+        format!("{}:mode", self.prefix)
+    }
+
+    /// The version counter.
+    pub(crate) fn version(&self) -> String {
+        format!("{}:version", self.prefix)
+    }
+
+    /// The stream of every write.
+    pub(crate) fn history(&self) -> String {
+        format!("{}:history", self.prefix)
+    }
+
+    /// The pub/sub channel each write is published on.
+    pub(crate) fn changes(&self) -> String {
+        format!("{}:changes", self.prefix)
+    }
+
+    /// The sorted set of instance ids (scored by heartbeat expiry, for pruning).
+    pub(crate) fn instances(&self) -> String {
+        format!("{}:instances", self.prefix)
+    }
+
+    /// One instance's heartbeat, a JSON string with a TTL.
+    pub(crate) fn instance(&self, id: &str) -> String {
+        format!("{}:instance:{id}", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Keyspace;
+
+    #[test]
+    fn every_key_shares_the_fleet_hash_tag() {
+        let keys = Keyspace::new("clerk-incident:clerk.example.com");
+        for key in [
+            keys.mode(),
+            keys.version(),
+            keys.history(),
+            keys.changes(),
+            keys.instances(),
+            keys.instance("web-1"),
+        ] {
+            assert!(
+                key.starts_with("{clerk-incident:clerk.example.com}:"),
+                "{key}"
+            );
+        }
+        assert_ne!(
+            Keyspace::new("staging").mode(),
+            Keyspace::new("production").mode()
+        );
+    }
+}

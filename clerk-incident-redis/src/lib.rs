@@ -1,0 +1,54 @@
+//! The clerk-incident fleet on Redis: one bypass switch for every replica of a service.
+//!
+//! [`RedisFleetStore`] implements core's [`FleetStore`](clerk_incident_core::fleet::FleetStore)
+//! seam. Each instance of a service joins the fleet
+//! ([`FleetMember`](clerk_incident_core::fleet::FleetMember)); the operator switches them
+//! all with one `clerk-incident bypass grace --ttl 45m --reason …`, and every instance
+//! applies the mode within moments, acknowledges it, and returns to `Enforce` at its absolute
+//! end by itself, whether Redis is still there or not.
+//!
+//! | In Redis, under `{<fleet>}:` | What |
+//! | --- | --- |
+//! | `mode` | the desired mode, JSON, written by a Lua script with the next `version` |
+//! | `version` | the version counter |
+//! | `history` | a stream of every write (who, when, why, the previous mode) |
+//! | `changes` | the pub/sub channel each write is pushed on |
+//! | `instances`, `instance:<id>` | the live instances and their heartbeats (with a TTL) |
+//!
+//! The fleet's name (`CLERK_INCIDENT_FLEET`, by default `clerk-incident:<issuer host>`) keeps
+//! staging from switching production. Start a service in the fleet with
+//! [`AuthPolicy::from_env_with_fleet`](clerk_incident_core::auth::AuthPolicy::from_env_with_fleet)
+//! and [`RedisConnector`] when `CLERK_INCIDENT_REDIS_URL` is set.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::{Duration, SystemTime};
+//!
+//! use clerk_incident_core::auth::AuthMode;
+//! use clerk_incident_core::fleet::{FleetStore, ModeRequest};
+//! use clerk_incident_redis::RedisFleetStore;
+//!
+//! let store = RedisFleetStore::open("redis://127.0.0.1:6379/0", "shop-production")?;
+//! let until = SystemTime::now() + Duration::from_secs(45 * 60);
+//! let request = ModeRequest::new(AuthMode::Open, Some(until), "INC-42", "alice@laptop")?;
+//! let written = store.set_desired(request).await?;
+//! println!("fleet mode v{} written", written.version);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Dependencies
+//!
+//! `redis` (tokio, connection manager, scripts, streams, rustls for `rediss://`) is the client;
+//! `rustls` is named only to pin its crypto backend to aws-lc-rs, the workspace's one;
+//! `tempfile` holds the private directory of a [`TestServer`].
+
+mod keyspace;
+mod store;
+mod test_server;
+
+pub use self::store::{RedisConnector, RedisFleetStore};
+pub use self::test_server::{INSTALL_HINT, TestServer, TestServerError};

@@ -1,0 +1,134 @@
+//! The fleet store contract and the fleet's semantics on a real `redis-server`, each test on
+//! a server of its own (127.0.0.1, a free port, a temporary directory).
+
+// Test helpers outside #[test] fns may fail loudly too.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clerk_incident_conformance::fleet_store::{
+    check_expiry_without_the_store, check_restart_empty, check_store_contract, check_switching,
+    grace_for,
+};
+use clerk_incident_core::fleet::{FleetError, FleetStore};
+use clerk_incident_redis::{RedisFleetStore, TestServer};
+
+fn server() -> TestServer {
+    TestServer::start().unwrap_or_else(|error| panic!("{error}"))
+}
+
+fn store(server: &TestServer, fleet: &str) -> Arc<dyn FleetStore> {
+    Arc::new(RedisFleetStore::open(&server.url(), fleet).unwrap())
+}
+
+#[tokio::test]
+async fn the_redis_store_keeps_the_contract() {
+    let server = server();
+    check_store_contract(store(&server, "contract"), store(&server, "contract")).await;
+}
+
+#[tokio::test]
+async fn a_write_switches_every_member() {
+    let server = server();
+    check_switching(|| store(&server, "switching")).await;
+}
+
+#[tokio::test]
+async fn a_member_that_loses_redis_expires_on_time() {
+    let mut server = server();
+    let writer = store(&server, "lost");
+    let member = store(&server, "lost");
+    let killed = std::sync::Mutex::new(&mut server);
+    check_expiry_without_the_store(writer, member, || {
+        killed.lock().unwrap().kill();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn redis_restarted_empty_means_enforce() {
+    let mut server = server();
+    let writer = store(&server, "restart");
+    let member = store(&server, "restart");
+    let server = &mut server;
+    check_restart_empty(writer, member, async || {
+        server.restart().unwrap_or_else(|error| panic!("{error}"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fleets_do_not_see_each_other() {
+    let server = server();
+    let staging = store(&server, "staging");
+    let production = store(&server, "production");
+    staging
+        .set_desired(grace_for(Duration::from_secs(60), "staging drill"))
+        .await
+        .unwrap();
+    assert_eq!(production.desired().await.unwrap(), None);
+    assert!(production.history(10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_password_in_the_url_is_used_and_never_shown() {
+    let server = TestServer::start_with_password(Some("s3cret-fleet-password"))
+        .unwrap_or_else(|error| panic!("{error}"));
+    let url = server.url();
+    assert!(url.contains("s3cret-fleet-password"));
+    let with = RedisFleetStore::open(&url, "acl").unwrap();
+    assert_eq!(with.desired().await.unwrap(), None);
+    for shown in [with.describe(), format!("{with:?}")] {
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains(&server.port().to_string()), "{shown}");
+    }
+
+    let wrong = url.replace("s3cret-fleet-password", "wrong-password");
+    let error = RedisFleetStore::open(&wrong, "acl")
+        .unwrap()
+        .desired()
+        .await
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(matches!(error, FleetError::Unavailable(_)), "{error:?}");
+    assert!(
+        message.contains("password") || message.contains("auth"),
+        "{message}"
+    );
+    assert!(!message.contains("wrong-password"), "{message}");
+
+    let without = format!("redis://127.0.0.1:{}/0", server.port());
+    let error = RedisFleetStore::open(&without, "acl")
+        .unwrap()
+        .desired()
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("auth"), "{error}");
+}
+
+#[tokio::test]
+async fn an_unreachable_store_is_a_bounded_error() {
+    // A port nothing listens on: the server is started and killed to free it.
+    let mut server = server();
+    let store = store(&server, "gone");
+    server.kill();
+    let error = store.desired().await.unwrap_err();
+    assert!(matches!(error, FleetError::Unavailable(_)), "{error:?}");
+    assert!(error.to_string().contains("cannot connect"), "{error}");
+}
+
+#[test]
+fn urls_that_are_not_redis_are_refused_without_echoing_them() {
+    for url in [
+        "http://127.0.0.1:6379",
+        "127.0.0.1:6379",
+        "redis://:pw@[::1",
+    ] {
+        let error = RedisFleetStore::open(url, "x").unwrap_err();
+        assert!(matches!(error, FleetError::Config(_)), "{url}: {error:?}");
+        assert!(!error.to_string().contains("pw@"), "{error}");
+    }
+    assert!(RedisFleetStore::open("redis://127.0.0.1:6379", "two words").is_err());
+    assert!(RedisFleetStore::open("rediss://127.0.0.1:6380", "tls").is_ok());
+}
