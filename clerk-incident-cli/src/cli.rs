@@ -48,6 +48,13 @@ pub(crate) enum Command {
     /// severity, category, timeline, root cause, impact and action items, with a `_TODO:_`
     /// prompt wherever the log is silent.
     Report(ReportArgs),
+    /// Runbook step 2, for a fleet: switch every instance of the service to grace, open or
+    /// enforce at once, through the fleet store (CLERK_INCIDENT_REDIS_URL), wait until each
+    /// live instance acknowledges it, and say who did. Every bypass has an absolute end at
+    /// most 24 h ahead. Exit 0 when every live instance acknowledged, 1 otherwise.
+    Bypass(crate::commands::fleet::BypassArgs),
+    /// The fleet's instances (`fleet status`) and the recorded mode changes (`fleet history`).
+    Fleet(crate::commands::fleet::FleetCommand),
     /// Runbook step 4: revoke sessions in bulk (`sessions revoke --help`).
     Sessions(crate::commands::sessions::SessionsCommand),
     /// Runbook step 3: prove a secret-key rotation. `verify-new` checks CLERK_NEW_SECRET_KEY

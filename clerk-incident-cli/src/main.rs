@@ -39,6 +39,8 @@ async fn main() -> ExitCode {
         Command::Drill(args) => drill::run(&cli.global, args).await,
         Command::Incident(incident) => commands::incident::run(&cli.global, &incident.action),
         Command::Report(args) => commands::report::run(&cli.global, args),
+        Command::Bypass(args) => commands::fleet::bypass(&cli.global, args).await,
+        Command::Fleet(fleet) => commands::fleet::run(&cli.global, fleet).await,
         Command::Sessions(sessions) => commands::sessions::run(&cli.global, sessions).await,
         Command::Keys(keys) => commands::keys::run(&cli.global, keys).await,
         Command::Webhooks(webhooks) => commands::webhooks::run(&cli.global, webhooks).await,

@@ -24,10 +24,25 @@ fn parse_instant_at(value: &str, now: SystemTime) -> Result<i64, String> {
             .ok_or_else(|| format!("{value} ago is out of range"))?;
         return unix_ms(at);
     }
-    let (local, offset_secs) = split_offset(value);
-    let local = humantime::parse_rfc3339_weak(local).map_err(|_| {
+    rfc3339_ms(value).map_err(|_| {
         format!("{value:?} is neither an RFC 3339 time (2026-05-12T08:30:00Z) nor a duration (2h)")
+    })
+}
+
+/// An end time (`bypass --until`): RFC 3339 only (UTC `Z` or a `±HH:MM` offset), since a
+/// bare duration would be ambiguous there (`--ttl` takes one).
+pub(crate) fn parse_until(value: &str) -> Result<SystemTime, String> {
+    let ms = rfc3339_ms(value.trim()).map_err(|_| {
+        format!("{value:?} is not an RFC 3339 time such as 2026-05-12T08:30:00Z (use --ttl for a duration)")
     })?;
+    let ms = u64::try_from(ms).map_err(|_| "times before 1970 are not supported".to_owned())?;
+    Ok(UNIX_EPOCH + Duration::from_millis(ms))
+}
+
+/// An RFC 3339 time in Unix ms.
+fn rfc3339_ms(value: &str) -> Result<i64, String> {
+    let (local, offset_secs) = split_offset(value);
+    let local = humantime::parse_rfc3339_weak(local).map_err(|err| err.to_string())?;
     let utc = if offset_secs >= 0 {
         local.checked_sub(Duration::from_secs(offset_secs.unsigned_abs()))
     } else {

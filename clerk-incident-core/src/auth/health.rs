@@ -127,10 +127,15 @@ fn problem(mode: &ModeState, keys: &KeyStatus, fleet_lost: bool) -> Option<Strin
             .map(|error| format!("the last JWKS refresh failed, cached keys still verify: {error}"))
     };
     if keys_reason.is_none() && fleet_lost {
-        return Some(format!(
-            "the fleet store is unreachable: the {} mode stays until its own end",
-            mode.mode.name()
-        ));
+        return Some(match mode.mode {
+            AuthMode::Enforce => {
+                "the fleet store is unreachable: enforcing until it answers again".to_owned()
+            }
+            other => format!(
+                "the fleet store is unreachable: the {} bypass stays until its own end, then enforce",
+                other.name()
+            ),
+        });
     }
     keys_reason.or_else(|| match mode.mode {
         AuthMode::Enforce => None,

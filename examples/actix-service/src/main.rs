@@ -1,10 +1,12 @@
 //! `actix-service-example`: serves the example app on `BIND` (default `127.0.0.1:3000`).
 //!
-//! Everything is read once by core's `ServiceEnv::from_env`: the auth policy
+//! Everything is read once by core's `ServiceEnv::from_env_with_fleet`: the auth policy
 //! (`AuthPolicy::from_env`), the revocation routes with `CLERK_SECRET_KEY`, the webhook
 //! endpoint with `CLERK_WEBHOOK_SIGNING_SECRET`, and `BIND`. The jobs and the users table are
 //! built once, here, and shared by every worker.
 //!
+//! With `CLERK_INCIDENT_REDIS_URL` (and `CLERK_INCIDENT_FLEET`) the instance joins the fleet on
+//! Redis, so that `clerk-incident bypass` switches every instance at once.
 //! Logs go to stderr (`RUST_LOG` filters them, `info` by default). SIGINT and SIGTERM stop the
 //! server gracefully: it stops accepting, then lets requests in flight finish.
 //!
@@ -21,6 +23,7 @@ use std::process::ExitCode;
 use actix_service_example::ServiceOptions;
 use clerk_incident_actix::core::error_chain::error_chain;
 use clerk_incident_actix::core::service_env::ServiceEnv;
+use clerk_incident_redis::RedisConnector;
 use tracing_subscriber::EnvFilter;
 
 #[actix_web::main]
@@ -33,7 +36,9 @@ async fn main() -> ExitCode {
         .init();
 
     // Inside the runtime: a bypass set from the environment arms its expiry timer here.
-    let env = match ServiceEnv::from_env() {
+    // With CLERK_INCIDENT_REDIS_URL, the instance joins the fleet: `clerk-incident bypass`
+    // switches every instance at once.
+    let env = match ServiceEnv::from_env_with_fleet(&RedisConnector) {
         Ok(env) => env,
         Err(error) => {
             tracing::error!("{}", error_chain(&error));

@@ -4,9 +4,11 @@
 //! CLERK_JWT_KEY="$(cat key.pem)" BIND=127.0.0.1:3000 cargo run -p axum-service
 //! ```
 //!
-//! Everything is read once by core's `ServiceEnv::from_env`: the auth policy
+//! Everything is read once by core's `ServiceEnv::from_env_with_fleet`: the auth policy
 //! (`AuthPolicy::from_env`), the revocation routes with `CLERK_SECRET_KEY`, the webhook
 //! endpoint with `CLERK_WEBHOOK_SIGNING_SECRET`, and `BIND` (default `127.0.0.1:3000`).
+//! With `CLERK_INCIDENT_REDIS_URL` (and `CLERK_INCIDENT_FLEET`) the instance joins the
+//! fleet on Redis, so that `clerk-incident bypass` switches every instance at once.
 //! `RUST_LOG` filters the logs (default `info`). A configuration error exits with status 2;
 //! Ctrl-C (or SIGTERM) stops the service after the requests in flight.
 //!
@@ -20,6 +22,7 @@ use std::process::ExitCode;
 use axum_service::ServiceOptions;
 use clerk_incident_core::error_chain::error_chain;
 use clerk_incident_core::service_env::ServiceEnv;
+use clerk_incident_redis::RedisConnector;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -35,7 +38,9 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
-    let env = match ServiceEnv::from_env() {
+    // With CLERK_INCIDENT_REDIS_URL, the instance joins the fleet: `clerk-incident bypass`
+    // switches every instance at once.
+    let env = match ServiceEnv::from_env_with_fleet(&RedisConnector) {
         Ok(env) => env,
         Err(error) => {
             tracing::error!("{}", error_chain(&error));

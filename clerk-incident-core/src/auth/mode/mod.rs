@@ -758,7 +758,13 @@ impl fmt::Display for Rfc3339 {
             .duration_since(UNIX_EPOCH)
             .unwrap_or(Duration::ZERO)
             .min(LAST);
-        humantime::format_rfc3339(UNIX_EPOCH + since_epoch).fmt(f)
+        let at = UNIX_EPOCH + since_epoch;
+        if since_epoch.subsec_nanos() % 1_000_000 == 0 && since_epoch.subsec_nanos() != 0 {
+            // A time kept in milliseconds (the fleet's) reads as milliseconds.
+            humantime::format_rfc3339_millis(at).fmt(f)
+        } else {
+            humantime::format_rfc3339(at).fmt(f)
+        }
     }
 }
 
