@@ -26,7 +26,12 @@ use crate::time_arg::parse_until;
 pub(crate) struct FleetStoreArgs {
     /// The fleet store, redis://… or rediss://… (TLS), with the ACL user and password in the
     /// URL. Prefer the variable: a password on the command line shows in the process list.
-    #[arg(long = "redis", env = "CLERK_INCIDENT_REDIS_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long = "redis",
+        env = "CLERK_INCIDENT_REDIS_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     pub(crate) redis: Option<String>,
     /// The fleet's name, as the services have it (CLERK_INCIDENT_FLEET); by default derived,
     /// as the services derive it, from CLERK_ISSUER or CLERK_PUBLISHABLE_KEY.
@@ -345,7 +350,9 @@ async fn status(global: &GlobalArgs, args: &FleetStatusArgs) -> Exit {
         }));
     } else {
         match &desired {
-            Some(desired) => terminal::out(format!("fleet {fleet}: {desired}; in force now: {mode}")),
+            Some(desired) => {
+                terminal::out(format!("fleet {fleet}: {desired}; in force now: {mode}"))
+            }
             None => terminal::out(format!("fleet {fleet}: no mode written (enforce)")),
         }
         if instances.is_empty() {

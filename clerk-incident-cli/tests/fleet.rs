@@ -1,0 +1,484 @@
+//! `clerk-incident bypass` and `clerk-incident fleet` on a real `redis-server` (each test on its
+//! own, 127.0.0.1, a free port, a temporary directory): in-process members, then five example
+//! services (three axum, two actix-web) as separate processes on one Redis.
+
+// Test helpers outside #[test] fns may fail loudly too.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use clerk_incident_core::auth::{AuthMode, BypassSwitch};
+use clerk_incident_core::fleet::{FleetConfig, FleetMember, FleetStore, Heartbeat};
+use clerk_incident_core::http::{HttpClient, ReqwestClient};
+use clerk_incident_core::incident::IncidentLog;
+use clerk_incident_redis::{RedisFleetStore, TestServer};
+use clerk_incident_sim::{Sim, TokenRequest};
+
+const FLEET: &str = "cli-test";
+
+fn redis() -> TestServer {
+    TestServer::start().unwrap_or_else(|error| panic!("{error}"))
+}
+
+fn cli(redis: Option<&TestServer>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_clerk-incident"));
+    command
+        .args(args)
+        .env_remove("CLERK_INCIDENT_REDIS_URL")
+        .env_remove("CLERK_ISSUER")
+        .env_remove("CLERK_PUBLISHABLE_KEY")
+        .env("CLERK_INCIDENT_FLEET", FLEET)
+        .env("USER", "oncall")
+        .stdin(Stdio::null());
+    if let Some(redis) = redis {
+        command.env("CLERK_INCIDENT_REDIS_URL", redis.url());
+    }
+    command.output().unwrap()
+}
+
+fn text(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}
+
+fn member(redis: &TestServer, id: &str) -> (BypassSwitch, FleetMember) {
+    let switch = BypassSwitch::new();
+    let store = Arc::new(RedisFleetStore::open(&redis.url(), FLEET).unwrap());
+    let config = FleetConfig::default()
+        .with_instance_id(id)
+        .with_periods(Duration::from_millis(100), Duration::from_millis(200));
+    let member = FleetMember::join(store, switch.clone(), None, config).unwrap();
+    (switch, member)
+}
+
+async fn until_live(store: &dyn FleetStore, count: usize) {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while store.instances().await.map_or(0, |live| live.len()) < count {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{count} instances never joined the fleet"));
+}
+
+#[tokio::test]
+async fn bypass_switches_the_members_and_records_it() {
+    let redis = redis();
+    let store = RedisFleetStore::open(&redis.url(), FLEET).unwrap();
+    let (a, _ma) = member(&redis, "web-a");
+    let (b, _mb) = member(&redis, "web-b");
+    until_live(&store, 2).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("inc.jsonl");
+    let log_arg = log.to_str().unwrap();
+    let started = cli(
+        None,
+        &[
+            "incident",
+            "start",
+            "--incident",
+            log_arg,
+            "--title",
+            "Clerk down",
+        ],
+    );
+    assert!(started.status.success(), "{}", text(&started));
+
+    let switched = tokio::task::spawn_blocking({
+        let url = redis.url();
+        let log_arg = log_arg.to_owned();
+        move || {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_clerk-incident"));
+            command
+                .args([
+                    "bypass",
+                    "grace",
+                    "--ttl",
+                    "45m",
+                    "--reason",
+                    "INC-42: Clerk API 503",
+                ])
+                .args(["--incident", &log_arg])
+                .env("CLERK_INCIDENT_REDIS_URL", url)
+                .env("CLERK_INCIDENT_FLEET", FLEET)
+                .env("USER", "oncall");
+            command.output().unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let said = text(&switched);
+    assert_eq!(switched.status.code(), Some(0), "{said}");
+    assert!(said.contains("2 of 2 instances acknowledged v1"), "{said}");
+    assert!(said.contains("ok       web-a"), "{said}");
+    assert!(said.contains("by oncall@"), "{said}");
+    for switch in [&a, &b] {
+        assert!(matches!(switch.mode(), AuthMode::Grace { .. }));
+        let lasts = switch
+            .current()
+            .expires_at
+            .unwrap()
+            .duration_since(SystemTime::now());
+        let lasts = lasts.unwrap();
+        assert!(lasts > Duration::from_secs(44 * 60) && lasts <= Duration::from_secs(45 * 60));
+    }
+
+    let timeline = IncidentLog::open(&log).unwrap().read().unwrap();
+    let entry = serde_json::to_value(timeline.entries.last().unwrap()).unwrap();
+    assert_eq!(entry["type"], "mode_change", "{entry}");
+    assert_eq!(entry["from"], "enforce");
+    assert_eq!(entry["to"], "grace");
+    let reason = entry["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("INC-42") && reason.contains("2 of 2"),
+        "{reason}"
+    );
+
+    let status = tokio::task::spawn_blocking({
+        let url = redis.url();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_clerk-incident"))
+                .args(["fleet", "status", "--json"])
+                .env("CLERK_INCIDENT_REDIS_URL", url)
+                .env("CLERK_INCIDENT_FLEET", FLEET)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.status.code(), Some(0), "{}", text(&status));
+    let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(json["desired"]["version"], 1);
+    assert_eq!(json["instances"].as_array().unwrap().len(), 2);
+    assert_eq!(json["laggards"].as_array().unwrap().len(), 0);
+
+    // Enforce brings them back; the history shows both changes, oldest first.
+    let back = tokio::task::spawn_blocking({
+        let url = redis.url();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_clerk-incident"))
+                .args(["bypass", "enforce", "--reason", "Clerk recovered"])
+                .env("CLERK_INCIDENT_REDIS_URL", url)
+                .env("CLERK_INCIDENT_FLEET", FLEET)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(back.status.code(), Some(0), "{}", text(&back));
+    assert_eq!(a.mode(), AuthMode::Enforce);
+    assert_eq!(b.mode(), AuthMode::Enforce);
+    let history = cli(Some(&redis), &["fleet", "history"]);
+    let said = text(&history);
+    assert!(history.status.success(), "{said}");
+    let first = said.find("v1 grace").expect(&said);
+    let second = said.find("v2 enforce").expect(&said);
+    assert!(first < second, "{said}");
+    assert!(said.contains("(was grace)"), "{said}");
+}
+
+#[tokio::test]
+async fn an_instance_that_does_not_acknowledge_fails_the_command() {
+    let redis = redis();
+    let store = RedisFleetStore::open(&redis.url(), FLEET).unwrap();
+    // A live heartbeat that never applies anything: an instance cut off from pushes.
+    let stuck: Heartbeat = serde_json::from_value(serde_json::json!({
+        "id": "stuck-1", "host": "h", "version": "0", "mode": "enforce", "mode_until_ms": null,
+        "applied_version": 0, "key_count": 1, "key_age_secs": 1, "store_contact_ms": null,
+        "at_ms": 1_800_000_000_000_u64,
+    }))
+    .unwrap();
+    store
+        .heartbeat(&stuck, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let (_a, _ma) = member(&redis, "web-a");
+    until_live(&store, 2).await;
+
+    let output = tokio::task::spawn_blocking({
+        let url = redis.url();
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_clerk-incident"))
+                .args([
+                    "bypass", "open", "--ttl", "10m", "--reason", "drill", "--wait", "1s",
+                ])
+                .env("CLERK_INCIDENT_REDIS_URL", url)
+                .env("CLERK_INCIDENT_FLEET", FLEET)
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let said = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("ok       web-a"), "{said}");
+    assert!(said.contains("MISSING  stuck-1"), "{said}");
+    assert!(
+        said.contains("1 of 2 instances did not acknowledge v1"),
+        "{said}"
+    );
+    let status = cli(Some(&redis), &["fleet", "status"]);
+    assert_eq!(status.status.code(), Some(1), "{}", text(&status));
+    assert!(
+        text(&status).contains("LAGGING  stuck-1"),
+        "{}",
+        text(&status)
+    );
+}
+
+#[test]
+fn the_store_and_the_rules_are_checked_first() {
+    let no_store = cli(None, &["bypass", "grace", "--ttl", "45m", "--reason", "x"]);
+    assert_eq!(no_store.status.code(), Some(2));
+    let said = text(&no_store);
+    assert!(said.contains("CLERK_INCIDENT_REDIS_URL"), "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
+
+    let redis = redis();
+    for (args, expected) in [
+        (&["bypass", "open", "--reason", "x"][..], "needs an end"),
+        (
+            &["bypass", "open", "--ttl", "25h", "--reason", "x"][..],
+            "at most 24h",
+        ),
+        (
+            &["bypass", "open", "--ttl", "1h", "--reason", " "][..],
+            "reason is required",
+        ),
+        (
+            &["bypass", "enforce", "--ttl", "1h", "--reason", "x"][..],
+            "enforce has no end",
+        ),
+        (
+            &[
+                "bypass",
+                "open",
+                "--ttl",
+                "1h",
+                "--until",
+                "2030-01-01T00:00:00Z",
+                "--reason",
+                "x",
+            ][..],
+            "cannot be used with",
+        ),
+    ] {
+        let output = cli(Some(&redis), args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+        assert!(
+            text(&output).contains(expected),
+            "{args:?}: {}",
+            text(&output)
+        );
+    }
+
+    let none_live = cli(
+        Some(&redis),
+        &[
+            "bypass", "open", "--ttl", "1m", "--reason", "x", "--wait", "200ms",
+        ],
+    );
+    assert_eq!(none_live.status.code(), Some(1));
+    assert!(
+        text(&none_live).contains("no live instance in fleet cli-test"),
+        "{}",
+        text(&none_live)
+    );
+
+    let mut gone = redis;
+    gone.kill();
+    let unreachable = cli(Some(&gone), &["fleet", "status"]);
+    assert_eq!(unreachable.status.code(), Some(1));
+    let said = text(&unreachable);
+    assert!(
+        said.contains("unreachable") && said.lines().count() == 1,
+        "{said}"
+    );
+}
+
+/// A running example service.
+struct Service {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An example binary built beside this one (`cargo test --workspace` builds them all).
+fn example(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_clerk-incident")).with_file_name(name);
+    assert!(
+        path.is_file(),
+        "{} is not built: run the tests with scripts/test (cargo test --workspace), or cargo build -p axum-service -p actix-service-example first",
+        path.display()
+    );
+    path
+}
+
+fn start_service(binary: &Path, sim: &Sim, redis: &TestServer) -> Service {
+    let port = free_port();
+    let child = Command::new(binary)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("CLERK_SECRET_KEY", sim.secret_key())
+        .env("CLERK_API_URL", sim.base_url())
+        .env("CLERK_ISSUER", sim.issuer())
+        .env("CLERK_INCIDENT_REDIS_URL", redis.url())
+        .env("CLERK_INCIDENT_FLEET", FLEET)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Service { child, port }
+}
+
+/// The status and `X-Auth-Bypass` of `GET /api/me` with `token`.
+async fn me(http: &ReqwestClient, port: u16, token: &str) -> (u16, Option<String>) {
+    let request = http::Request::get(format!("http://127.0.0.1:{port}/api/me"))
+        .header("authorization", format!("Bearer {token}"))
+        .body(Bytes::new())
+        .unwrap();
+    let response = http.send(request).await.unwrap();
+    let header = response
+        .headers()
+        .get("x-auth-bypass")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    (response.status().as_u16(), header)
+}
+
+async fn all_answer(
+    http: &ReqwestClient,
+    services: &[Service],
+    token: &str,
+    expected: (u16, Option<&str>),
+) -> bool {
+    for service in services {
+        let (status, header) = me(http, service.port, token).await;
+        if (status, header.as_deref()) != expected {
+            return false;
+        }
+    }
+    true
+}
+
+/// Waits until the service answers its health route (it joins the fleet before it listens).
+async fn until_listening(http: &ReqwestClient, port: u16) {
+    let health = || {
+        http::Request::get(format!("http://127.0.0.1:{port}/api/clerk-health"))
+            .body(Bytes::new())
+            .unwrap()
+    };
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while http.send(health()).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the service on port {port} never listened"));
+}
+
+fn bypass(redis: &TestServer, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_clerk-incident"))
+        .arg("bypass")
+        .args(args)
+        .env("CLERK_INCIDENT_REDIS_URL", redis.url())
+        .env("CLERK_INCIDENT_FLEET", FLEET)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_services_follow_one_switch_and_expire_without_redis() {
+    let mut redis = redis();
+    let sim = Sim::builder().users(5).start().await.unwrap();
+    let (axum, actix) = (example("axum-service"), example("actix-service-example"));
+    let services: Vec<Service> = [&axum, &axum, &axum, &actix, &actix]
+        .into_iter()
+        .map(|binary| start_service(binary, &sim, &redis))
+        .collect();
+    let store = RedisFleetStore::open(&redis.url(), FLEET).unwrap();
+    until_live(&store, 5).await;
+    let http = ReqwestClient::new().unwrap();
+    for service in &services {
+        until_listening(&http, service.port).await;
+    }
+
+    // A token that expired five minutes ago: refused in Enforce, accepted in Grace.
+    let admin = sim.admin_user_id().unwrap();
+    let expired = sim
+        .mint_token(
+            &TokenRequest::for_user(admin)
+                .issued_at(SystemTime::now() - Duration::from_secs(360))
+                .lifetime(Duration::from_secs(60)),
+        )
+        .unwrap();
+    assert!(all_answer(&http, &services, &expired, (401, None)).await);
+
+    let output = tokio::task::block_in_place(|| {
+        bypass(&redis, &["grace", "--ttl", "45m", "--reason", "INC-9"])
+    });
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(
+        text(&output).contains("5 of 5 instances acknowledged"),
+        "{}",
+        text(&output)
+    );
+    assert!(all_answer(&http, &services, &expired, (200, Some("grace"))).await);
+
+    let output = tokio::task::block_in_place(|| bypass(&redis, &["enforce", "--reason", "back"]));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(all_answer(&http, &services, &expired, (401, None)).await);
+
+    // A short bypass, then Redis dies: every instance still returns to Enforce at the end.
+    let until = SystemTime::now() + Duration::from_secs(4);
+    let until_text = humantime::format_rfc3339_seconds(until + Duration::from_secs(1)).to_string();
+    let output = tokio::task::block_in_place(|| {
+        bypass(
+            &redis,
+            &["grace", "--until", &until_text, "--reason", "short"],
+        )
+    });
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(all_answer(&http, &services, &expired, (200, Some("grace"))).await);
+    redis.kill();
+    assert!(
+        all_answer(&http, &services, &expired, (200, Some("grace"))).await,
+        "a lost store keeps the mode until its end"
+    );
+    let end = humantime::parse_rfc3339(&until_text).unwrap();
+    tokio::time::sleep(end.duration_since(SystemTime::now()).unwrap_or_default()).await;
+    assert!(
+        all_answer(&http, &services, &expired, (401, None)).await,
+        "every instance enforces at the end, Redis or no Redis"
+    );
+}
