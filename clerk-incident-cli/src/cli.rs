@@ -225,6 +225,11 @@ pub(crate) struct DrillArgs {
     /// Write the drill's post-incident report here (default: beside the incident log).
     #[arg(long, value_name = "FILE")]
     pub(crate) report: Option<PathBuf>,
+    /// Run the fleet phase on this Redis (redis://…) instead of in memory, under a fleet name
+    /// of the drill's own; CLERK_INCIDENT_REDIS_URL is never read here, so that a drill
+    /// cannot switch a real fleet.
+    #[arg(long, value_name = "URL")]
+    pub(crate) redis: Option<String>,
 }
 
 /// `clerk-incident incident …`.

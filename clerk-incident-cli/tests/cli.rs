@@ -52,6 +52,13 @@ async fn the_drill_passes_every_step() {
         step("bypass expiry").is_some(),
         "the Open mode expired by itself"
     );
+    let fleet_end = step("the end, without a store").expect("the fleet phase ran");
+    assert_eq!(fleet_end["phase"], "Phase 11");
+    assert!(step("three instances join").is_some_and(|s| {
+        s["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("3 live instances on in memory"))
+    }));
 }
 
 async fn status_exit_code(status_url: &str) -> (Option<i32>, String) {

@@ -482,3 +482,44 @@ async fn five_services_follow_one_switch_and_expire_without_redis() {
         "every instance enforces at the end, Redis or no Redis"
     );
 }
+
+#[tokio::test]
+async fn the_drill_switches_a_fleet_on_redis() {
+    let redis = redis();
+    let url = redis.url();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_clerk-incident"))
+            .args([
+                "drill",
+                "--json",
+                "--users",
+                "20",
+                "--sessions",
+                "30",
+                "--redis",
+                &url,
+            ])
+            .env_remove("CLERK_INCIDENT_REDIS_URL")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{}", text(&output)));
+    let steps = report["steps"].as_array().unwrap();
+    let fleet: Vec<&serde_json::Value> =
+        steps.iter().filter(|s| s["phase"] == "Phase 11").collect();
+    assert!(fleet.len() >= 5, "{fleet:?}");
+    assert!(fleet.iter().all(|s| s["passed"] == true), "{fleet:?}");
+    assert!(
+        fleet[0]["observed"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("127.0.0.1:{}", redis.port())),
+        "{fleet:?}"
+    );
+    // The drill's fleet has a name of its own: a real fleet's keys are never touched.
+    let real = RedisFleetStore::open(&redis.url(), FLEET).unwrap();
+    assert_eq!(real.history(10).await.unwrap(), []);
+}

@@ -43,7 +43,7 @@ fn action(command: &str, outcome: impl Into<String>) -> EntryKind {
 pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
     let sim = drill.sim();
     rec.phase(
-        "Phase 11",
+        "Phase 12",
         "key compromise: rotate the leaked secret key, prove the new one, prove the old one dead",
     );
     let old_key = drill.secret_key();

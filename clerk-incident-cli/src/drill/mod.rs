@@ -7,6 +7,7 @@
 //! Each runbook capability adds its steps here.
 
 mod connectivity;
+mod fleet;
 mod key_rotation;
 mod middleware;
 mod restart;
@@ -213,7 +214,7 @@ fn drill_files(args: &DrillArgs) -> Result<(PathBuf, PathBuf), String> {
 /// The last phase: resolve the incident and write the review from the log.
 async fn post_incident_report(rec: &mut Recorder, path: &std::path::Path) {
     rec.phase(
-        "Phase 14",
+        "Phase 15",
         "resolution and the post-incident review, written from the log",
     );
     rec.log(EntryKind::Resolved {
@@ -331,6 +332,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &DrillArgs) -> Exit {
     middleware::run(&drill, &mut recorder).await;
     triage::run(&drill, &mut recorder).await;
     restart::run(&drill, &mut recorder).await;
+    fleet::run(&drill, &mut recorder, args.redis.as_deref()).await;
     key_rotation::run(&drill, &mut recorder).await;
     revocation::run(&drill, &mut recorder).await;
     webhook_backlog::run(&drill, &mut recorder).await;

@@ -34,7 +34,7 @@ fn patient_api(drill: &Drill) -> Result<ClerkApi, String> {
 pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
     let sim = drill.sim();
     rec.phase(
-        "Phase 12",
+        "Phase 13",
         "session recovery: with the new key, revoke every session but the on-call admin's, \
          through 429s and 5xx",
     );

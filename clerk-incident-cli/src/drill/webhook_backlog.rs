@@ -176,7 +176,7 @@ async fn make_backlog(sim: &Sim) -> Result<usize, String> {
 pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
     let sim = drill.sim();
     rec.phase(
-        "Phase 13",
+        "Phase 14",
         "webhook backlog: the app misses 30 user events; a replay from the Backend API repairs its users table",
     );
     let setup = async {

@@ -1,0 +1,309 @@
+//! Drill phase "switch the fleet": three instances of the service on one fleet store (in
+//! memory, or Redis with `drill --redis URL`), Grace everywhere with one write, acknowledged,
+//! then the bypass's end, which an instance cut off from the store keeps too.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use clerk_incident_core::auth::{
+    AuthMode, AuthPolicy, BypassSwitch, ChangeCause, DEFAULT_GRACE_MAX_AGE, KeySource, Verifier,
+    VerifierConfig,
+};
+use clerk_incident_core::fleet::{
+    DesiredMode, FleetConfig, FleetError, FleetStore, Heartbeat, MemoryFleetStore, ModeRequest,
+    ModeUpdates, wait_for_acknowledgements,
+};
+use clerk_incident_core::incident::EntryKind;
+use clerk_incident_redis::RedisFleetStore;
+use clerk_incident_sim::{DEFAULT_AZP, TokenRequest};
+use futures::StreamExt;
+
+use super::middleware::expect;
+use super::service::ME;
+use super::{Drill, Observation, Recorder};
+
+/// How long the drill's bypass lasts.
+const BYPASS: Duration = Duration::from_secs(3);
+
+/// A store connection that the drill can cut, as a network partition would.
+#[derive(Debug)]
+struct Severable {
+    store: Arc<dyn FleetStore>,
+    cut: Arc<AtomicBool>,
+}
+
+impl Severable {
+    fn check(&self) -> Result<(), FleetError> {
+        if self.cut.load(Ordering::Acquire) {
+            Err(FleetError::Unavailable("cut off by the drill".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl FleetStore for Severable {
+    async fn desired(&self) -> Result<Option<DesiredMode>, FleetError> {
+        self.check()?;
+        self.store.desired().await
+    }
+
+    async fn set_desired(&self, request: ModeRequest) -> Result<DesiredMode, FleetError> {
+        self.check()?;
+        self.store.set_desired(request).await
+    }
+
+    async fn subscribe(&self) -> Result<ModeUpdates, FleetError> {
+        self.check()?;
+        let cut = Arc::clone(&self.cut);
+        // Pushes stop at the first one after the cut, as a dead connection's would.
+        Ok(self
+            .store
+            .subscribe()
+            .await?
+            .take_while(move |_| std::future::ready(!cut.load(Ordering::Acquire)))
+            .boxed())
+    }
+
+    async fn history(&self, limit: usize) -> Result<Vec<DesiredMode>, FleetError> {
+        self.check()?;
+        self.store.history(limit).await
+    }
+
+    async fn heartbeat(&self, beat: &Heartbeat, ttl: Duration) -> Result<(), FleetError> {
+        self.check()?;
+        self.store.heartbeat(beat, ttl).await
+    }
+
+    async fn instances(&self) -> Result<Vec<Heartbeat>, FleetError> {
+        self.check()?;
+        self.store.instances().await
+    }
+
+    fn describe(&self) -> String {
+        self.store.describe()
+    }
+}
+
+/// The fleet's store: in memory, or the Redis at `redis` under a fleet name of the drill's
+/// own, so that a drill never switches a real fleet.
+fn open_store(redis: Option<&str>) -> Result<(Arc<dyn FleetStore>, String), String> {
+    match redis {
+        None => Ok((Arc::new(MemoryFleetStore::new()), "in memory".to_owned())),
+        Some(url) => {
+            let name = format!("clerk-incident-drill-{}", std::process::id());
+            let store = RedisFleetStore::open(url, &name).map_err(|error| error.to_string())?;
+            let shown = store.describe();
+            Ok((Arc::new(store), shown))
+        }
+    }
+}
+
+pub(super) async fn run(drill: &Drill, rec: &mut Recorder, redis: Option<&str>) {
+    let sim = drill.sim();
+    rec.phase(
+        "Phase 11",
+        "switch the fleet: three instances, one command, and the end that needs no store",
+    );
+    let (store, shown) = match open_store(redis) {
+        Ok(opened) => opened,
+        Err(problem) => {
+            rec.step("fleet store", async { Observation::unexpected(problem) })
+                .await;
+            return;
+        }
+    };
+    let Ok(keys) = KeySource::pem(sim.public_key_pem()) else {
+        rec.step("setup", async {
+            Observation::unexpected("the sim's public key does not parse")
+        })
+        .await;
+        return;
+    };
+    let cut = Arc::new(AtomicBool::new(false));
+    let mut instances = Vec::new();
+    for i in 1..=3 {
+        let config = VerifierConfig::default()
+            .issuers([sim.issuer()])
+            .authorized_parties([DEFAULT_AZP]);
+        let policy = AuthPolicy::new(Verifier::new(keys.clone(), config), BypassSwitch::new());
+        let connection = Severable {
+            store: Arc::clone(&store),
+            // The third instance's link is the one the drill cuts.
+            cut: if i == 3 {
+                Arc::clone(&cut)
+            } else {
+                Arc::new(AtomicBool::new(false))
+            },
+        };
+        let fleet_config = FleetConfig::default()
+            .with_instance_id(format!("drill-web-{i}"))
+            .with_periods(Duration::from_millis(200), Duration::from_millis(500));
+        match policy.join_fleet(Arc::new(connection), fleet_config) {
+            Ok(policy) => instances.push(policy),
+            Err(error) => {
+                rec.step("join", async { Observation::unexpected(error.to_string()) })
+                    .await;
+                return;
+            }
+        }
+    }
+    let apps: Vec<_> = instances
+        .iter()
+        .map(|policy| super::service::app(policy.clone(), None))
+        .collect();
+
+    let joined = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match store.instances().await {
+                Ok(live) if live.len() >= 3 => break Ok(live.len()),
+                Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(error) => break Err(error.to_string()),
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| Err("the instances did not all heartbeat within 10 s".to_owned()));
+    let stop = joined.is_err();
+    rec.step("three instances join", async {
+        match joined {
+            Ok(count) => Observation::expected(format!("{count} live instances on {shown}")),
+            Err(problem) => Observation::unexpected(format!("{problem} ({shown})")),
+        }
+    })
+    .await;
+    if stop {
+        return;
+    }
+
+    let until = SystemTime::now() + BYPASS;
+    let grace = AuthMode::Grace {
+        max_token_age: DEFAULT_GRACE_MAX_AGE,
+    };
+    let mut written = None;
+    rec.step("grace everywhere", async {
+        let request = match ModeRequest::new(grace, Some(until), "drill: Clerk is down", "drill") {
+            Ok(request) => request,
+            Err(error) => return Observation::unexpected(error.to_string()),
+        };
+        let desired = match store.set_desired(request).await {
+            Ok(desired) => desired,
+            Err(error) => return Observation::unexpected(error.to_string()),
+        };
+        let acks = wait_for_acknowledgements(store.as_ref(), desired.version, Duration::from_secs(5))
+            .await;
+        let switched = instances
+            .iter()
+            .all(|policy| policy.switch().mode() == grace);
+        let observation = match acks {
+            Ok(acks) if acks.complete() && switched => Observation::expected(format!(
+                "v{} written once; {} of {} instances acknowledged in {} ms, each in grace until the same instant",
+                desired.version,
+                acks.acknowledged.len(),
+                acks.acknowledged.len(),
+                acks.waited.as_millis()
+            )),
+            Ok(acks) => Observation::unexpected(format!(
+                "{} acknowledged, {} missing; all in grace: {switched}",
+                acks.acknowledged.len(),
+                acks.missing.len()
+            )),
+            Err(error) => Observation::unexpected(error.to_string()),
+        };
+        written = Some(desired);
+        observation.with_entry(EntryKind::ModeChange {
+            from: "enforce".to_owned(),
+            to: "grace".to_owned(),
+            reason: "clerk-incident bypass grace (drill: every instance at once)".to_owned(),
+        })
+    })
+    .await;
+
+    let Some(admin) = sim.admin_user_id() else {
+        return;
+    };
+    let expired = sim
+        .mint_token(
+            &TokenRequest::for_user(admin)
+                .issued_at(SystemTime::now() - Duration::from_secs(300))
+                .lifetime(Duration::from_secs(60)),
+        )
+        .unwrap_or_default();
+    if let Some(app) = apps.last() {
+        rec.step(
+            "expired token, grace",
+            expect(app, ME, Some(&expired), 200, Some("grace")),
+        )
+        .await;
+    }
+
+    cut.store(true, Ordering::Release);
+    rec.step("instance 3 cut off", async {
+        let Some(cut_off) = instances.last().and_then(AuthPolicy::fleet) else {
+            return Observation::unexpected("no third instance");
+        };
+        let lost = tokio::time::timeout(Duration::from_secs(5), async {
+            while cut_off.health().lost_since.is_none() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        match (lost, instances.last().map(|p| p.switch().mode())) {
+            (Ok(()), Some(mode)) if mode == grace => Observation::expected(
+                "its health reports the lost store; it keeps grace until the fleet's end",
+            ),
+            (Ok(()), mode) => Observation::unexpected(format!("it left grace early: {mode:?}")),
+            (Err(_), _) => Observation::unexpected("its health never reported the lost store"),
+        }
+    })
+    .await;
+
+    rec.step("the end, without a store", async {
+        let mut changes = instances
+            .last()
+            .map(|policy| policy.switch().subscribe());
+        // Wait for the expiry itself, bounded: it is due at `until`.
+        if let Some(changes) = changes.as_mut() {
+            let _ = tokio::time::timeout(BYPASS + Duration::from_secs(2), async {
+                while let Ok(change) = changes.recv().await {
+                    if change.cause == ChangeCause::Expired {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
+        let all_enforce = instances
+            .iter()
+            .all(|policy| policy.switch().mode() == AuthMode::Enforce);
+        let ended_at = instances
+            .last()
+            .map(|policy| policy.switch().current().since);
+        let scheduled = written.as_ref().and_then(|desired| desired.until_ms);
+        if all_enforce && ended_at == scheduled && SystemTime::now() >= until {
+            Observation::expected(
+                "all three enforce again at the fleet's end, the cut-off one too, with no write",
+            )
+            .with_entry(EntryKind::ModeChange {
+                from: "grace".to_owned(),
+                to: "enforce".to_owned(),
+                reason: "the fleet's grace reached its end on every instance (drill)".to_owned(),
+            })
+        } else {
+            Observation::unexpected(format!(
+                "all enforce: {all_enforce}; the cut-off instance ended at {ended_at:?}, scheduled {scheduled:?}"
+            ))
+        }
+    })
+    .await;
+    if let Some(app) = apps.last() {
+        rec.step(
+            "expired token, enforce",
+            expect(app, ME, Some(&expired), 401, None),
+        )
+        .await;
+    }
+}
