@@ -170,14 +170,17 @@ pub async fn check_store_contract(store: Arc<dyn FleetStore>, other: Arc<dyn Fle
     assert!(!store.describe().is_empty());
 }
 
-/// Three members on connections of one store: a write reaches all three and each
-/// acknowledges it; the switch follows with the absolute end; Enforce brings them all back.
+/// Three members on connections of one store (`connect`), written to through `store`: a
+/// write reaches all three and each acknowledges it; the switch follows with the absolute
+/// end; Enforce brings them all back.
 ///
 /// # Panics
 ///
 /// On the first broken rule.
-pub async fn check_switching(connect: impl Fn() -> Arc<dyn FleetStore>) {
-    let store = connect();
+pub async fn check_switching(
+    store: Arc<dyn FleetStore>,
+    connect: impl Fn() -> Arc<dyn FleetStore>,
+) {
     let switches: Vec<BypassSwitch> = (0..3).map(|_| BypassSwitch::new()).collect();
     let _members: Vec<FleetMember> = switches
         .iter()

@@ -16,7 +16,10 @@ async fn the_memory_store_keeps_the_contract() {
 #[tokio::test]
 async fn a_write_switches_every_member() {
     let store = MemoryFleetStore::new();
-    check_switching(|| Arc::new(store.connection()) as Arc<dyn FleetStore>).await;
+    check_switching(Arc::new(store.clone()), || {
+        Arc::new(store.connection()) as Arc<dyn FleetStore>
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -31,7 +31,7 @@ async fn the_redis_store_keeps_the_contract() {
 #[tokio::test]
 async fn a_write_switches_every_member() {
     let server = server();
-    check_switching(|| store(&server, "switching")).await;
+    check_switching(store(&server, "switching"), || store(&server, "switching")).await;
 }
 
 #[tokio::test]
@@ -131,4 +131,56 @@ fn urls_that_are_not_redis_are_refused_without_echoing_them() {
     }
     assert!(RedisFleetStore::open("redis://127.0.0.1:6379", "two words").is_err());
     assert!(RedisFleetStore::open("rediss://127.0.0.1:6380", "tls").is_ok());
+}
+
+/// The ACL users docs/fleet.md gives: the service's can follow the fleet, only the operator's
+/// can switch it.
+#[tokio::test]
+async fn the_documented_acls_let_services_follow_and_only_operators_switch() {
+    let server = server();
+    let admin = redis::Client::open(server.url()).unwrap();
+    let mut admin = admin.get_multiplexed_async_connection().await.unwrap();
+    let docs = include_str!("../../docs/fleet.md");
+    let lines: Vec<&str> = docs
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("ACL SETUSER"))
+        .collect();
+    assert_eq!(lines.len(), 2, "the service's user and the operators'");
+    for line in lines {
+        let line = line
+            .replace("SERVICE-PASSWORD", "service-pw")
+            .replace("OPERATOR-PASSWORD", "operator-pw");
+        let mut words = line.split_whitespace();
+        let mut command = redis::cmd(words.next().unwrap());
+        for word in words {
+            command.arg(word);
+        }
+        let () = command.query_async(&mut admin).await.unwrap();
+    }
+    let url = |user: &str, password: &str| {
+        format!("redis://{user}:{password}@127.0.0.1:{}/0", server.port())
+    };
+    let service: Arc<dyn FleetStore> = Arc::new(
+        RedisFleetStore::open(&url("fleet-service", "service-pw"), "shop-production").unwrap(),
+    );
+    let operator: Arc<dyn FleetStore> = Arc::new(
+        RedisFleetStore::open(&url("fleet-operator", "operator-pw"), "shop-production").unwrap(),
+    );
+    let error = service
+        .set_desired(grace_for(Duration::from_secs(60), "not allowed"))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("NOPERM"), "{error}");
+    // Everything a member does, on the service's user; the operator's user switches.
+    check_switching(Arc::clone(&operator), || Arc::clone(&service)).await;
+    let written = operator
+        .set_desired(grace_for(Duration::from_secs(60), "INC-1"))
+        .await
+        .unwrap();
+    assert_eq!(operator.history(5).await.unwrap().last(), Some(&written));
+    // Another fleet's keys are out of both users' reach.
+    let other =
+        RedisFleetStore::open(&url("fleet-operator", "operator-pw"), "shop-staging").unwrap();
+    assert!(other.desired().await.is_err());
 }
