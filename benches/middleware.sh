@@ -18,6 +18,9 @@
 # run, CONNECTIONS=32, WARMUP=3s per route, NOISE_LIMIT=5, PIN=1 (the server on CPU 0 and
 # wrk on CPU 1 with taskset, when there are two CPUs or more). BIN_DIR=DIR runs the
 # `*_bench_server` binaries found in DIR instead of building them, to compare a patched build.
+# FLEET=1 adds a third server, `fleet`: the axum server with its policy in a fleet on a private
+# redis-server (heartbeats and pushes in the background), to compare with `axum`.
+# SERVERS="axum fleet" runs only those (default: axum actix, and fleet with FLEET=1).
 #
 # Traffic goes to 127.0.0.1 only, and every wrk run is bounded by its duration (and by
 # `timeout`): about 2 minutes on a quiet machine, 4.5 at most, plus the release builds.
@@ -34,6 +37,7 @@ CONNECTIONS=${CONNECTIONS:-32}
 WARMUP=${WARMUP:-3s}
 NOISE_LIMIT=${NOISE_LIMIT:-5}
 PIN=${PIN:-1}
+FLEET=${FLEET:-0}
 GOAL=0.90
 
 if ! command -v wrk >/dev/null 2>&1; then
@@ -51,6 +55,9 @@ else
     bin_dir=${CARGO_TARGET_DIR:-target}/release/examples
     cargo build --release -p clerk-incident-axum --example axum_bench_server
     cargo build --release -p clerk-incident-actix --example actix_bench_server
+    if [[ $FLEET == 1 ]]; then
+        cargo build --release -p clerk-incident-redis --example fleet_bench_server
+    fi
 fi
 
 work=$(mktemp -d)
@@ -145,8 +152,28 @@ if [[ -z $(cpu_stall) ]]; then
     echo "warning: no /proc/pressure/cpu: other processes' interference is not measured; every round is kept" >&2
 fi
 
+read -r -a servers <<<"${SERVERS:-axum actix}"
+if [[ $FLEET == 1 ]]; then
+    if ! command -v redis-server >/dev/null 2>&1; then
+        echo "FLEET=1 needs redis-server: apt-get install -y redis-server" >&2
+        exit 2
+    fi
+    redis_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$work" --save "" --appendonly no \
+        --daemonize no >"$work/redis.log" 2>&1 &
+    pids+=("$!")
+    for _ in $(seq 100); do
+        redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    export BENCH_REDIS_URL="redis://127.0.0.1:$redis_port/0"
+    if [[ -z ${SERVERS:-} ]]; then
+        servers+=(fleet)
+    fi
+fi
+
 results=()
-for adapter in axum actix; do
+for adapter in "${servers[@]}"; do
     start_server "$adapter" "$bin_dir/${adapter}_bench_server"
     # Warm-up: connections, allocator, and the token cache (the first /api/me verifies the
     # token's signature; every later one is a cache hit).

@@ -1,5 +1,6 @@
 //! docs/runbook.md as executable documentation: every section's shell block runs in order, as
-//! written, against the sim and the axum example service on 127.0.0.1, each section in a
+//! written, against the sim and the axum example service (one instance of a fleet, on a private
+//! redis-server) on 127.0.0.1, each section in a
 //! fresh directory.
 //!
 //! A section that does not open its own incident log runs after step 2 ("Open the incident
@@ -18,12 +19,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum_service::{ServiceOptions, UserSync};
 use clerk_incident_core::auth::{
     AuthPolicy, BypassSwitch, HealthToken, KeySource, Verifier, VerifierConfig,
 };
+use clerk_incident_core::fleet::{FleetConfig, FleetStore};
 use clerk_incident_core::webhooks::{WebhookSecret, WebhookVerifier};
+use clerk_incident_redis::{RedisFleetStore, TestServer};
 use clerk_incident_sim::{Faults, Outage, Sim, StatusPage};
 use tokio::net::TcpListener;
 
@@ -149,9 +154,14 @@ impl Drop for ScratchDir {
     }
 }
 
-/// The sim, the example service and the shell state of one section's run.
+/// The fleet the runbook's example service belongs to (its setup block's name).
+const FLEET: &str = "shop-production";
+
+/// The sim, the example service (one instance of a fleet on its own Redis) and the shell
+/// state of one section's run.
 struct World {
     sim: Sim,
+    redis: TestServer,
     app_url: String,
     dir: ScratchDir,
     vars: BTreeMap<String, String>,
@@ -169,6 +179,23 @@ impl World {
             BypassSwitch::new(),
         )
         .with_health_token(HealthToken::new(HEALTH_TOKEN).unwrap());
+        let redis = TestServer::start().unwrap_or_else(|error| panic!("{error}"));
+        let store = Arc::new(RedisFleetStore::open(&redis.url(), FLEET).unwrap());
+        let policy = policy
+            .join_fleet(
+                store.clone(),
+                FleetConfig::default()
+                    .with_instance_id("runbook-app-1")
+                    .with_periods(Duration::from_millis(100), Duration::from_millis(200)),
+            )
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while store.instances().await.map_or(0, |live| live.len()) == 0 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the example service joins its fleet");
         let app = axum_service::app_with(
             policy,
             ServiceOptions {
@@ -196,6 +223,7 @@ impl World {
         }
         Self {
             sim,
+            redis,
             app_url,
             dir,
             vars,
@@ -206,6 +234,10 @@ impl World {
     fn localise(&self, line: &str) -> String {
         let admin = self.sim.admin_user_id().unwrap();
         line.replace("https://app.example.com", &self.app_url)
+            .replace(
+                "rediss://fleet-operator:…@redis.internal:6380",
+                &self.redis.url(),
+            )
             .replace(
                 "https://clerk.example.com/.well-known/jwks.json",
                 &self.sim.jwks_url(),
@@ -281,11 +313,6 @@ impl World {
             return;
         }
         for statement in statements(code) {
-            // Restarting the service with a bypass: outside this binary (the bypass values
-            // are checked against the service's parser in clerk-incident-core).
-            if statement.contains("<restart the service>") {
-                continue;
-            }
             let words = shlex::split(statement)
                 .unwrap_or_else(|| panic!("{section}: cannot split {statement:?}"));
             let mut words = words.into_iter().peekable();
