@@ -51,7 +51,11 @@ fn summary(mut samples: Vec<Duration>) -> String {
     )
 }
 
-async fn fleet_of(server: &TestServer, name: &str, size: usize) -> (Vec<BypassSwitch>, Vec<FleetMember>) {
+async fn fleet_of(
+    server: &TestServer,
+    name: &str,
+    size: usize,
+) -> (Vec<BypassSwitch>, Vec<FleetMember>) {
     let mut switches = Vec::new();
     let mut members = Vec::new();
     for i in 0..size {
@@ -70,7 +74,9 @@ async fn round(
     mode: AuthMode,
 ) -> (Duration, Duration) {
     let mut receivers: Vec<_> = switches.iter().map(BypassSwitch::subscribe).collect();
-    let until = mode.is_bypass().then(|| SystemTime::now() + Duration::from_secs(600));
+    let until = mode
+        .is_bypass()
+        .then(|| SystemTime::now() + Duration::from_secs(600));
     let request = ModeRequest::new(mode, until, "propagation benchmark", "bench").unwrap();
     let started = Instant::now();
     let written = writer.set_desired(request).await.unwrap();
@@ -84,16 +90,20 @@ async fn round(
         loop {
             let live = writer.instances().await.unwrap();
             if live.len() == switches.len()
-                && live.iter().all(|beat| beat.applied_version >= written.version)
+                && live
+                    .iter()
+                    .all(|beat| beat.applied_version >= written.version)
             {
                 break started.elapsed();
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
     };
-    tokio::time::timeout(Duration::from_secs(30), async { tokio::join!(applied, acknowledged) })
-        .await
-        .expect("every instance applied and acknowledged within 30 s")
+    tokio::time::timeout(Duration::from_secs(30), async {
+        tokio::join!(applied, acknowledged)
+    })
+    .await
+    .expect("every instance applied and acknowledged within 30 s")
 }
 
 #[tokio::main]
@@ -127,6 +137,9 @@ async fn main() {
             acknowledged.push(b);
         }
         println!("{size:>4} instances  applied       {}", summary(applied));
-        println!("{size:>4} instances  acknowledged  {}", summary(acknowledged));
+        println!(
+            "{size:>4} instances  acknowledged  {}",
+            summary(acknowledged)
+        );
     }
 }

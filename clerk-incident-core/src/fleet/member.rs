@@ -130,6 +130,8 @@ struct MemberState {
     last_contact: Option<SystemTime>,
     lost_since: Option<SystemTime>,
     last_error: Option<String>,
+    /// True once a read of the store succeeded: from then on the fleet's mode is in force.
+    synced: bool,
 }
 
 struct AbortOnDrop(AbortHandle);
@@ -267,10 +269,29 @@ impl MemberShared {
         if version == applied || (version < applied && !confirmed_rollback) {
             return;
         }
+        self.put_in_force(desired, version);
+    }
+
+    /// Applies what a successful read found. The first one also replaces a bypass the
+    /// instance started with (from the environment) when the store holds no mode: from then
+    /// on the fleet's mode is the one in force, and an empty store means `Enforce`.
+    fn apply_read(&self, desired: Option<&DesiredMode>, confirmed_rollback: bool) {
+        let first = !std::mem::replace(&mut self.lock().synced, true);
+        if first && desired.is_none() && self.switch.mode().is_bypass() {
+            tracing::warn!(
+                "the fleet holds no mode: the bypass this instance started with gives way to the fleet's (enforce); switch the fleet with clerk-incident bypass"
+            );
+            self.put_in_force(None, 0);
+            return;
+        }
+        self.apply(desired, confirmed_rollback);
+    }
+
+    fn put_in_force(&self, desired: Option<&DesiredMode>, version: u64) {
         let result = match desired {
             None => Ok(self
                 .switch
-                .deactivate("the fleet store holds no mode (restarted empty): enforcing")),
+                .deactivate("the fleet store holds no mode: enforcing")),
             Some(desired) => match desired.until_ms {
                 Some(until) if desired.mode.is_bypass() => self.switch.activate_until(
                     desired.mode,
@@ -340,9 +361,9 @@ async fn resync(shared: &MemberShared) -> bool {
                 "the fleet store went back in versions (restarted?): taking what it holds"
             );
         }
-        shared.apply(again.as_ref(), rolled_back);
+        shared.apply_read(again.as_ref(), rolled_back);
     } else {
-        shared.apply(desired.as_ref(), false);
+        shared.apply_read(desired.as_ref(), false);
     }
     true
 }
@@ -461,6 +482,22 @@ mod tests {
         shared.apply(Some(&again), false);
         assert_eq!(shared.switch.current().expires_at, until);
         assert_eq!(shared.switch.current().reason, "fleet v1: v1");
+    }
+
+    #[test]
+    fn the_first_read_of_an_empty_store_ends_a_bypass_from_the_environment() {
+        let shared = shared();
+        let until = SystemTime::now() + Duration::from_secs(600);
+        shared
+            .switch
+            .activate_until(AuthMode::Open, until, "CLERK_EMERGENCY_BYPASS=open")
+            .unwrap();
+        shared.apply_read(None, false);
+        assert_eq!(shared.switch.mode(), AuthMode::Enforce);
+        // Later reads of an empty store change nothing; a write is applied as usual.
+        shared.apply_read(None, false);
+        shared.apply_read(Some(&desired(1, AuthMode::Open, 10)), false);
+        assert_eq!(shared.switch.mode(), AuthMode::Open);
     }
 
     #[test]
