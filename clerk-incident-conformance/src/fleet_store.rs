@@ -149,7 +149,7 @@ pub async fn check_store_contract(store: Arc<dyn FleetStore>, other: Arc<dyn Fle
     .unwrap();
     within(
         "beat",
-        other.heartbeat(&beat("web-2", 2), Duration::from_secs(1)),
+        other.heartbeat(&beat("web-2", 2), Duration::from_secs(3)),
     )
     .await
     .unwrap();
@@ -206,7 +206,7 @@ pub async fn check_switching(
         .set_desired(grace_for(Duration::from_secs(600), "INC-7"))
         .await
         .unwrap();
-    let acks = wait_for_acknowledgements(store.as_ref(), written.version, STEP)
+    let acks = wait_for_acknowledgements(store.as_ref(), &written, &[], STEP)
         .await
         .unwrap();
     assert!(acks.complete(), "{acks:?}");
@@ -222,7 +222,7 @@ pub async fn check_switching(
     }
 
     let back = store.set_desired(enforce("Clerk is back")).await.unwrap();
-    let acks = wait_for_acknowledgements(store.as_ref(), back.version, STEP)
+    let acks = wait_for_acknowledgements(store.as_ref(), &back, &[], STEP)
         .await
         .unwrap();
     assert!(acks.complete(), "{acks:?}");
@@ -245,7 +245,7 @@ pub async fn check_expiry_without_the_store(
     let member = FleetMember::join(lost, switch.clone(), None, quick_config("cut-off")).unwrap();
     let mut changes = switch.subscribe();
     let written = store
-        .set_desired(grace_for(Duration::from_millis(1500), "short"))
+        .set_desired(grace_for(Duration::from_secs(5), "short"))
         .await
         .unwrap();
     let change = within("apply", changes.recv()).await.unwrap();

@@ -26,6 +26,11 @@ impl Keyspace {
         format!("{}:version", self.prefix)
     }
 
+    /// The store's epoch, drawn when the version counter starts.
+    pub(crate) fn epoch(&self) -> String {
+        format!("{}:epoch", self.prefix)
+    }
+
     /// The stream of every write.
     pub(crate) fn history(&self) -> String {
         format!("{}:history", self.prefix)
@@ -36,7 +41,7 @@ impl Keyspace {
         format!("{}:changes", self.prefix)
     }
 
-    /// The sorted set of instance ids (scored by heartbeat expiry, for pruning).
+    /// The set of instance ids (an id whose heartbeat expired is removed when listed).
     pub(crate) fn instances(&self) -> String {
         format!("{}:instances", self.prefix)
     }
@@ -57,6 +62,7 @@ mod tests {
         for key in [
             keys.mode(),
             keys.version(),
+            keys.epoch(),
             keys.history(),
             keys.changes(),
             keys.instances(),

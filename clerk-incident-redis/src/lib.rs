@@ -10,7 +10,7 @@
 //! | In Redis, under `{<fleet>}:` | What |
 //! | --- | --- |
 //! | `mode` | the desired mode, JSON, written by a Lua script with the next `version` |
-//! | `version` | the version counter |
+//! | `version`, `epoch` | the version counter, and the random id drawn when it starts |
 //! | `history` | a stream of every write (who, when, why, the previous mode) |
 //! | `changes` | the pub/sub channel each write is pushed on |
 //! | `instances`, `instance:<id>` | the live instances and their heartbeats (with a TTL) |

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use clerk_incident_core::auth::AuthMode;
@@ -158,12 +158,18 @@ impl FleetStore for RedisFleetStore {
     }
 
     async fn set_desired(&self, request: ModeRequest) -> Result<DesiredMode, FleetError> {
-        // The record without the two fields the script fills in.
+        let until_ms = request
+            .until()
+            .and_then(|until| until.duration_since(UNIX_EPOCH).ok())
+            .map(|since| since.as_millis().to_string())
+            .unwrap_or_default();
+        // The record without the fields the script fills in (from the server's clock).
         let mut record = serde_json::to_value(request.into_desired(0, AuthMode::Enforce))
             .map_err(|error| FleetError::Invalid(error.to_string()))?;
         if let Some(fields) = record.as_object_mut() {
-            fields.remove("version");
-            fields.remove("previous");
+            for filled in ["epoch", "version", "set_at_ms", "previous"] {
+                fields.remove(filled);
+            }
         }
         let keys = &self.inner.keys;
         let mut connection = self.connection().await?;
@@ -172,10 +178,23 @@ impl FleetStore for RedisFleetStore {
             .key(keys.mode())
             .key(keys.version())
             .key(keys.history())
+            .key(keys.epoch())
             .arg(record.to_string())
             .arg(keys.changes())
-            .arg(HISTORY_LEN);
-        let written: String = bounded(invocation.invoke_async(&mut connection)).await?;
+            .arg(HISTORY_LEN)
+            .arg(format!("{:016x}", fastrand::u64(..)))
+            .arg(until_ms);
+        let written: String = bounded(invocation.invoke_async(&mut connection))
+            .await
+            .map_err(|error| match error {
+                FleetError::Unavailable(message) if message.contains("REFUSED") => {
+                    FleetError::Refused(format!(
+                        "the fleet store refused the write: {}; check this machine's clock",
+                        message.rsplit("REFUSED").next().unwrap_or_default().trim()
+                    ))
+                }
+                other => other,
+            })?;
         parse(&written)
     }
 

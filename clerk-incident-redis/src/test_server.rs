@@ -46,7 +46,6 @@ impl std::error::Error for TestServerError {}
 /// let url = server.url(); // redis://127.0.0.1:<port>/0
 /// # drop(url);
 /// ```
-#[derive(Debug)]
 pub struct TestServer {
     binary: PathBuf,
     dir: tempfile::TempDir,
@@ -177,25 +176,46 @@ impl TestServer {
         }
     }
 
+    /// True when this server answers on the port: asked for its directory, it names this
+    /// server's own (another test's server may have taken a port that was free a moment ago).
     fn answers_ping(&self) -> bool {
         let Ok(mut stream) = TcpStream::connect((Ipv4Addr::LOCALHOST, self.port)) else {
             return false;
         };
         let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-        let ping = match &self.password {
-            Some(password) => format!("AUTH {password}\r\nPING\r\n"),
-            None => "PING\r\n".to_owned(),
-        };
-        if stream.write_all(ping.as_bytes()).is_err() {
+        let mut ask = String::new();
+        if let Some(password) = &self.password {
+            ask.push_str("AUTH ");
+            ask.push_str(password);
+            ask.push_str("\r\n");
+        }
+        ask.push_str("CONFIG GET dir\r\n");
+        if stream.write_all(ask.as_bytes()).is_err() {
             return false;
         }
+        let dir = self.dir.path().to_string_lossy().into_owned();
         let mut reader = BufReader::new(stream);
         let mut line = String::new();
-        if self.password.is_some() && reader.read_line(&mut line).is_err() {
-            return false;
+        for _ in 0..8 {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return false,
+                Ok(_) if line.starts_with('-') => return false,
+                Ok(_) if line.trim_end() == dir => return true,
+                Ok(_) => {}
+            }
         }
-        line.clear();
-        reader.read_line(&mut line).is_ok() && line.starts_with("+PONG")
+        false
+    }
+}
+
+impl std::fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestServer")
+            .field("port", &self.port)
+            .field("dir", &self.dir.path())
+            .field("password", &self.password.as_ref().map(|_| "(hidden)"))
+            .finish_non_exhaustive()
     }
 }
 

@@ -172,6 +172,15 @@ async fn the_documented_acls_let_services_follow_and_only_operators_switch() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("NOPERM"), "{error}");
+    // Nor by hand: the service's user cannot write the mode key.
+    let by_hand = redis::Client::open(url("fleet-service", "service-pw")).unwrap();
+    let mut by_hand = by_hand.get_multiplexed_async_connection().await.unwrap();
+    let forged: redis::RedisResult<()> = redis::cmd("SET")
+        .arg("{shop-production}:mode")
+        .arg(r#"{"version":99,"mode":"open"}"#)
+        .query_async(&mut by_hand)
+        .await;
+    assert!(forged.is_err_and(|error| error.code() == Some("NOPERM")));
     // Everything a member does, on the service's user; the operator's user switches.
     check_switching(Arc::clone(&operator), || Arc::clone(&service)).await;
     let written = operator

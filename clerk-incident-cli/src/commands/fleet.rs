@@ -21,8 +21,9 @@ use crate::global_args::GlobalArgs;
 use crate::terminal;
 use crate::time_arg::parse_until;
 
-/// Where the fleet is: the options of `bypass` and `fleet`.
-#[derive(Debug, Args)]
+/// Where the fleet is: the options of `bypass` and `fleet`. `Debug` hides the URL, which
+/// carries the password.
+#[derive(Args)]
 pub(crate) struct FleetStoreArgs {
     /// The fleet store, redis://… or rediss://… (TLS), with the ACL user and password in the
     /// URL. Prefer the variable: a password on the command line shows in the process list.
@@ -37,6 +38,15 @@ pub(crate) struct FleetStoreArgs {
     /// as the services derive it, from CLERK_ISSUER or CLERK_PUBLISHABLE_KEY.
     #[arg(long, env = "CLERK_INCIDENT_FLEET", value_name = "NAME")]
     pub(crate) fleet: Option<String>,
+}
+
+impl std::fmt::Debug for FleetStoreArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FleetStoreArgs")
+            .field("redis", &self.redis.as_ref().map(|_| "(hidden)"))
+            .field("fleet", &self.fleet)
+            .finish()
+    }
 }
 
 /// `bypass` modes.
@@ -134,6 +144,14 @@ pub(crate) async fn bypass(global: &GlobalArgs, args: &BypassArgs) -> Exit {
             return Exit::Usage;
         }
     };
+    // The instances live before the write: one that stops answering during the wait is shown.
+    let before = match store.instances().await {
+        Ok(before) => before,
+        Err(error) => {
+            terminal::problem(&format!("{error}; nothing was switched"));
+            return Exit::Failure;
+        }
+    };
     let written = match store.set_desired(request).await {
         Ok(written) => written,
         Err(error) => {
@@ -141,7 +159,10 @@ pub(crate) async fn bypass(global: &GlobalArgs, args: &BypassArgs) -> Exit {
             return Exit::Failure;
         }
     };
-    let acks = match wait_for_acknowledgements(store.as_ref(), written.version, args.wait).await {
+    // Into the incident log at once: the change is made, whatever the wait shows.
+    let mut recorded = record(log.as_ref(), &written);
+    let acks = wait_for_acknowledgements(store.as_ref(), &written, &before, args.wait).await;
+    let acks = match acks {
         Ok(acks) => acks,
         Err(error) => {
             terminal::problem(&format!(
@@ -151,13 +172,28 @@ pub(crate) async fn bypass(global: &GlobalArgs, args: &BypassArgs) -> Exit {
             return Exit::Failure;
         }
     };
-    let recorded = record(log.as_ref(), &written, &acks);
+    recorded &= incident::record_action(
+        log.as_ref(),
+        "clerk-incident bypass",
+        format!(
+            "fleet v{}: {} of {} instances acknowledged{}",
+            written.version,
+            acks.acknowledged.len(),
+            acks.acknowledged.len() + acks.missing.len() + acks.vanished.len(),
+            if acks.complete() {
+                ""
+            } else {
+                " (some did not)"
+            }
+        ),
+    );
     if global.json {
         terminal::json(&json!({
             "fleet": fleet,
             "written": written,
             "acknowledged": acks.acknowledged,
             "missing": acks.missing,
+            "vanished": acks.vanished,
             "waited_ms": u64::try_from(acks.waited.as_millis()).unwrap_or(u64::MAX),
             "complete": acks.complete(),
             "recorded_in": args.incident.as_ref().filter(|_| recorded),
@@ -229,7 +265,7 @@ fn open(args: &FleetStoreArgs) -> Result<(Arc<dyn FleetStore>, String), String> 
     Ok((Arc::new(store), name))
 }
 
-fn record(log: Option<&IncidentLog>, written: &DesiredMode, acks: &Acknowledgements) -> bool {
+fn record(log: Option<&IncidentLog>, written: &DesiredMode) -> bool {
     let Some(log) = log else {
         return true;
     };
@@ -241,12 +277,8 @@ fn record(log: Option<&IncidentLog>, written: &DesiredMode, acks: &Acknowledgeme
         from: written.previous.name().to_owned(),
         to: written.mode.name().to_owned(),
         reason: format!(
-            "clerk-incident bypass by {} (fleet v{}{until}; {} of {} live instances acknowledged): {}",
-            written.set_by,
-            written.version,
-            acks.acknowledged.len(),
-            acks.acknowledged.len() + acks.missing.len(),
-            written.reason
+            "clerk-incident bypass by {} (fleet v{}{until}): {}",
+            written.set_by, written.version, written.reason
         ),
     };
     match log.append(entry) {
@@ -266,12 +298,18 @@ fn print_acks(fleet: &str, written: &DesiredMode, acks: &Acknowledgements, wait:
     for beat in &acks.missing {
         terminal::out(format!("  MISSING  {}", instance_line(beat)));
     }
-    let live = acks.acknowledged.len() + acks.missing.len();
+    for beat in &acks.vanished {
+        terminal::out(format!(
+            "  GONE     {} (its heartbeat stopped during the wait)",
+            instance_line(beat)
+        ));
+    }
+    let live = acks.acknowledged.len() + acks.missing.len() + acks.vanished.len();
     if live == 0 {
         terminal::problem(&format!(
             "no live instance in fleet {fleet}: check that the services have the same {ENV_REDIS_URL} and {ENV_FLEET}"
         ));
-    } else if acks.missing.is_empty() {
+    } else if acks.complete() {
         terminal::out(format!(
             "{live} of {live} instances acknowledged v{} in {} ms",
             written.version,
@@ -280,7 +318,7 @@ fn print_acks(fleet: &str, written: &DesiredMode, acks: &Acknowledgements, wait:
     } else {
         terminal::problem(&format!(
             "{} of {live} instances did not acknowledge v{} within {}: they apply it at their next read, or are cut off from the store (then they enforce at their current mode's end)",
-            acks.missing.len(),
+            acks.missing.len() + acks.vanished.len(),
             written.version,
             humantime::format_duration(wait)
         ));
@@ -334,7 +372,13 @@ async fn status(global: &GlobalArgs, args: &FleetStatusArgs) -> Exit {
     let mode = desired
         .as_ref()
         .map_or(AuthMode::Enforce, |desired| desired.mode_at(now));
-    let lags = |beat: &Heartbeat| beat.applied_version < version || beat.mode != mode;
+    let epoch = desired
+        .as_ref()
+        .map(|desired| desired.epoch.as_str())
+        .unwrap_or_default();
+    let lags = |beat: &Heartbeat| {
+        beat.applied_version < version || beat.applied_epoch != epoch || beat.mode != mode
+    };
     let laggards: Vec<&str> = instances
         .iter()
         .filter(|beat| lags(beat))

@@ -25,7 +25,7 @@ use super::service::ME;
 use super::{Drill, Observation, Recorder};
 
 /// How long the drill's bypass lasts.
-const BYPASS: Duration = Duration::from_secs(3);
+const BYPASS: Duration = Duration::from_secs(5);
 
 /// A store connection that the drill can cut, as a network partition would.
 #[derive(Debug)]
@@ -193,7 +193,7 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder, redis: Option<&str>) 
             Ok(desired) => desired,
             Err(error) => return Observation::unexpected(error.to_string()),
         };
-        let acks = wait_for_acknowledgements(store.as_ref(), desired.version, Duration::from_secs(5))
+        let acks = wait_for_acknowledgements(store.as_ref(), &desired, &[], Duration::from_secs(5))
             .await;
         let switched = instances
             .iter()
@@ -242,11 +242,14 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder, redis: Option<&str>) 
 
     cut.store(true, Ordering::Release);
     rec.step("instance 3 cut off", async {
-        let Some(cut_off) = instances.last().and_then(AuthPolicy::fleet) else {
+        let Some(cut_off) = instances.last() else {
             return Observation::unexpected("no third instance");
         };
         let lost = tokio::time::timeout(Duration::from_secs(5), async {
-            while cut_off.health().lost_since.is_none() {
+            while cut_off
+                .fleet_health()
+                .is_none_or(|fleet| fleet.lost_since.is_none())
+            {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use super::env_value::value;
+use super::fleet_membership::ENV_REDIS_URL;
 use super::health_token::{ENV_HEALTH_TOKEN, HealthToken, InvalidHealthToken};
 use super::jwks_cache::{BackendApiJwks, FrontendApiJwks, JwksCache, JwksCacheConfig};
 use super::key_snapshot_file::FileSnapshotStore;
@@ -16,7 +17,6 @@ use super::operator::{OperatorConfigError, Operators};
 use super::policy::AuthPolicy;
 use super::verifier::{KeySource, Verifier, VerifierConfig};
 use crate::api::{ApiError, ClerkApi, RetryPolicy, SecretKey};
-use crate::fleet::{ENV_FLEET, ENV_REDIS_URL, FleetConfig, FleetConnector, FleetError, fleet_name};
 use crate::http::{HttpClient, ReqwestClient};
 
 /// The pinned PEM public key (networkless verification).
@@ -84,9 +84,13 @@ pub enum EnvConfigError {
          ServiceEnv::from_env_with_fleet), or unset the variable"
     )]
     NoFleetStore,
-    /// The fleet variables are invalid, or the store cannot be opened.
-    #[error("invalid fleet configuration")]
-    Fleet(#[source] FleetError),
+    /// The fleet variables are invalid, or the store cannot be opened
+    /// ([`AuthPolicy::from_env_with_fleet`]).
+    #[error("invalid fleet configuration: {message}")]
+    Fleet {
+        /// What is wrong.
+        message: String,
+    },
 }
 
 /// The issuers a service built from these variables pins: `CLERK_ISSUER` (comma-separated),
@@ -171,56 +175,6 @@ impl AuthPolicy {
         Self::from_vars(|name| std::env::var(name).ok())
     }
 
-    /// [`from_env`](Self::from_env), joining the fleet when `CLERK_INCIDENT_REDIS_URL` is set:
-    /// `connector` (such as `clerk_incident_redis::RedisConnector`) opens the store, and
-    /// `CLERK_INCIDENT_FLEET` names the fleet (by default derived from the pinned issuer, see
-    /// [`fleet_name`]). Call it inside the Tokio runtime.
-    ///
-    /// A bypass set from the environment holds until the fleet store first answers; from then
-    /// on the fleet's mode is the one in force (an empty store: `Enforce`).
-    ///
-    /// # Errors
-    ///
-    /// As [`from_env`](Self::from_env), and [`EnvConfigError::Fleet`] when the fleet cannot be
-    /// named or its URL cannot be used.
-    pub fn from_env_with_fleet(connector: &dyn FleetConnector) -> Result<Self, EnvConfigError> {
-        Self::from_vars_with_fleet(|name| std::env::var(name).ok(), Some(connector))
-    }
-
-    /// [`from_env_with_fleet`](Self::from_env_with_fleet) over any variable lookup; without a
-    /// connector, `CLERK_INCIDENT_REDIS_URL` is refused ([`EnvConfigError::NoFleetStore`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`from_env_with_fleet`](Self::from_env_with_fleet).
-    pub fn from_vars_with_fleet(
-        get: impl Fn(&str) -> Option<String>,
-        connector: Option<&dyn FleetConnector>,
-    ) -> Result<Self, EnvConfigError> {
-        let Some(url) = value(&get, ENV_REDIS_URL) else {
-            return Self::from_vars(get);
-        };
-        let Some(connector) = connector else {
-            return Err(EnvConfigError::NoFleetStore);
-        };
-        let issuers = pinned_issuers(&get)?;
-        let name = fleet_name(
-            value(&get, ENV_FLEET).as_deref(),
-            issuers.first().map(String::as_str),
-        )
-        .map_err(EnvConfigError::Fleet)?;
-        let store = connector.open(&url, &name).map_err(EnvConfigError::Fleet)?;
-        let policy = Self::from_vars_unchecked(&get)?;
-        if policy.switch().mode().is_bypass() {
-            tracing::warn!(
-                "the bypass from the environment holds until the fleet store answers; from then on the fleet's mode is in force (switch it with clerk-incident bypass)"
-            );
-        }
-        policy
-            .join_fleet(store, FleetConfig::default())
-            .map_err(EnvConfigError::Fleet)
-    }
-
     /// [`from_env`](Self::from_env) over any variable lookup (for tests and config files).
     ///
     /// # Errors
@@ -234,7 +188,9 @@ impl AuthPolicy {
     }
 
     /// [`from_vars`](Self::from_vars) without the fleet check.
-    fn from_vars_unchecked(get: &impl Fn(&str) -> Option<String>) -> Result<Self, EnvConfigError> {
+    pub(crate) fn from_vars_unchecked(
+        get: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, EnvConfigError> {
         let get = |name: &str| value(get, name);
         let keys = if let Some(pem) = get(ENV_JWT_KEY) {
             KeySource::pem(&pem).map_err(|_| EnvConfigError::InvalidJwtKey)?

@@ -5,7 +5,7 @@
 const SHOWN_CHARS: usize = 64;
 
 /// A variable's value through `get`, trimmed; empty counts as unset.
-pub(super) fn value(get: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+pub(crate) fn value(get: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
     get(name)
         .map(|value| value.trim().to_owned())
         .filter(|value| !value.is_empty())

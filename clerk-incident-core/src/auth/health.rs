@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::fleet_membership::FleetHealth;
 use super::jwks_cache::KeyStatus;
 use super::mode::{AuthMode, ModeState};
-use crate::fleet::FleetHealth;
 
 /// The overall verdict of an [`AuthHealth`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

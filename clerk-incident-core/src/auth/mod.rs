@@ -51,6 +51,7 @@ mod credentials;
 mod env_config;
 mod env_value;
 mod extractor_rejection;
+mod fleet_membership;
 mod health;
 mod health_token;
 mod health_view;
@@ -74,7 +75,9 @@ pub use self::env_config::{
     ENV_PUBLISHABLE_KEY, ENV_SECRET_KEY, EnvConfigError, is_secure_jwks_url,
     issuer_from_publishable_key, pinned_issuers,
 };
+pub(crate) use self::env_value::value as env_var_value;
 pub use self::extractor_rejection::{AuthRejectionKind, ExtractorRejection};
+pub use self::fleet_membership::{ENV_REDIS_URL, FleetHealth, FleetMembership};
 pub use self::health::{AuthCounters, AuthHealth, HealthStatus};
 pub use self::health_token::{
     ENV_HEALTH_TOKEN, HealthToken, InvalidHealthToken, MIN_HEALTH_TOKEN_LEN,

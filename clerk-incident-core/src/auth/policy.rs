@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::bypass_log::BypassLog;
 use super::credentials::{Credentials, TokenPresence, extract_token};
+use super::fleet_membership::{FleetHealth, FleetMembership};
 use super::health::{AuthCounters, AuthHealth};
 use super::health_token::HealthToken;
 use super::mode::{AuthMode, BypassSwitch, DEFAULT_GRACE_MAX_AGE};
@@ -14,7 +15,6 @@ use super::operator::{Operator, OperatorRefusal, Operators};
 use super::reject::RejectReason;
 use super::session::{Check, VerifiedSession};
 use super::verifier::{Expiry, Verifier};
-use crate::fleet::{FleetConfig, FleetError, FleetMember, FleetStore};
 
 /// How a route is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -267,7 +267,7 @@ pub struct AuthPolicy {
     operators: Arc<Operators>,
     health_token: Option<HealthToken>,
     counters: Arc<PolicyCounters>,
-    fleet: Option<FleetMember>,
+    fleet: Option<Arc<dyn FleetMembership>>,
 }
 
 #[derive(Debug, Default)]
@@ -291,30 +291,18 @@ impl AuthPolicy {
         }
     }
 
-    /// Joins the fleet of `store`: from now on the switch follows the fleet's mode (see
-    /// [`FleetMember`]), the heartbeat reports this policy's keys, and the health shows the
-    /// fleet.
-    ///
-    /// # Errors
-    ///
-    /// [`FleetError::Config`] outside a Tokio runtime.
-    pub fn join_fleet(
-        mut self,
-        store: Arc<dyn FleetStore>,
-        config: FleetConfig,
-    ) -> Result<Self, FleetError> {
-        self.fleet = Some(FleetMember::join(
-            store,
-            self.switch.clone(),
-            Some(self.verifier.clone()),
-            config,
-        )?);
-        Ok(self)
+    /// Puts the policy in a fleet: its health shows `membership`'s. What
+    /// [`join_fleet`](Self::join_fleet) does, with the [`FleetMember`](crate::fleet::FleetMember)
+    /// it starts.
+    #[must_use]
+    pub fn with_fleet(mut self, membership: Arc<dyn FleetMembership>) -> Self {
+        self.fleet = Some(membership);
+        self
     }
 
-    /// The fleet membership, when the policy joined one.
-    pub fn fleet(&self) -> Option<&FleetMember> {
-        self.fleet.as_ref()
+    /// The fleet as this instance sees it, when the policy is in one.
+    pub fn fleet_health(&self) -> Option<FleetHealth> {
+        self.fleet.as_ref().map(|membership| membership.health())
     }
 
     /// Sets who may use the [operator-only](RouteRule::operator) routes.
@@ -522,7 +510,7 @@ impl AuthPolicy {
             .map(|(reason, count)| (reason.as_str(), count.load(Ordering::Relaxed)))
             .collect();
         AuthHealth::new(
-            self.fleet.as_ref().map(FleetMember::health),
+            self.fleet_health(),
             self.switch.current(),
             self.verifier.keys().status(),
             AuthCounters {

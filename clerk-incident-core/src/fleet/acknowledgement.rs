@@ -1,62 +1,135 @@
 //! Waiting until the live instances have applied a write: what `clerk-incident bypass` shows
 //! the operator.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use super::store::{FleetError, FleetStore, Heartbeat};
+use super::store::{DesiredMode, FleetError, FleetStore, Heartbeat};
 
 /// How often [`wait_for_acknowledgements`] reads the heartbeats.
 const POLL: Duration = Duration::from_millis(20);
 
-/// Who applied a version, and who did not in time.
+/// Who applied a write, and who did not in time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Acknowledgements {
     /// The version waited for.
     pub version: u64,
-    /// Instances that applied it (or a later one).
+    /// Instances that put it (or a later write) in force.
     pub acknowledged: Vec<Heartbeat>,
     /// Live instances that had not when the wait ended.
     pub missing: Vec<Heartbeat>,
+    /// Instances that were live before the write and whose heartbeat stopped during the wait
+    /// (their last heartbeat): stopped, or cut off from the store.
+    pub vanished: Vec<Heartbeat>,
     /// How long it took until the last acknowledgement, or the whole wait when some are
     /// missing.
     pub waited: Duration,
 }
 
 impl Acknowledgements {
-    /// True when at least one instance is live and every live one applied the version.
+    /// True when at least one instance is live and every one acknowledged, none vanished.
     pub fn complete(&self) -> bool {
-        self.missing.is_empty() && !self.acknowledged.is_empty()
+        self.missing.is_empty() && self.vanished.is_empty() && !self.acknowledged.is_empty()
     }
 }
 
-/// Reads the heartbeats until every live instance applied `version` (or a later one), or
-/// `timeout` passed. An instance that started after the write counts once it applied it;
-/// one whose heartbeat expired during the wait is no longer waited for.
+/// True when `beat` shows `written` (or a later write of the same store) in force: the same
+/// epoch, the version or a later one, and for that very version its mode.
+fn acknowledges(beat: &Heartbeat, written: &DesiredMode) -> bool {
+    beat.applied_epoch == written.epoch
+        && (beat.applied_version > written.version
+            || (beat.applied_version == written.version
+                && beat.mode == written.mode_at(SystemTime::now())))
+}
+
+/// Reads the heartbeats until every live instance applied `written` (or a later write), or
+/// `timeout` passed. `before` is the list of instances read before the write: one of them
+/// whose heartbeat stops during the wait is reported as vanished, not forgotten. An instance
+/// that started after the write counts once it applied it.
 ///
 /// # Errors
 ///
 /// [`FleetError`] when the store cannot be read at all.
 pub async fn wait_for_acknowledgements(
     store: &dyn FleetStore,
-    version: u64,
+    written: &DesiredMode,
+    before: &[Heartbeat],
     timeout: Duration,
 ) -> Result<Acknowledgements, FleetError> {
     let started = tokio::time::Instant::now();
     loop {
         let instances = store.instances().await?;
+        let vanished: Vec<Heartbeat> = before
+            .iter()
+            .filter(|old| !instances.iter().any(|beat| beat.id == old.id))
+            .cloned()
+            .collect();
         let (acknowledged, missing): (Vec<_>, Vec<_>) = instances
             .into_iter()
-            .partition(|beat| beat.applied_version >= version);
+            .partition(|beat| acknowledges(beat, written));
         let waited = started.elapsed();
-        if (missing.is_empty() && !acknowledged.is_empty()) || waited >= timeout {
+        let done = missing.is_empty() && vanished.is_empty() && !acknowledged.is_empty();
+        if done || waited >= timeout {
             return Ok(Acknowledgements {
-                version,
+                version: written.version,
                 acknowledged,
                 missing,
+                vanished,
                 waited,
             });
         }
         tokio::time::sleep(POLL.min(timeout.saturating_sub(waited))).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::AuthMode;
+    use crate::fleet::{MemoryFleetStore, ModeRequest};
+
+    fn beat(id: &str, epoch: &str, version: u64, mode: AuthMode) -> Heartbeat {
+        let mut beat: Heartbeat = serde_json::from_value(serde_json::json!({
+            "id": id, "host": "h", "version": "0", "mode": "enforce", "mode_until_ms": null,
+            "applied_version": version, "key_count": 1, "key_age_secs": 1,
+            "store_contact_ms": null, "at_ms": 1_800_000_000_000_u64,
+        }))
+        .unwrap();
+        beat.applied_epoch = epoch.to_owned();
+        beat.mode = mode;
+        beat
+    }
+
+    #[tokio::test]
+    async fn only_the_same_write_in_force_acknowledges_and_the_vanished_are_named() {
+        let store = MemoryFleetStore::new();
+        let written = store
+            .set_desired(ModeRequest::new(AuthMode::Enforce, None, "back", "t").unwrap())
+            .await
+            .unwrap();
+        let ttl = Duration::from_secs(60);
+        let epoch = written.epoch.clone();
+        store
+            .heartbeat(&beat("ok", &epoch, 1, AuthMode::Enforce), ttl)
+            .await
+            .unwrap();
+        // The same number from before a restart, and the number without its mode: not it.
+        store
+            .heartbeat(&beat("old-epoch", "other", 1, AuthMode::Enforce), ttl)
+            .await
+            .unwrap();
+        store
+            .heartbeat(&beat("refused", &epoch, 1, AuthMode::Open), ttl)
+            .await
+            .unwrap();
+        let gone = beat("gone", "", 0, AuthMode::Enforce);
+        let acks = wait_for_acknowledgements(&store, &written, &[gone], Duration::from_millis(50))
+            .await
+            .unwrap();
+        let ids = |beats: &[Heartbeat]| beats.iter().map(|b| b.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&acks.acknowledged), ["ok"]);
+        assert_eq!(ids(&acks.missing), ["old-epoch", "refused"]);
+        assert_eq!(ids(&acks.vanished), ["gone"]);
+        assert!(!acks.complete());
     }
 }

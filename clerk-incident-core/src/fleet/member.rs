@@ -6,11 +6,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use futures::StreamExt;
-use serde::Serialize;
 use tokio::task::AbortHandle;
 
+use super::ordering::{self, Verdict};
 use super::store::{DesiredMode, FleetError, FleetStore, Heartbeat, ModeUpdates};
-use crate::auth::{BypassSwitch, KeyStatus, Rfc3339, Verifier};
+use crate::auth::{
+    AuthMode, AuthPolicy, BypassSwitch, FleetHealth, FleetMembership, KeyStatus, Rfc3339, Verifier,
+};
 
 /// How often an instance renews its heartbeat unless told otherwise: 2 s.
 pub const DEFAULT_HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
@@ -77,42 +79,22 @@ fn host_name() -> String {
         .unwrap_or_else(|| "unknown-host".to_owned())
 }
 
-/// The fleet as one instance sees it: part of what its health endpoint serves.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct FleetHealth {
-    /// The store (`memory`, or `redis://host:port/0` without the password).
-    pub store: String,
-    /// This instance's id.
-    pub instance_id: String,
-    /// True when the last store call succeeded and the pushes are received.
-    pub connected: bool,
-    /// When the store last answered (RFC 3339).
-    #[serde(serialize_with = "crate::auth::rfc3339_opt")]
-    pub last_contact: Option<SystemTime>,
-    /// Since when it has not (RFC 3339): the mode in force stays until its own expiry.
-    #[serde(serialize_with = "crate::auth::rfc3339_opt")]
-    pub lost_since: Option<SystemTime>,
-    /// Why the last call failed.
-    pub last_error: Option<String>,
-    /// The fleet mode version applied last (0: none yet).
-    pub applied_version: u64,
-}
-
-/// One instance's membership in the fleet: a background task that applies the fleet's mode
-/// to the [`BypassSwitch`] and sends heartbeats. Dropping the last clone stops it.
+/// One instance's membership in the fleet: background tasks that apply the fleet's mode to
+/// the [`BypassSwitch`] and send heartbeats. Dropping the last clone stops them.
 ///
 /// - A write reaches the instance by push, or by the periodic read when a push is lost.
-/// - Each version is applied once: its absolute end is what the switch counts to, so that
-///   no message, restart or retry extends a bypass, and a late message never rolls the
-///   instance back.
+/// - Each record is applied once: its absolute end is what the switch counts to, so that no
+///   message, restart or retry extends a bypass, and a late message never rolls the instance
+///   back. A store that went back in time (a restored snapshot, a lagging replica) can make
+///   the instance enforce, never open it; a record that ends more than 24 hours ahead is
+///   refused (the instance enforces).
 /// - When the store is lost, the instance keeps its mode until that mode's end, then
 ///   enforces; [`health`](Self::health) says so. When the store returns, the instance reads
 ///   it again; a store that restarted empty means `Enforce`.
 #[derive(Clone)]
 pub struct FleetMember {
     shared: Arc<MemberShared>,
-    _task: Arc<AbortOnDrop>,
+    _tasks: Arc<[AbortOnDrop; 2]>,
 }
 
 struct MemberShared {
@@ -121,17 +103,44 @@ struct MemberShared {
     verifier: Option<Verifier>,
     config: FleetConfig,
     state: Mutex<MemberState>,
+    /// Held while a record is judged and put in force, so that two at once (the task and
+    /// [`FleetMember::resync`]) cannot apply an older one last.
+    applying: Mutex<()>,
 }
 
 #[derive(Debug, Default)]
 struct MemberState {
-    applied_version: u64,
+    /// The record in force; `None`: none yet, or the store is empty.
+    applied: Option<DesiredMode>,
     subscribed: bool,
     last_contact: Option<SystemTime>,
-    lost_since: Option<SystemTime>,
+    /// Since when reads (and the subscription) fail.
+    reads_lost_since: Option<SystemTime>,
+    /// Since when heartbeats fail.
+    beats_lost_since: Option<SystemTime>,
     last_error: Option<String>,
     /// True once a read of the store succeeded: from then on the fleet's mode is in force.
     synced: bool,
+}
+
+impl MemberState {
+    fn applied_version(&self) -> u64 {
+        self.applied.as_ref().map_or(0, |desired| desired.version)
+    }
+
+    fn lost_since(&self) -> Option<SystemTime> {
+        match (self.reads_lost_since, self.beats_lost_since) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// Which of the store's uses a call is, for the health.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Channel {
+    Reads,
+    Beats,
 }
 
 struct AbortOnDrop(AbortHandle);
@@ -158,6 +167,9 @@ impl FleetMember {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             FleetError::Config("joining a fleet needs a Tokio runtime: join inside it".into())
         })?;
+        // Periods of zero would make the timers fail: the membership must not stop silently.
+        let (beat_every, poll_every) = (config.heartbeat_every, config.poll_every);
+        let config = config.with_periods(beat_every, poll_every);
         tracing::info!(
             store = %store.describe(),
             instance = %config.instance_id,
@@ -169,11 +181,16 @@ impl FleetMember {
             verifier,
             config,
             state: Mutex::default(),
+            applying: Mutex::new(()),
         });
-        let task = runtime.spawn(run(Arc::clone(&shared)));
+        let follow = runtime.spawn(follow(Arc::clone(&shared)));
+        let beats = runtime.spawn(heartbeats(Arc::clone(&shared)));
         Ok(Self {
             shared,
-            _task: Arc::new(AbortOnDrop(task.abort_handle())),
+            _tasks: Arc::new([
+                AbortOnDrop(follow.abort_handle()),
+                AbortOnDrop(beats.abort_handle()),
+            ]),
         })
     }
 
@@ -183,11 +200,11 @@ impl FleetMember {
         FleetHealth {
             store: self.shared.store.describe(),
             instance_id: self.shared.config.instance_id.clone(),
-            connected: state.lost_since.is_none() && state.subscribed,
+            connected: state.lost_since().is_none() && state.subscribed,
             last_contact: state.last_contact,
-            lost_since: state.lost_since,
+            lost_since: state.lost_since(),
             last_error: state.last_error.clone(),
-            applied_version: state.applied_version,
+            applied_version: state.applied_version(),
         }
     }
 
@@ -212,14 +229,44 @@ impl fmt::Debug for FleetMember {
     }
 }
 
+impl FleetMembership for FleetMember {
+    fn health(&self) -> FleetHealth {
+        FleetMember::health(self)
+    }
+}
+
+impl AuthPolicy {
+    /// Joins the fleet of `store`: from now on the switch follows the fleet's mode (see
+    /// [`FleetMember`]), the heartbeat reports this policy's keys, and the health shows the
+    /// fleet.
+    ///
+    /// # Errors
+    ///
+    /// [`FleetError::Config`] outside a Tokio runtime.
+    pub fn join_fleet(
+        self,
+        store: Arc<dyn FleetStore>,
+        config: FleetConfig,
+    ) -> Result<Self, FleetError> {
+        let member = FleetMember::join(
+            store,
+            self.switch().clone(),
+            Some(self.verifier().clone()),
+            config,
+        )?;
+        Ok(self.with_fleet(Arc::new(member)))
+    }
+}
+
 impl MemberShared {
     fn lock(&self) -> MutexGuard<'_, MemberState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Bounds a store call and records how it went.
+    /// Bounds a store call and records how it went on `channel`.
     async fn call<T>(
         &self,
+        channel: Channel,
         what: &str,
         call: impl Future<Output = Result<T, FleetError>>,
     ) -> Option<T> {
@@ -233,24 +280,31 @@ impl MemberShared {
         match result {
             Ok(value) => {
                 let mut state = self.lock();
-                if let Some(since) = state.lost_since.take() {
+                let since = match channel {
+                    Channel::Reads => state.reads_lost_since.take(),
+                    Channel::Beats => state.beats_lost_since.take(),
+                };
+                if let Some(since) = since
+                    && state.lost_since().is_none()
+                {
                     tracing::info!(lost_since = %Rfc3339(since), "the fleet store is back");
                 }
+                if state.lost_since().is_none() {
+                    state.last_error = None;
+                }
                 state.last_contact = Some(SystemTime::now());
-                state.last_error = None;
                 Some(value)
             }
             Err(error) => {
-                self.lost(what, &error);
+                self.lost(channel, what, &error);
                 None
             }
         }
     }
 
-    fn lost(&self, what: &str, error: &FleetError) {
+    fn lost(&self, channel: Channel, what: &str, error: &FleetError) {
         let mut state = self.lock();
-        if state.lost_since.is_none() {
-            state.lost_since = Some(SystemTime::now());
+        if state.lost_since().is_none() {
             tracing::warn!(
                 %error,
                 during = what,
@@ -258,49 +312,74 @@ impl MemberShared {
                 "lost the fleet store: keeping the current mode until its own end"
             );
         }
+        let since = match channel {
+            Channel::Reads => &mut state.reads_lost_since,
+            Channel::Beats => &mut state.beats_lost_since,
+        };
+        since.get_or_insert_with(SystemTime::now);
         state.last_error = Some(error.to_string());
     }
 
-    /// Applies `desired` (`None`: the store is empty) when it is newer than what was applied,
-    /// or when a read confirmed that the store went back (it restarted).
-    fn apply(&self, desired: Option<&DesiredMode>, confirmed_rollback: bool) {
-        let applied = self.lock().applied_version;
-        let version = desired.map_or(0, |desired| desired.version);
-        if version == applied || (version < applied && !confirmed_rollback) {
-            return;
-        }
-        self.put_in_force(desired, version);
-    }
-
-    /// Applies what a successful read found. The first one also replaces a bypass the
-    /// instance started with (from the environment) when the store holds no mode: from then
-    /// on the fleet's mode is the one in force, and an empty store means `Enforce`.
-    fn apply_read(&self, desired: Option<&DesiredMode>, confirmed_rollback: bool) {
-        let first = !std::mem::replace(&mut self.lock().synced, true);
-        if first && desired.is_none() && self.switch.mode().is_bypass() {
+    /// Judges `incoming` (`None`: the store is empty) against the record in force and acts on
+    /// the verdict; returns it. `confirmed`: a second read agreed with the first. `first_read`:
+    /// the instance's first successful read, which also ends a bypass it started with (from
+    /// the environment) when the store holds no mode.
+    fn judge(&self, incoming: Option<&DesiredMode>, confirmed: bool, first_read: bool) -> Verdict {
+        let _applying = self.applying.lock().unwrap_or_else(PoisonError::into_inner);
+        let current = self.lock().applied.clone();
+        if first_read && incoming.is_none() && current.is_none() && self.switch.mode().is_bypass() {
             tracing::warn!(
                 "the fleet holds no mode: the bypass this instance started with gives way to the fleet's (enforce); switch the fleet with clerk-incident bypass"
             );
-            self.put_in_force(None, 0);
-            return;
+            self.switch
+                .deactivate("the fleet store holds no mode: enforcing");
+            return Verdict::Apply;
         }
-        self.apply(desired, confirmed_rollback);
+        let verdict = ordering::verdict(current.as_ref(), incoming, confirmed);
+        match verdict {
+            Verdict::Apply => self.put_in_force(incoming),
+            Verdict::StricterOnly => {
+                let now = SystemTime::now();
+                tracing::warn!(
+                    store_version = incoming.map_or(0, |desired| desired.version),
+                    applied_version = current.as_ref().map_or(0, |desired| desired.version),
+                    "the fleet store went back in versions (a restored snapshot or a lagging replica?): it may make this instance enforce, never open it"
+                );
+                if incoming.is_none_or(|desired| desired.mode_at(now) == AuthMode::Enforce) {
+                    self.put_in_force(incoming);
+                } else {
+                    // Keep the mode in force; take the record's number so that the next write
+                    // of the store is applied.
+                    self.lock().applied = incoming.cloned();
+                }
+            }
+            Verdict::Ignore | Verdict::Read => {}
+        }
+        verdict
     }
 
-    fn put_in_force(&self, desired: Option<&DesiredMode>, version: u64) {
+    /// Puts `desired` in force (`None`: the store is empty, enforce).
+    fn put_in_force(&self, desired: Option<&DesiredMode>) {
+        let version = desired.map_or(0, |desired| desired.version);
         let result = match desired {
             None => Ok(self
                 .switch
                 .deactivate("the fleet store holds no mode: enforcing")),
-            Some(desired) => match desired.until_ms {
-                Some(until) if desired.mode.is_bypass() => self.switch.activate_until(
-                    desired.mode,
-                    until,
-                    format!("fleet v{}: {}", desired.version, desired.reason),
-                ),
-                _ => Ok(self
-                    .switch
-                    .deactivate(format!("fleet v{}: {}", desired.version, desired.reason))),
+            Some(desired) => match ordering::refusal(desired, SystemTime::now()) {
+                Some(problem) => Err(problem.to_owned()),
+                None => match desired.until_ms {
+                    Some(until) if desired.mode.is_bypass() => self
+                        .switch
+                        .activate_until(
+                            desired.mode,
+                            until,
+                            format!("fleet v{}: {}", desired.version, desired.reason),
+                        )
+                        .map_err(|error| error.to_string()),
+                    _ => Ok(self
+                        .switch
+                        .deactivate(format!("fleet v{}: {}", desired.version, desired.reason))),
+                },
             },
         };
         match result {
@@ -320,7 +399,7 @@ impl MemberShared {
                     .deactivate(format!("fleet v{version} refused: {error}"));
             }
         }
-        self.lock().applied_version = version;
+        self.lock().applied = desired.cloned();
     }
 
     fn heartbeat(&self) -> Heartbeat {
@@ -333,7 +412,12 @@ impl MemberShared {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             mode: state.mode,
             mode_until_ms: state.expires_at,
-            applied_version: member.applied_version,
+            applied_version: member.applied_version(),
+            applied_epoch: member
+                .applied
+                .as_ref()
+                .map(|desired| desired.epoch.clone())
+                .unwrap_or_default(),
             key_count: keys.as_ref().map_or(0, |keys| keys.key_count),
             key_age_secs: keys.and_then(|keys| keys.staleness_secs),
             store_contact_ms: member.last_contact,
@@ -342,29 +426,26 @@ impl MemberShared {
     }
 }
 
-/// Reads the store and applies it; a read that goes back in versions is confirmed by a
-/// second one (a write may have landed between the two), then taken: the store restarted.
+/// Reads the store and applies what it holds; a read that is not decidable on its own (the
+/// store seems to have gone back, or restarted) is followed by a second one, which decides.
 async fn resync(shared: &MemberShared) -> bool {
-    let Some(desired) = shared.call("read", shared.store.desired()).await else {
+    let Some(desired) = shared
+        .call(Channel::Reads, "read", shared.store.desired())
+        .await
+    else {
         return false;
     };
-    let version = desired.as_ref().map_or(0, |desired| desired.version);
-    if version < shared.lock().applied_version {
-        let Some(again) = shared.call("read", shared.store.desired()).await else {
-            return false;
-        };
-        let again_version = again.as_ref().map_or(0, |desired| desired.version);
-        let rolled_back = again_version < shared.lock().applied_version;
-        if rolled_back {
-            tracing::warn!(
-                store_version = again_version,
-                "the fleet store went back in versions (restarted?): taking what it holds"
-            );
-        }
-        shared.apply_read(again.as_ref(), rolled_back);
-    } else {
-        shared.apply_read(desired.as_ref(), false);
+    let first_read = !std::mem::replace(&mut shared.lock().synced, true);
+    if shared.judge(desired.as_ref(), false, first_read) != Verdict::Read {
+        return true;
     }
+    let Some(again) = shared
+        .call(Channel::Reads, "read", shared.store.desired())
+        .await
+    else {
+        return false;
+    };
+    shared.judge(again.as_ref(), again == desired, false);
     true
 }
 
@@ -372,20 +453,36 @@ async fn beat(shared: &MemberShared) {
     let beat = shared.heartbeat();
     let ttl = shared.config.heartbeat_every * 3;
     shared
-        .call("heartbeat", shared.store.heartbeat(&beat, ttl))
+        .call(
+            Channel::Beats,
+            "heartbeat",
+            shared.store.heartbeat(&beat, ttl),
+        )
         .await;
 }
 
-async fn run(shared: Arc<MemberShared>) {
-    let mut updates: Option<ModeUpdates> = None;
+/// The heartbeat task: on its own, so that a slow read or reconnect never delays it past its
+/// TTL.
+async fn heartbeats(shared: Arc<MemberShared>) {
     let mut beats = tokio::time::interval(shared.config.heartbeat_every);
     beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        beats.tick().await;
+        beat(&shared).await;
+    }
+}
+
+/// The task that follows the fleet's mode: pushes, and a read every poll period.
+async fn follow(shared: Arc<MemberShared>) {
+    let mut updates: Option<ModeUpdates> = None;
     let mut polls = tokio::time::interval(shared.config.poll_every);
     polls.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         if updates.is_none() {
             // Subscribe first, then read: nothing written in between is missed.
-            updates = shared.call("subscribe", shared.store.subscribe()).await;
+            updates = shared
+                .call(Channel::Reads, "subscribe", shared.store.subscribe())
+                .await;
             shared.lock().subscribed = updates.is_some();
             if updates.is_some() && resync(&shared).await {
                 beat(&shared).await;
@@ -399,17 +496,18 @@ async fn run(shared: Arc<MemberShared>) {
         };
         tokio::select! {
             push = next_push => match push {
-                Some(desired) => {
-                    if desired.version > shared.lock().applied_version {
-                        shared.apply(Some(&desired), false);
-                        beat(&shared).await;
-                    } else {
-                        // Not newer: a late message, or a store that restarted; a read decides.
-                        resync(&shared).await;
+                Some(desired) => match shared.judge(Some(&desired), false, false) {
+                    Verdict::Apply => beat(&shared).await,
+                    Verdict::Read => {
+                        // Not newer: a late message, or a store that restarted; reads decide.
+                        if resync(&shared).await {
+                            beat(&shared).await;
+                        }
                     }
-                }
+                    Verdict::StricterOnly | Verdict::Ignore => {}
+                },
                 None => {
-                    shared.lost("subscription", &FleetError::Unavailable(
+                    shared.lost(Channel::Reads, "subscription", &FleetError::Unavailable(
                         "the push subscription ended".into(),
                     ));
                     shared.lock().subscribed = false;
@@ -419,11 +517,10 @@ async fn run(shared: Arc<MemberShared>) {
                 }
             },
             _ = polls.tick() => {
-                if updates.is_some() {
-                    resync(&shared).await;
+                if updates.is_some() && resync(&shared).await {
+                    beat(&shared).await;
                 }
             }
-            _ = beats.tick() => beat(&shared).await,
         }
     }
 }
@@ -431,7 +528,7 @@ async fn run(shared: Arc<MemberShared>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::{AuthMode, DEFAULT_GRACE_MAX_AGE};
+    use crate::auth::DEFAULT_GRACE_MAX_AGE;
     use crate::fleet::{MemoryFleetStore, ModeRequest};
 
     fn shared() -> MemberShared {
@@ -441,47 +538,63 @@ mod tests {
             verifier: None,
             config: FleetConfig::default(),
             state: Mutex::default(),
+            applying: Mutex::new(()),
         }
     }
 
     fn desired(version: u64, mode: AuthMode, minutes: u64) -> DesiredMode {
         let until = SystemTime::now() + Duration::from_secs(minutes * 60);
-        ModeRequest::new(mode, Some(until), format!("v{version}"), "test")
+        let mut desired = ModeRequest::new(mode, Some(until), format!("v{version}"), "test")
             .unwrap()
-            .into_desired(version, AuthMode::Enforce)
+            .into_desired(version, AuthMode::Enforce);
+        desired.epoch = "epoch-a".into();
+        desired
     }
+
+    const GRACE: AuthMode = AuthMode::Grace {
+        max_token_age: DEFAULT_GRACE_MAX_AGE,
+    };
 
     #[test]
     fn a_late_message_never_rolls_an_instance_back() {
         let shared = shared();
-        let grace = AuthMode::Grace {
-            max_token_age: DEFAULT_GRACE_MAX_AGE,
-        };
-        shared.apply(Some(&desired(2, AuthMode::Open, 10)), false);
+        shared.judge(Some(&desired(2, AuthMode::Open, 10)), false, false);
         assert_eq!(shared.switch.mode(), AuthMode::Open);
-        shared.apply(Some(&desired(1, grace, 60)), false);
+        assert_eq!(
+            shared.judge(Some(&desired(1, GRACE, 60)), false, false),
+            Verdict::Read
+        );
         assert_eq!(
             shared.switch.mode(),
             AuthMode::Open,
             "v1 after v2 is ignored"
         );
-        assert_eq!(shared.lock().applied_version, 2);
-        // Only a confirmed read takes an older version (the store restarted).
-        shared.apply(Some(&desired(1, grace, 60)), true);
-        assert_eq!(shared.switch.mode(), grace);
+        assert_eq!(shared.lock().applied_version(), 2);
     }
 
     #[test]
-    fn the_same_version_again_never_extends_a_bypass() {
+    fn a_store_that_went_back_can_close_an_instance_never_open_it() {
+        let shared = shared();
+        shared.judge(Some(&desired(6, AuthMode::Enforce, 0)), false, false);
+        // Restored to a snapshot holding v5 Open: confirmed, still not opened.
+        shared.judge(Some(&desired(5, AuthMode::Open, 60)), true, false);
+        assert_eq!(shared.switch.mode(), AuthMode::Enforce);
+        // The store's next write (v6 again, other content) is applied.
+        shared.judge(Some(&desired(6, GRACE, 10)), true, false);
+        assert_eq!(shared.switch.mode(), GRACE);
+        // A restored v5 Enforce under an instance in grace does close it.
+        shared.judge(Some(&desired(5, AuthMode::Enforce, 0)), true, false);
+        assert_eq!(shared.switch.mode(), AuthMode::Enforce);
+    }
+
+    #[test]
+    fn the_same_record_again_never_extends_a_bypass() {
         let shared = shared();
         let first = desired(1, AuthMode::Open, 10);
-        shared.apply(Some(&first), false);
+        shared.judge(Some(&first), false, false);
         let until = shared.switch.current().expires_at;
-        let mut again = desired(1, AuthMode::Open, 600);
-        again.reason = "replayed".into();
-        shared.apply(Some(&again), false);
+        assert_eq!(shared.judge(Some(&first), false, false), Verdict::Ignore);
         assert_eq!(shared.switch.current().expires_at, until);
-        assert_eq!(shared.switch.current().reason, "fleet v1: v1");
     }
 
     #[test]
@@ -492,23 +605,27 @@ mod tests {
             .switch
             .activate_until(AuthMode::Open, until, "CLERK_EMERGENCY_BYPASS=open")
             .unwrap();
-        shared.apply_read(None, false);
+        shared.judge(None, false, true);
         assert_eq!(shared.switch.mode(), AuthMode::Enforce);
-        // Later reads of an empty store change nothing; a write is applied as usual.
-        shared.apply_read(None, false);
-        shared.apply_read(Some(&desired(1, AuthMode::Open, 10)), false);
+        shared.judge(Some(&desired(1, AuthMode::Open, 10)), false, false);
         assert_eq!(shared.switch.mode(), AuthMode::Open);
     }
 
     #[test]
-    fn a_mode_the_instance_refuses_leaves_it_enforcing() {
+    fn records_the_instance_refuses_leave_it_enforcing() {
         let shared = shared();
-        shared.apply(Some(&desired(1, AuthMode::Open, 10)), false);
+        shared.judge(Some(&desired(1, AuthMode::Open, 10)), false, false);
         let mut too_long = desired(2, AuthMode::Open, 10);
         too_long.mode = AuthMode::Grace {
             max_token_age: Duration::from_secs(48 * 3600),
         };
-        shared.apply(Some(&too_long), false);
+        shared.judge(Some(&too_long), false, false);
         assert_eq!(shared.switch.mode(), AuthMode::Enforce);
+        // An end in the year 3000: refused, not clamped to a fresh 24 hours.
+        let mut far = desired(3, AuthMode::Open, 10);
+        far.until_ms = Some(SystemTime::UNIX_EPOCH + Duration::from_secs(32_503_680_000));
+        shared.judge(Some(&far), false, false);
+        assert_eq!(shared.switch.mode(), AuthMode::Enforce);
+        assert_eq!(shared.lock().applied_version(), 3);
     }
 }

@@ -55,6 +55,7 @@ pub struct MemoryFleetStore {
 #[derive(Debug, Default)]
 struct Data {
     desired: Option<DesiredMode>,
+    epoch: String,
     version: u64,
     history: VecDeque<DesiredMode>,
     instances: BTreeMap<String, (Heartbeat, Instant)>,
@@ -124,10 +125,14 @@ impl FleetStore for MemoryFleetStore {
         let desired = {
             let mut data = self.lock();
             data.version += 1;
+            if data.version == 1 {
+                data.epoch = format!("{:016x}", fastrand::u64(..));
+            }
             let previous = data.desired.as_ref().map_or(AuthMode::Enforce, |desired| {
                 desired.mode_at(std::time::SystemTime::now())
             });
-            let desired = request.into_desired(data.version, previous);
+            let mut desired = request.into_desired(data.version, previous);
+            desired.epoch.clone_from(&data.epoch);
             data.desired = Some(desired.clone());
             if data.history.len() >= HISTORY_LEN {
                 data.history.pop_front();

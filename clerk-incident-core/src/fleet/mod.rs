@@ -43,7 +43,7 @@
 //! let request = ModeRequest::new(AuthMode::Open, Some(until), "INC-42: Clerk is down", "alice")?;
 //! let written = store.set_desired(request).await?;
 //! # while store.instances().await?.len() < 3 { tokio::task::yield_now().await; }
-//! let acks = wait_for_acknowledgements(&store, written.version, Duration::from_secs(5)).await?;
+//! let acks = wait_for_acknowledgements(&store, &written, &[], Duration::from_secs(5)).await?;
 //! assert!(acks.complete());
 //! assert!(switches.iter().all(|switch| switch.mode() == AuthMode::Open));
 //! # Ok(())
@@ -51,16 +51,19 @@
 //! ```
 
 mod acknowledgement;
+#[cfg(feature = "reqwest")]
+mod env;
 mod member;
 mod memory;
 mod name;
+mod ordering;
 mod store;
 
 pub use self::acknowledgement::{Acknowledgements, wait_for_acknowledgements};
 pub use self::member::{
-    DEFAULT_HEARTBEAT_EVERY, DEFAULT_POLL_EVERY, DEFAULT_STORE_TIMEOUT, FleetConfig, FleetHealth,
-    FleetMember,
+    DEFAULT_HEARTBEAT_EVERY, DEFAULT_POLL_EVERY, DEFAULT_STORE_TIMEOUT, FleetConfig, FleetMember,
 };
 pub use self::memory::MemoryFleetStore;
-pub use self::name::{ENV_FLEET, ENV_REDIS_URL, FleetConnector, fleet_name};
+pub use self::name::{ENV_FLEET, FleetConnector, fleet_name};
 pub use self::store::{DesiredMode, FleetError, FleetStore, Heartbeat, ModeRequest, ModeUpdates};
+pub use crate::auth::{ENV_REDIS_URL, FleetHealth};

@@ -4,10 +4,6 @@ use std::sync::Arc;
 
 use super::store::{FleetError, FleetStore};
 
-/// The variable naming the fleet store: `redis://…` or `rediss://…`, with the ACL user and
-/// password in the URL. Unset: no fleet.
-pub const ENV_REDIS_URL: &str = "CLERK_INCIDENT_REDIS_URL";
-
 /// The variable naming the fleet (the prefix of its keys in the store); by default it is
 /// derived from the pinned issuer, so that staging cannot switch production.
 pub const ENV_FLEET: &str = "CLERK_INCIDENT_FLEET";
@@ -67,8 +63,8 @@ pub fn fleet_name(explicit: Option<&str>, issuer: Option<&str>) -> Result<String
 }
 
 /// Opens a fleet store from a URL: what a store crate gives
-/// [`AuthPolicy::from_env_with_fleet`](crate::auth::AuthPolicy::from_env_with_fleet), so that
-/// core reads the variables without depending on any store.
+/// `AuthPolicy::from_env_with_fleet`, so that core reads the variables without depending on
+/// any store.
 pub trait FleetConnector {
     /// Opens the store at `url` for the fleet `name`. Connecting may be lazy: the first call
     /// reaches the store, and until it answers the instance stays in the mode it has.

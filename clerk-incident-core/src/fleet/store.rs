@@ -18,6 +18,10 @@ use crate::auth::{AuthMode, MAX_BYPASS_TTL, MAX_GRACE_MAX_AGE, Rfc3339};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DesiredMode {
+    /// The store's epoch: a random id drawn when its version counter starts (again after the
+    /// store restarted empty), so that a version number names one write only.
+    #[serde(default)]
+    pub epoch: String,
     /// Bumped by every write: an instance applies a version only once, and never goes back to
     /// an older one on a late message.
     pub version: u64,
@@ -32,7 +36,7 @@ pub struct DesiredMode {
     pub reason: String,
     /// Who wrote it (user and host).
     pub set_by: String,
-    /// When it was written.
+    /// When it was written, by the store's clock where it has one (Redis).
     #[serde(with = "unix_ms")]
     pub set_at_ms: SystemTime,
     /// The fleet's mode before this write.
@@ -167,9 +171,11 @@ impl ModeRequest {
         &self.set_by
     }
 
-    /// The record a store writes for this request as `version`, over `previous`.
+    /// The record a store writes for this request as `version`, over `previous` (the store
+    /// sets its [`epoch`](DesiredMode::epoch)).
     pub fn into_desired(self, version: u64, previous: AuthMode) -> DesiredMode {
         DesiredMode {
+            epoch: String::new(),
             version,
             mode: self.mode,
             until_ms: self.until,
@@ -200,6 +206,9 @@ pub struct Heartbeat {
     pub mode_until_ms: Option<SystemTime>,
     /// The [`DesiredMode::version`] it applied last (0: none yet).
     pub applied_version: u64,
+    /// The [`DesiredMode::epoch`] of that record.
+    #[serde(default)]
+    pub applied_epoch: String,
     /// Verification keys held.
     pub key_count: usize,
     /// Seconds since those keys were fetched.

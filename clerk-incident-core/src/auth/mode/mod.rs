@@ -759,7 +759,7 @@ impl fmt::Display for Rfc3339 {
             .unwrap_or(Duration::ZERO)
             .min(LAST);
         let at = UNIX_EPOCH + since_epoch;
-        if since_epoch.subsec_nanos() % 1_000_000 == 0 && since_epoch.subsec_nanos() != 0 {
+        if since_epoch.subsec_nanos().is_multiple_of(1_000_000) && since_epoch.subsec_nanos() != 0 {
             // A time kept in milliseconds (the fleet's) reads as milliseconds.
             humantime::format_rfc3339_millis(at).fmt(f)
         } else {

@@ -1,0 +1,67 @@
+//! [`AuthPolicy::from_env_with_fleet`]: a policy from the environment that joins the fleet
+//! named by `CLERK_INCIDENT_REDIS_URL` and `CLERK_INCIDENT_FLEET`.
+
+use super::FleetConfig;
+use super::name::{ENV_FLEET, FleetConnector, fleet_name};
+use super::store::FleetError;
+use crate::auth::{
+    AuthPolicy, ENV_REDIS_URL, EnvConfigError, env_var_value as value, pinned_issuers,
+};
+
+fn fleet_error(error: FleetError) -> EnvConfigError {
+    EnvConfigError::Fleet {
+        message: error.to_string(),
+    }
+}
+
+impl AuthPolicy {
+    /// [`from_env`](Self::from_env), joining the fleet when `CLERK_INCIDENT_REDIS_URL` is set:
+    /// `connector` (such as `clerk_incident_redis::RedisConnector`) opens the store, and
+    /// `CLERK_INCIDENT_FLEET` names the fleet (by default derived from the pinned issuer, see
+    /// [`fleet_name`](crate::fleet::fleet_name)). Call it inside the Tokio runtime.
+    ///
+    /// A bypass set from the environment holds until the fleet store first answers; from then
+    /// on the fleet's mode is the one in force (an empty store: `Enforce`).
+    ///
+    /// # Errors
+    ///
+    /// As [`from_env`](Self::from_env), and [`EnvConfigError::Fleet`] when the fleet cannot be
+    /// named or its URL cannot be used.
+    pub fn from_env_with_fleet(connector: &dyn FleetConnector) -> Result<Self, EnvConfigError> {
+        Self::from_vars_with_fleet(|name| std::env::var(name).ok(), Some(connector))
+    }
+
+    /// [`from_env_with_fleet`](Self::from_env_with_fleet) over any variable lookup; without a
+    /// connector, `CLERK_INCIDENT_REDIS_URL` is refused ([`EnvConfigError::NoFleetStore`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`from_env_with_fleet`](Self::from_env_with_fleet).
+    pub fn from_vars_with_fleet(
+        get: impl Fn(&str) -> Option<String>,
+        connector: Option<&dyn FleetConnector>,
+    ) -> Result<Self, EnvConfigError> {
+        let Some(url) = value(&get, ENV_REDIS_URL) else {
+            return Self::from_vars(get);
+        };
+        let Some(connector) = connector else {
+            return Err(EnvConfigError::NoFleetStore);
+        };
+        let issuers = pinned_issuers(&get)?;
+        let name = fleet_name(
+            value(&get, ENV_FLEET).as_deref(),
+            issuers.first().map(String::as_str),
+        )
+        .map_err(fleet_error)?;
+        let store = connector.open(&url, &name).map_err(fleet_error)?;
+        let policy = Self::from_vars_unchecked(&get)?;
+        if policy.switch().mode().is_bypass() {
+            tracing::warn!(
+                "the bypass from the environment holds until the fleet store answers; from then on the fleet's mode is in force (switch it with clerk-incident bypass)"
+            );
+        }
+        policy
+            .join_fleet(store, FleetConfig::default())
+            .map_err(fleet_error)
+    }
+}
