@@ -19,7 +19,15 @@
 //! Prints p50, p99 and the maximum of each, per fleet size. The goal: acknowledged p99 under
 //! 250 ms for 10 and 50 instances.
 
-#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+// A benchmark: a failure stops it loudly.
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};

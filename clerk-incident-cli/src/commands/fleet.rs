@@ -395,7 +395,7 @@ async fn status(global: &GlobalArgs, args: &FleetStatusArgs) -> Exit {
     } else {
         match &desired {
             Some(desired) => {
-                terminal::out(format!("fleet {fleet}: {desired}; in force now: {mode}"))
+                terminal::out(format!("fleet {fleet}: {desired}; in force now: {mode}"));
             }
             None => terminal::out(format!("fleet {fleet}: no mode written (enforce)")),
         }

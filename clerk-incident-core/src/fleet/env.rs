@@ -8,7 +8,7 @@ use crate::auth::{
     AuthPolicy, ENV_REDIS_URL, EnvConfigError, env_var_value as value, pinned_issuers,
 };
 
-fn fleet_error(error: FleetError) -> EnvConfigError {
+fn fleet_error(error: &FleetError) -> EnvConfigError {
     EnvConfigError::Fleet {
         message: error.to_string(),
     }
@@ -52,8 +52,10 @@ impl AuthPolicy {
             value(&get, ENV_FLEET).as_deref(),
             issuers.first().map(String::as_str),
         )
-        .map_err(fleet_error)?;
-        let store = connector.open(&url, &name).map_err(fleet_error)?;
+        .map_err(|error| fleet_error(&error))?;
+        let store = connector
+            .open(&url, &name)
+            .map_err(|error| fleet_error(&error))?;
         let policy = Self::from_vars_unchecked(&get)?;
         if policy.switch().mode().is_bypass() {
             tracing::warn!(
@@ -62,6 +64,6 @@ impl AuthPolicy {
         }
         policy
             .join_fleet(store, FleetConfig::default())
-            .map_err(fleet_error)
+            .map_err(|error| fleet_error(&error))
     }
 }
