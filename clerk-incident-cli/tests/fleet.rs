@@ -30,7 +30,26 @@ fn redis() -> TestServer {
     TestServer::start().unwrap_or_else(|error| panic!("{error}"))
 }
 
+/// Runs the binary on a blocking thread, so that the in-process members keep running.
+async fn cli_async(redis: Option<&TestServer>, args: &[&str]) -> Output {
+    let url = redis.map(TestServer::url);
+    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        command(url.as_deref(), &args).output().unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 fn cli(redis: Option<&TestServer>, args: &[&str]) -> Output {
+    command(redis.map(TestServer::url).as_deref(), args)
+        .output()
+        .unwrap()
+}
+
+/// The binary with `args`, in fleet `FLEET`, on the Redis at `url` when given.
+fn command(url: Option<&str>, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_clerk-incident"));
     command
         .args(args)
@@ -40,10 +59,10 @@ fn cli(redis: Option<&TestServer>, args: &[&str]) -> Output {
         .env("CLERK_INCIDENT_FLEET", FLEET)
         .env("USER", "oncall")
         .stdin(Stdio::null());
-    if let Some(redis) = redis {
-        command.env("CLERK_INCIDENT_REDIS_URL", redis.url());
+    if let Some(url) = url {
+        command.env("CLERK_INCIDENT_REDIS_URL", url);
     }
-    command.output().unwrap()
+    command
 }
 
 fn text(output: &Output) -> String {
@@ -94,29 +113,20 @@ async fn bypass_switches_the_members_and_records_it() {
     );
     assert!(started.status.success(), "{}", text(&started));
 
-    let switched = tokio::task::spawn_blocking({
-        let url = redis.url();
-        let log_arg = log_arg.to_owned();
-        move || {
-            let mut command = Command::new(env!("CARGO_BIN_EXE_clerk-incident"));
-            command
-                .args([
-                    "bypass",
-                    "grace",
-                    "--ttl",
-                    "45m",
-                    "--reason",
-                    "INC-42: Clerk API 503",
-                ])
-                .args(["--incident", &log_arg])
-                .env("CLERK_INCIDENT_REDIS_URL", url)
-                .env("CLERK_INCIDENT_FLEET", FLEET)
-                .env("USER", "oncall");
-            command.output().unwrap()
-        }
-    })
-    .await
-    .unwrap();
+    let switched = cli_async(
+        Some(&redis),
+        &[
+            "bypass",
+            "grace",
+            "--ttl",
+            "45m",
+            "--reason",
+            "INC-42: Clerk API 503",
+            "--incident",
+            log_arg,
+        ],
+    )
+    .await;
     let said = text(&switched);
     assert_eq!(switched.status.code(), Some(0), "{said}");
     assert!(said.contains("2 of 2 instances acknowledged v1"), "{said}");
@@ -156,19 +166,7 @@ async fn bypass_switches_the_members_and_records_it() {
         "{outcome}"
     );
 
-    let status = tokio::task::spawn_blocking({
-        let url = redis.url();
-        move || {
-            Command::new(env!("CARGO_BIN_EXE_clerk-incident"))
-                .args(["fleet", "status", "--json"])
-                .env("CLERK_INCIDENT_REDIS_URL", url)
-                .env("CLERK_INCIDENT_FLEET", FLEET)
-                .output()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
+    let status = cli_async(Some(&redis), &["fleet", "status", "--json"]).await;
     assert_eq!(status.status.code(), Some(0), "{}", text(&status));
     let json: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(json["desired"]["version"], 1);
@@ -176,19 +174,11 @@ async fn bypass_switches_the_members_and_records_it() {
     assert_eq!(json["laggards"].as_array().unwrap().len(), 0);
 
     // Enforce brings them back; the history shows both changes, oldest first.
-    let back = tokio::task::spawn_blocking({
-        let url = redis.url();
-        move || {
-            Command::new(env!("CARGO_BIN_EXE_clerk-incident"))
-                .args(["bypass", "enforce", "--reason", "Clerk recovered"])
-                .env("CLERK_INCIDENT_REDIS_URL", url)
-                .env("CLERK_INCIDENT_FLEET", FLEET)
-                .output()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
+    let back = cli_async(
+        Some(&redis),
+        &["bypass", "enforce", "--reason", "Clerk recovered"],
+    )
+    .await;
     assert_eq!(back.status.code(), Some(0), "{}", text(&back));
     assert_eq!(a.mode(), AuthMode::Enforce);
     assert_eq!(b.mode(), AuthMode::Enforce);
@@ -219,21 +209,13 @@ async fn an_instance_that_does_not_acknowledge_fails_the_command() {
     let (_a, _ma) = member(&redis, "web-a");
     until_live(&store, 2).await;
 
-    let output = tokio::task::spawn_blocking({
-        let url = redis.url();
-        move || {
-            Command::new(env!("CARGO_BIN_EXE_clerk-incident"))
-                .args([
-                    "bypass", "open", "--ttl", "10m", "--reason", "drill", "--wait", "1s",
-                ])
-                .env("CLERK_INCIDENT_REDIS_URL", url)
-                .env("CLERK_INCIDENT_FLEET", FLEET)
-                .output()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
+    let output = cli_async(
+        Some(&redis),
+        &[
+            "bypass", "open", "--ttl", "10m", "--reason", "drill", "--wait", "1s",
+        ],
+    )
+    .await;
     let said = text(&output);
     assert_eq!(output.status.code(), Some(1), "{said}");
     assert!(said.contains("ok       web-a"), "{said}");
@@ -500,24 +482,22 @@ async fn five_services_follow_one_switch_and_expire_without_redis() {
 async fn the_drill_switches_a_fleet_on_redis() {
     let redis = redis();
     let url = redis.url();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_clerk-incident"))
-            .args([
-                "drill",
-                "--json",
-                "--users",
-                "20",
-                "--sessions",
-                "30",
-                "--redis",
-                &url,
-            ])
-            .env_remove("CLERK_INCIDENT_REDIS_URL")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    // The drill reads --redis only, never CLERK_INCIDENT_REDIS_URL (which `cli_async(None, …)`
+    // removes).
+    let output = cli_async(
+        None,
+        &[
+            "drill",
+            "--json",
+            "--users",
+            "20",
+            "--sessions",
+            "30",
+            "--redis",
+            &url,
+        ],
+    )
+    .await;
     let report: serde_json::Value =
         serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{}", text(&output)));
     let steps = report["steps"].as_array().unwrap();

@@ -78,6 +78,18 @@ pub enum ModeError {
     },
 }
 
+/// Refuses a grace window above [`MAX_GRACE_MAX_AGE`].
+fn check_grace(mode: AuthMode) -> Result<(), ModeError> {
+    match mode {
+        AuthMode::Grace { max_token_age } if max_token_age > MAX_GRACE_MAX_AGE => {
+            Err(ModeError::GraceTooLong {
+                requested: max_token_age,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// How many changes [`BypassSwitch::history`] keeps.
 const HISTORY_LEN: usize = 100;
 
@@ -406,13 +418,7 @@ impl BypassSwitch {
         ttl: Option<Duration>,
         reason: impl Into<String>,
     ) -> Result<ModeState, ModeError> {
-        if let AuthMode::Grace { max_token_age } = mode
-            && max_token_age > MAX_GRACE_MAX_AGE
-        {
-            return Err(ModeError::GraceTooLong {
-                requested: max_token_age,
-            });
-        }
+        check_grace(mode)?;
         Ok(if mode.is_bypass() {
             self.switch_on(mode, ttl, None, reason.into())
         } else {
@@ -447,13 +453,7 @@ impl BypassSwitch {
         until: SystemTime,
         reason: impl Into<String>,
     ) -> Result<ModeState, ModeError> {
-        if let AuthMode::Grace { max_token_age } = mode
-            && max_token_age > MAX_GRACE_MAX_AGE
-        {
-            return Err(ModeError::GraceTooLong {
-                requested: max_token_age,
-            });
-        }
+        check_grace(mode)?;
         match until.duration_since(SystemTime::now()) {
             Ok(ttl) if mode.is_bypass() && !ttl.is_zero() => {
                 Ok(self.switch_on(mode, Some(ttl), Some(until), reason.into()))
