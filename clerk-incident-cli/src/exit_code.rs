@@ -40,7 +40,8 @@ impl From<Exit> for ExitCode {
 pub(crate) const HELP: &str = "\
 Exit codes:
   0  success (status: Clerk operational; triage: healthy)
-  1  failure (a drill expectation failed, an I/O or API error)
+  1  failure (a drill expectation failed, an I/O or API error; bypass: an instance did
+     not acknowledge; fleet status: an instance lags)
   2  invalid arguments
   3  status: Clerk reports a minor degradation
   4  status: Clerk reports a major or critical outage

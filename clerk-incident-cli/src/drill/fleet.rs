@@ -286,7 +286,10 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder, redis: Option<&str>) 
             .last()
             .map(|policy| policy.switch().current().since);
         let scheduled = written.as_ref().and_then(|desired| desired.until_ms);
-        if all_enforce && ended_at == scheduled && SystemTime::now() >= until {
+        if all_enforce
+            && ended_at == scheduled
+            && scheduled.is_some_and(|end| SystemTime::now() >= end)
+        {
             Observation::expected(
                 "all three enforce again at the fleet's end, the cut-off one too, with no write",
             )
