@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use clerk_incident_core::auth::AuthMode;
@@ -158,11 +158,6 @@ impl FleetStore for RedisFleetStore {
     }
 
     async fn set_desired(&self, request: ModeRequest) -> Result<DesiredMode, FleetError> {
-        let until_ms = request
-            .until()
-            .and_then(|until| until.duration_since(UNIX_EPOCH).ok())
-            .map(|since| since.as_millis().to_string())
-            .unwrap_or_default();
         // The record without the fields the script fills in (from the server's clock).
         let mut record = serde_json::to_value(request.into_desired(0, AuthMode::Enforce))
             .map_err(|error| FleetError::Invalid(error.to_string()))?;
@@ -182,8 +177,7 @@ impl FleetStore for RedisFleetStore {
             .arg(record.to_string())
             .arg(keys.changes())
             .arg(HISTORY_LEN)
-            .arg(format!("{:016x}", fastrand::u64(..)))
-            .arg(until_ms);
+            .arg(format!("{:016x}", fastrand::u64(..)));
         let written: String = bounded(invocation.invoke_async(&mut connection))
             .await
             .map_err(|error| match error {

@@ -2,7 +2,7 @@
 //! a server of its own (127.0.0.1, a free port, a temporary directory).
 
 // Test helpers outside #[test] fns may fail loudly too.
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -192,4 +192,62 @@ async fn the_documented_acls_let_services_follow_and_only_operators_switch() {
     let other =
         RedisFleetStore::open(&url("fleet-operator", "operator-pw"), "shop-staging").unwrap();
     assert!(other.desired().await.is_err());
+}
+
+/// The script refuses what a writer that skipped the client's checks (or whose clock is off)
+/// would write, by the Redis server's own clock, before writing anything.
+#[tokio::test]
+async fn the_script_refuses_bad_records_by_the_servers_clock() {
+    let server = server();
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let script = redis::Script::new(include_str!("../src/set_mode.lua"));
+    let now_ms = u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    let hour = 3_600_000;
+    for (record, epoch) in [
+        (
+            format!(r#"{{"mode":"open","until_ms":{}}}"#, now_ms - hour),
+            "ab12",
+        ),
+        (
+            format!(r#"{{"mode":"open","until_ms":{}}}"#, now_ms + 30 * hour),
+            "ab12",
+        ),
+        (r#"{"mode":"open","until_ms":"soon"}"#.to_owned(), "ab12"),
+        (
+            format!(r#"{{"mode":"grace","until_ms":{}}}"#, now_ms + hour),
+            "ab12",
+        ),
+        ("{}".to_owned(), "ab12"),
+        ("[1]".to_owned(), "ab12"),
+        (r#"{"mode":"enforce"}"#.to_owned(), "not-hex\"}"),
+    ] {
+        let result: redis::RedisResult<String> = script
+            .key("{t}:mode")
+            .key("{t}:version")
+            .key("{t}:history")
+            .key("{t}:epoch")
+            .arg(&record)
+            .arg("{t}:changes")
+            .arg(10)
+            .arg(epoch)
+            .invoke_async(&mut connection)
+            .await;
+        let error = result.expect_err(&record);
+        assert_eq!(error.code(), Some("REFUSED"), "{record}: {error}");
+    }
+    let untouched: Option<String> = redis::cmd("GET")
+        .arg("{t}:version")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(untouched, None, "nothing is written before the checks pass");
+    let store = RedisFleetStore::open(&server.url(), "t").unwrap();
+    assert_eq!(store.desired().await.unwrap(), None);
 }

@@ -154,8 +154,23 @@ pub(crate) async fn bypass(global: &GlobalArgs, args: &BypassArgs) -> Exit {
     };
     let written = match store.set_desired(request).await {
         Ok(written) => written,
-        Err(error) => {
+        Err(error @ (FleetError::Refused(_) | FleetError::Config(_))) => {
             terminal::problem(&format!("{error}; nothing was switched"));
+            return Exit::Failure;
+        }
+        Err(error) => {
+            // The write may have landed before the answer was lost.
+            terminal::problem(&format!(
+                "{error}; the fleet's mode may or may not have changed: check with clerk-incident fleet status"
+            ));
+            if let Some(log) = log.as_ref() {
+                let _ = log.append(EntryKind::Note {
+                    text: format!(
+                        "clerk-incident bypass {} failed, the write may or may not have landed: {error}",
+                        args.mode.name()
+                    ),
+                });
+            }
             return Exit::Failure;
         }
     };
@@ -213,6 +228,16 @@ pub(crate) async fn run(global: &GlobalArgs, command: &FleetCommand) -> Exit {
     match &command.action {
         FleetAction::Status(args) => status(global, args).await,
         FleetAction::History(args) => history(global, args).await,
+    }
+}
+
+impl ModeArg {
+    fn name(self) -> &'static str {
+        match self {
+            ModeArg::Grace => "grace",
+            ModeArg::Open => "open",
+            ModeArg::Enforce => "enforce",
+        }
     }
 }
 

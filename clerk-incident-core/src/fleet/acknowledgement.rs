@@ -14,7 +14,7 @@ const POLL: Duration = Duration::from_millis(20);
 pub struct Acknowledgements {
     /// The version waited for.
     pub version: u64,
-    /// Instances that put it (or a later write) in force.
+    /// Instances that put it in force.
     pub acknowledged: Vec<Heartbeat>,
     /// Live instances that had not when the wait ended.
     pub missing: Vec<Heartbeat>,
@@ -33,23 +33,25 @@ impl Acknowledgements {
     }
 }
 
-/// True when `beat` shows `written` (or a later write of the same store) in force: the same
-/// epoch, the version or a later one, and for that very version its mode.
+/// True when `beat` shows exactly `written` in force: its epoch and version, its mode, and for
+/// a bypass its end. (An instance on another write, even a later one, has not put this one
+/// in force: after a restore a "later" number can be an older record.)
 fn acknowledges(beat: &Heartbeat, written: &DesiredMode) -> bool {
+    let mode = written.mode_at(SystemTime::now());
     beat.applied_epoch == written.epoch
-        && (beat.applied_version > written.version
-            || (beat.applied_version == written.version
-                && beat.mode == written.mode_at(SystemTime::now())))
+        && beat.applied_version == written.version
+        && beat.mode == mode
+        && (!mode.is_bypass() || beat.mode_until_ms == written.until_ms)
 }
 
-/// Reads the heartbeats until every live instance applied `written` (or a later write), or
-/// `timeout` passed. `before` is the list of instances read before the write: one of them
+/// Reads the heartbeats until every live instance put `written` in force, or `timeout`
+/// passed; a failed read is tried again until then. `before` is the list of instances read before the write: one of them
 /// whose heartbeat stops during the wait is reported as vanished, not forgotten. An instance
 /// that started after the write counts once it applied it.
 ///
 /// # Errors
 ///
-/// [`FleetError`] when the store cannot be read at all.
+/// [`FleetError`] when no read of the store succeeded within `timeout`.
 pub async fn wait_for_acknowledgements(
     store: &dyn FleetStore,
     written: &DesiredMode,
@@ -58,7 +60,14 @@ pub async fn wait_for_acknowledgements(
 ) -> Result<Acknowledgements, FleetError> {
     let started = tokio::time::Instant::now();
     loop {
-        let instances = store.instances().await?;
+        let instances = match store.instances().await {
+            Ok(instances) => instances,
+            Err(error) if started.elapsed() >= timeout => return Err(error),
+            Err(_) => {
+                tokio::time::sleep(POLL.min(timeout.saturating_sub(started.elapsed()))).await;
+                continue;
+            }
+        };
         let vanished: Vec<Heartbeat> = before
             .iter()
             .filter(|old| !instances.iter().any(|beat| beat.id == old.id))

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use futures::StreamExt;
 use tokio::task::AbortHandle;
 
-use super::ordering::{self, Verdict};
+use super::ordering::{self, Mark, Verdict};
 use super::store::{DesiredMode, FleetError, FleetStore, Heartbeat, ModeUpdates};
 use crate::auth::{
     AuthMode, AuthPolicy, BypassSwitch, FleetHealth, FleetMembership, KeyStatus, Rfc3339, Verifier,
@@ -112,6 +112,9 @@ struct MemberShared {
 struct MemberState {
     /// The record in force; `None`: none yet, or the store is empty.
     applied: Option<DesiredMode>,
+    /// The newest record seen, which an older one never passes (not even after an empty
+    /// store).
+    mark: Mark,
     subscribed: bool,
     last_contact: Option<SystemTime>,
     /// Since when reads (and the subscription) fail.
@@ -335,22 +338,24 @@ impl MemberShared {
                 .deactivate("the fleet store holds no mode: enforcing");
             return Verdict::Apply;
         }
-        let verdict = ordering::verdict(current.as_ref(), incoming, confirmed);
+        let mark = self.lock().mark.clone();
+        let verdict = ordering::verdict(&mark, current.as_ref(), incoming, confirmed);
         match verdict {
-            Verdict::Apply => self.put_in_force(incoming),
+            Verdict::Apply => {
+                self.put_in_force(incoming);
+                if let Some(incoming) = incoming {
+                    self.lock().mark.raise(incoming);
+                }
+            }
             Verdict::StricterOnly => {
                 let now = SystemTime::now();
                 tracing::warn!(
                     store_version = incoming.map_or(0, |desired| desired.version),
                     applied_version = current.as_ref().map_or(0, |desired| desired.version),
-                    "the fleet store went back in versions (a restored snapshot or a lagging replica?): it may make this instance enforce, never open it"
+                    "the fleet store holds an older record than this instance has seen (a restored snapshot or a lagging replica?): it may make this instance enforce, never open it"
                 );
                 if incoming.is_none_or(|desired| desired.mode_at(now) == AuthMode::Enforce) {
                     self.put_in_force(incoming);
-                } else {
-                    // Keep the mode in force; take the record's number so that the next write
-                    // of the store is applied.
-                    self.lock().applied = incoming.cloned();
                 }
             }
             Verdict::Ignore | Verdict::Read => {}
@@ -403,6 +408,8 @@ impl MemberShared {
     }
 
     fn heartbeat(&self) -> Heartbeat {
+        // Under the lock that applies records, so that the mode and the record agree.
+        let _applying = self.applying.lock().unwrap_or_else(PoisonError::into_inner);
         let state = self.switch.current();
         let keys: Option<KeyStatus> = self.verifier.as_ref().map(|v| v.keys().status());
         let member = self.lock();
@@ -579,8 +586,10 @@ mod tests {
         // Restored to a snapshot holding v5 Open: confirmed, still not opened.
         shared.judge(Some(&desired(5, AuthMode::Open, 60)), true, false);
         assert_eq!(shared.switch.mode(), AuthMode::Enforce);
-        // The store's next write (v6 again, other content) is applied.
-        shared.judge(Some(&desired(6, GRACE, 10)), true, false);
+        // The store's next write (v6 again, later by the store's clock) is applied.
+        let mut rewritten = desired(6, GRACE, 10);
+        rewritten.set_at_ms += Duration::from_secs(1);
+        shared.judge(Some(&rewritten), true, false);
         assert_eq!(shared.switch.mode(), GRACE);
         // A restored v5 Enforce under an instance in grace does close it.
         shared.judge(Some(&desired(5, AuthMode::Enforce, 0)), true, false);

@@ -28,33 +28,72 @@ pub(crate) enum Verdict {
     Read,
 }
 
-/// The verdict on `incoming` (`None`: the store holds no mode) for an instance that applied
-/// `current` (`None`: nothing, or an empty store). `confirmed` is true for a second read that
-/// agrees with the first.
+/// The newest record an instance has seen, whether or not it is in force: the mark a record
+/// must pass to be applied as newer. An empty store or a store that went back never lowers it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Mark {
+    epoch: String,
+    version: u64,
+    set_at: Option<SystemTime>,
+}
+
+impl Mark {
+    /// Raises the mark to `seen` when it is newer.
+    pub(crate) fn raise(&mut self, seen: &DesiredMode) {
+        if self.is_passed_by(seen) {
+            *self = Self {
+                epoch: seen.epoch.clone(),
+                version: seen.version,
+                set_at: Some(seen.set_at_ms),
+            };
+        }
+    }
+
+    /// True when `record` is newer than the mark: a later version of the same epoch, or one
+    /// written later by the store's clock (a store that restarted, or was restored and written
+    /// to since).
+    fn is_passed_by(&self, record: &DesiredMode) -> bool {
+        self.is_plainly_passed_by(record)
+            || self.set_at.is_some_and(|set_at| record.set_at_ms > set_at)
+    }
+
+    /// True when `record` is in the same epoch with a later version: newer beyond doubt, even
+    /// from a single message.
+    fn is_plainly_passed_by(&self, record: &DesiredMode) -> bool {
+        self.set_at.is_none() || (record.epoch == self.epoch && record.version > self.version)
+    }
+}
+
+/// The verdict on `incoming` (`None`: the store holds no mode) for an instance that has
+/// `current` in force (`None`: nothing, or an empty store) and has seen up to `mark`.
+/// `confirmed` is true for a second read that agrees with the first.
 pub(crate) fn verdict(
+    mark: &Mark,
     current: Option<&DesiredMode>,
     incoming: Option<&DesiredMode>,
     confirmed: bool,
 ) -> Verdict {
-    match (current, incoming) {
-        (None, None) => Verdict::Ignore,
+    let Some(incoming) = incoming else {
         // An empty store means Enforce: never more open than before.
-        (Some(_), None) if confirmed => Verdict::Apply,
-        (Some(_), None) => Verdict::Read,
-        (None, Some(_)) => Verdict::Apply,
-        (Some(current), Some(incoming)) if current == incoming => Verdict::Ignore,
-        (Some(current), Some(incoming))
-            if current.epoch == incoming.epoch && incoming.version > current.version =>
-        {
-            Verdict::Apply
-        }
-        _ if !confirmed => Verdict::Read,
-        // A store that restarted and was written to since: its writes are the newest.
-        (Some(current), Some(incoming)) if current.epoch != incoming.epoch => Verdict::Apply,
-        // The same number for another record: a write made after the store went back.
-        (Some(current), Some(incoming)) if current.version == incoming.version => Verdict::Apply,
-        // An older version of the same store: it went back in time.
-        _ => Verdict::StricterOnly,
+        return match (current, confirmed) {
+            (None, _) => Verdict::Ignore,
+            (Some(_), true) => Verdict::Apply,
+            (Some(_), false) => Verdict::Read,
+        };
+    };
+    if current == Some(incoming) {
+        return Verdict::Ignore;
+    }
+    if mark.is_plainly_passed_by(incoming) {
+        return Verdict::Apply;
+    }
+    match (confirmed, mark.is_passed_by(incoming)) {
+        (false, _) => Verdict::Read,
+        // A store that restarted and was written to since, or a write made after it went
+        // back: later by the store's clock than anything seen.
+        (true, true) => Verdict::Apply,
+        // An older record: a restored snapshot, a lagging replica, a late message.
+        (true, false) => Verdict::StricterOnly,
     }
 }
 
@@ -101,37 +140,101 @@ mod tests {
         desired
     }
 
+    fn written_at(mut desired: DesiredMode, secs: u64) -> DesiredMode {
+        desired.set_at_ms = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs);
+        desired
+    }
+
+    fn mark_of(records: &[&DesiredMode]) -> Mark {
+        let mut mark = Mark::default();
+        for record in records {
+            mark.raise(record);
+        }
+        mark
+    }
+
     #[test]
     fn versions_of_one_store_only_go_forward() {
-        let v2 = record("a", 2, AuthMode::Open);
-        let v3 = record("a", 3, AuthMode::Enforce);
-        assert_eq!(verdict(Some(&v2), Some(&v3), false), Verdict::Apply);
+        let v2 = written_at(record("a", 2, AuthMode::Open), 2);
+        let v3 = written_at(record("a", 3, AuthMode::Enforce), 3);
+        let mark = mark_of(&[&v2]);
+        assert_eq!(verdict(&mark, Some(&v2), Some(&v3), false), Verdict::Apply);
         // A late v2 after v3: read the store; confirmed, it only ever enforces.
-        assert_eq!(verdict(Some(&v3), Some(&v2), false), Verdict::Read);
-        assert_eq!(verdict(Some(&v3), Some(&v2), true), Verdict::StricterOnly);
+        let mark = mark_of(&[&v2, &v3]);
+        assert_eq!(verdict(&mark, Some(&v3), Some(&v2), false), Verdict::Read);
         assert_eq!(
-            verdict(Some(&v3), Some(&v3.clone()), false),
+            verdict(&mark, Some(&v3), Some(&v2), true),
+            Verdict::StricterOnly
+        );
+        assert_eq!(
+            verdict(&mark, Some(&v3), Some(&v3.clone()), false),
             Verdict::Ignore
         );
     }
 
     #[test]
     fn a_store_that_restarted_is_believed_once_confirmed() {
-        let old = record("a", 7, AuthMode::Enforce);
-        let fresh = record("b", 1, AuthMode::Open);
-        assert_eq!(verdict(Some(&old), Some(&fresh), false), Verdict::Read);
-        assert_eq!(verdict(Some(&old), Some(&fresh), true), Verdict::Apply);
-        assert_eq!(verdict(Some(&old), None, false), Verdict::Read);
-        assert_eq!(verdict(Some(&old), None, true), Verdict::Apply);
-        assert_eq!(verdict(None, None, true), Verdict::Ignore);
+        let old = written_at(record("a", 7, AuthMode::Enforce), 10);
+        let fresh = written_at(record("b", 1, AuthMode::Open), 20);
+        let mark = mark_of(&[&old]);
+        assert_eq!(
+            verdict(&mark, Some(&old), Some(&fresh), false),
+            Verdict::Read
+        );
+        assert_eq!(
+            verdict(&mark, Some(&old), Some(&fresh), true),
+            Verdict::Apply
+        );
+        assert_eq!(verdict(&mark, Some(&old), None, false), Verdict::Read);
+        assert_eq!(verdict(&mark, Some(&old), None, true), Verdict::Apply);
+        assert_eq!(verdict(&mark, None, None, true), Verdict::Ignore);
+    }
+
+    #[test]
+    fn an_older_record_never_passes_the_mark_even_after_an_empty_store() {
+        let v5 = written_at(record("a", 5, AuthMode::Open), 5);
+        let v6 = written_at(record("a", 6, AuthMode::Open), 6);
+        let v7 = written_at(record("a", 7, AuthMode::Enforce), 7);
+        let mark = mark_of(&[&v5, &v7]);
+        // Restored to v5, then a lagging replica's v6: neither opens.
+        assert_eq!(
+            verdict(&mark, Some(&v7), Some(&v5), true),
+            Verdict::StricterOnly
+        );
+        assert_eq!(verdict(&mark, Some(&v7), Some(&v6), false), Verdict::Read);
+        assert_eq!(
+            verdict(&mark, Some(&v7), Some(&v6), true),
+            Verdict::StricterOnly
+        );
+        // Written after the mark by the store's clock (restored, then written to): newer.
+        let rewritten = written_at(record("a", 6, AuthMode::Open), 9);
+        assert_eq!(
+            verdict(&mark, Some(&v7), Some(&rewritten), true),
+            Verdict::Apply
+        );
+        // The store came up empty (Enforce, nothing in force), then an old backup: not newer.
+        assert_eq!(verdict(&mark, None, Some(&v6), true), Verdict::StricterOnly);
+        // Another epoch written before the mark: a snapshot of an older life of the store.
+        let older_life = written_at(record("z", 9, AuthMode::Open), 1);
+        assert_eq!(
+            verdict(&mark, Some(&v7), Some(&older_life), true),
+            Verdict::StricterOnly
+        );
     }
 
     #[test]
     fn the_same_version_with_other_content_is_a_write_after_a_restore() {
-        let before = record("a", 6, AuthMode::Enforce);
-        let after = record("a", 6, AuthMode::Open);
-        assert_eq!(verdict(Some(&before), Some(&after), false), Verdict::Read);
-        assert_eq!(verdict(Some(&before), Some(&after), true), Verdict::Apply);
+        let before = written_at(record("a", 6, AuthMode::Enforce), 6);
+        let after = written_at(record("a", 6, AuthMode::Open), 8);
+        let mark = mark_of(&[&before]);
+        assert_eq!(
+            verdict(&mark, Some(&before), Some(&after), false),
+            Verdict::Read
+        );
+        assert_eq!(
+            verdict(&mark, Some(&before), Some(&after), true),
+            Verdict::Apply
+        );
     }
 
     #[test]
