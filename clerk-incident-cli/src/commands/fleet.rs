@@ -9,7 +9,7 @@ use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 use clerk_incident_core::auth::{AuthMode, DEFAULT_GRACE_MAX_AGE, pinned_issuers};
 use clerk_incident_core::fleet::{
     Acknowledgements, DesiredMode, ENV_FLEET, ENV_REDIS_URL, FleetError, FleetStore, Heartbeat,
-    ModeRequest, fleet_name, wait_for_acknowledgements,
+    ModeRequest, fleet_name, host_name, wait_for_acknowledgements,
 };
 use clerk_incident_core::incident::{EntryKind, IncidentLog};
 use clerk_incident_redis::RedisFleetStore;
@@ -139,10 +139,7 @@ pub(crate) async fn bypass(global: &GlobalArgs, args: &BypassArgs) -> Exit {
     };
     let (store, fleet) = match open(&args.store) {
         Ok(opened) => opened,
-        Err(problem) => {
-            terminal::problem(&problem);
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     // The instances live before the write: one that stops answering during the wait is shown.
     let before = match store.instances().await {
@@ -266,17 +263,19 @@ fn operator() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".to_owned());
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
-        .map(|host| host.trim().to_owned())
-        .filter(|host| !host.is_empty())
-        .unwrap_or_else(|| "unknown-host".to_owned());
-    format!("{user}@{host}")
+    format!("{user}@{}", host_name())
 }
 
-/// The store and the fleet's name, or the one line saying what is missing.
-fn open(args: &FleetStoreArgs) -> Result<(Arc<dyn FleetStore>, String), String> {
+/// The store and the fleet's name; or, after saying in one line what is missing, the usage
+/// exit.
+fn open(args: &FleetStoreArgs) -> Result<(Arc<dyn FleetStore>, String), Exit> {
+    find(args).map_err(|problem| {
+        terminal::problem(&problem);
+        Exit::Usage
+    })
+}
+
+fn find(args: &FleetStoreArgs) -> Result<(Arc<dyn FleetStore>, String), String> {
     let Some(url) = args.redis.as_deref().filter(|url| !url.trim().is_empty()) else {
         return Err(format!(
             "no fleet store: set {ENV_REDIS_URL} (redis://… or rediss://…), as the services have it, or pass --redis"
@@ -379,10 +378,7 @@ fn age_secs(at: SystemTime) -> u64 {
 async fn status(global: &GlobalArgs, args: &FleetStatusArgs) -> Exit {
     let (store, fleet) = match open(&args.store) {
         Ok(opened) => opened,
-        Err(problem) => {
-            terminal::problem(&problem);
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     let read = async { Ok::<_, FleetError>((store.desired().await?, store.instances().await?)) };
     let (desired, instances) = match read.await {
@@ -442,10 +438,7 @@ async fn status(global: &GlobalArgs, args: &FleetStatusArgs) -> Exit {
 async fn history(global: &GlobalArgs, args: &FleetHistoryArgs) -> Exit {
     let (store, fleet) = match open(&args.store) {
         Ok(opened) => opened,
-        Err(problem) => {
-            terminal::problem(&problem);
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     let history = match store.history(args.limit).await {
         Ok(history) => history,

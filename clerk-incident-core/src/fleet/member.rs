@@ -70,7 +70,9 @@ impl FleetConfig {
     }
 }
 
-fn host_name() -> String {
+/// The host this process runs on, as the heartbeats name it: `HOSTNAME`, else
+/// `/etc/hostname`, else `unknown-host`.
+pub fn host_name() -> String {
     std::env::var("HOSTNAME")
         .ok()
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok())

@@ -62,6 +62,7 @@ mod store;
 pub use self::acknowledgement::{Acknowledgements, wait_for_acknowledgements};
 pub use self::member::{
     DEFAULT_HEARTBEAT_EVERY, DEFAULT_POLL_EVERY, DEFAULT_STORE_TIMEOUT, FleetConfig, FleetMember,
+    host_name,
 };
 pub use self::memory::MemoryFleetStore;
 pub use self::name::{ENV_FLEET, FleetConnector, fleet_name};
