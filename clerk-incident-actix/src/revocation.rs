@@ -53,8 +53,9 @@ pub fn revocation_routes(
         static WARNED: std::sync::Once = std::sync::Once::new();
         WARNED.call_once(|| tracing::warn!("{warning}"));
     }
+    // What the jobs revoke, this service (or its fleet) refuses, even in Grace.
+    let jobs = web::Data::new(jobs.deny_with(policy.session_denier()));
     let guard = ClerkAuth::new(policy).rule(RouteRule::operator());
-    let jobs = web::Data::new(jobs);
     move |config| {
         config
             .service(

@@ -46,7 +46,9 @@ use clerk_incident_core::revocation::{EndpointResponse, REVOKE_PATH, RevocationJ
 use crate::{Auth, ClerkAuthLayer};
 
 /// The revocation endpoints at [`REVOKE_PATH`], for the operators of `policy`
-/// ([`AuthPolicy::with_operators`]); with none configured they refuse every request.
+/// ([`AuthPolicy::with_operators`]); with none configured they refuse every request. The
+/// sessions a job revokes go to the policy's [`session_denier`](AuthPolicy::session_denier):
+/// this service (or, in a fleet, every instance) refuses their tokens even in Grace.
 pub fn revocation_router<S>(policy: AuthPolicy, jobs: RevocationJobs) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -54,6 +56,8 @@ where
     if let Some(warning) = policy.operators().unconfigured_warning() {
         tracing::warn!("{warning}");
     }
+    // What the jobs revoke, this service (or its fleet) refuses, even in Grace.
+    let jobs = jobs.deny_with(policy.session_denier());
     let start_jobs = jobs.clone();
     let start = move |auth: Auth, headers: HeaderMap, body: Bytes| {
         let jobs = start_jobs.clone();

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use clerk_incident_core::auth::{
     AuthMode, AuthPolicy, BypassSwitch, FrontendApiJwks, HealthToken, JwksCache, JwksCacheConfig,
-    KeySource, Operators, Verifier, VerifierConfig,
+    KeySource, Operators, SessionDenylist, Verifier, VerifierConfig,
 };
 use clerk_incident_core::http::ReqwestClient;
 use clerk_incident_sim::{ClaimsVersion, DEFAULT_AZP, OrgRole, Sim, TokenRequest};
@@ -63,6 +63,10 @@ pub(crate) struct Tokens {
     pub(crate) impersonated_admin: String,
     pub(crate) expired_recently: String,
     pub(crate) expired_long_ago: String,
+    /// A valid token of a session on every policy's denylist (revoked during the incident).
+    pub(crate) revoked_valid: String,
+    /// A recently expired token of that session.
+    pub(crate) revoked_expired: String,
     pub(crate) bad_signature: String,
 }
 
@@ -97,8 +101,20 @@ impl Fixture {
         let operators = Operators::none()
             .organization(operator_org, "org:admin")
             .allow_users([listed_member_id.clone()]);
+        // The admin's oldest live session is revoked; the tokens minted for the admin are of
+        // the newest one.
+        let revoked_session = sim
+            .sessions()
+            .into_iter()
+            .filter(|s| s.user_id == admin_id && s.status.is_signed_in())
+            .min_by_key(|s| s.created_at)
+            .map(|s| s.id)
+            .expect("the admin has live sessions");
+        let denylist = SessionDenylist::new();
+        denylist.deny([revoked_session.as_str()], SystemTime::now());
         let policy = |keys: KeySource, config: VerifierConfig| {
             AuthPolicy::new(Verifier::new(keys, config), switch.clone())
+                .with_denylist(denylist.clone())
                 .with_operators(operators.clone())
                 .with_health_token(HealthToken::new(HEALTH_TOKEN).expect("a long token"))
         };
@@ -137,6 +153,13 @@ impl Fixture {
             ),
             expired_recently: mint(
                 TokenRequest::for_user(admin_id.clone())
+                    .issued_at(now - Duration::from_secs(10 * 60)),
+            ),
+            revoked_valid: mint(
+                TokenRequest::for_session(revoked_session.clone()).lifetime(ten_minutes()),
+            ),
+            revoked_expired: mint(
+                TokenRequest::for_session(revoked_session.clone())
                     .issued_at(now - Duration::from_secs(10 * 60)),
             ),
             expired_long_ago: mint(

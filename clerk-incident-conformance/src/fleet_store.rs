@@ -74,7 +74,8 @@ async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
 
 /// The store contract, on an empty store (`store`) and a second connection to it (`other`):
 /// an empty store reads `None`; writes get increasing versions and record the previous mode;
-/// the last write wins; subscribers on another connection get each write; the history keeps
+/// the last write wins; subscribers on another connection are pushed each write (or a later
+/// one, never an older one); the history keeps
 /// who, why and the previous mode, oldest first; heartbeats are listed until their TTL passes.
 ///
 /// # Panics
@@ -121,9 +122,14 @@ pub async fn check_store_contract(store: Arc<dyn FleetStore>, other: Arc<dyn Fle
         within("read", store.desired()).await.unwrap().as_ref(),
         Some(last)
     );
+    // A push may carry the record in force when it is delivered (Redis reads it again, so
+    // that nobody can push a forged one): in order, ending with the last write.
     let second = within("push", pushes.next()).await.expect("a push");
-    let third = within("push", pushes.next()).await.expect("a push");
-    assert_eq!([second.version, third.version], [2, 3], "pushed in order");
+    assert!(second.version >= 2, "{second:?}");
+    if second.version == 2 {
+        let third = within("push", pushes.next()).await.expect("a push");
+        assert_eq!(third.version, 3, "pushed in order");
+    }
 
     let history = within("history", other.history(10)).await.unwrap();
     assert_eq!(

@@ -28,6 +28,7 @@
 
 mod case;
 mod fixture;
+pub mod fleet_shared;
 pub mod fleet_store;
 pub mod limits;
 mod revocation;

@@ -208,6 +208,30 @@ pub fn cases(fixture: &Fixture) -> Vec<Case> {
             with_bypass(unauthorized.clone(), "grace"),
         ),
         case(
+            "Grace, a revoked session's recently expired token",
+            Standard,
+            Grace,
+            ME,
+            bearer(&t.revoked_expired),
+            with_bypass(unauthorized.clone(), "grace"),
+        ),
+        case(
+            "Enforce, a revoked session's valid token",
+            Standard,
+            Enforce,
+            ME,
+            bearer(&t.revoked_valid),
+            unauthorized.clone(),
+        ),
+        case(
+            "Open, a revoked session's token is refused, not bypassed",
+            Standard,
+            Open,
+            ME,
+            bearer(&t.revoked_expired),
+            with_bypass(unauthorized.clone(), "true"),
+        ),
+        case(
             "Grace, sensitive route with a recently expired token",
             Standard,
             Grace,
@@ -481,4 +505,4 @@ pub fn cases(fixture: &Fixture) -> Vec<Case> {
 const SUMMARY: &[&str] = &["mode", "ready", "status"];
 
 /// The keys of the health details.
-const DETAILS: &[&str] = &["counters", "keys", "mode", "ready", "status"];
+const DETAILS: &[&str] = &["counters", "denylist", "keys", "mode", "ready", "status"];

@@ -2,6 +2,10 @@
 
 use std::sync::Arc;
 
+use clerk_incident_conformance::fleet_shared::{
+    check_denylist_contract, check_keys_for_an_instance_started_in_an_outage,
+    check_revoked_sessions_refused_everywhere,
+};
 use clerk_incident_conformance::fleet_store::{
     check_expiry_without_the_store, check_restart_empty, check_store_contract, check_switching,
 };
@@ -43,6 +47,38 @@ async fn a_store_restarted_empty_means_enforce() {
         async move || {
             restart.clear();
         },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_instance_started_in_an_outage_verifies_with_the_fleets_keys() {
+    let store = MemoryFleetStore::new();
+    check_keys_for_an_instance_started_in_an_outage(
+        Arc::new(store.connection()),
+        &store,
+        "memory://",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_memory_store_keeps_the_denylist_contract() {
+    let store = MemoryFleetStore::new();
+    check_denylist_contract(Arc::new(store.clone()), Arc::new(store.connection())).await;
+}
+
+#[tokio::test]
+async fn a_revoked_session_is_refused_everywhere() {
+    let store = MemoryFleetStore::new();
+    let replica = store.connection();
+    let cut = replica.clone();
+    let restart = store.clone();
+    check_revoked_sessions_refused_everywhere(
+        Arc::new(store.clone()),
+        Arc::new(replica),
+        move || cut.set_reachable(false),
+        async move || restart.clear(),
     )
     .await;
 }

@@ -46,6 +46,21 @@ impl Keyspace {
         format!("{}:instances", self.prefix)
     }
 
+    /// The fleet's key snapshot, the JSON of a key snapshot file.
+    pub(crate) fn key_snapshot(&self) -> String {
+        format!("{}:keys", self.prefix)
+    }
+
+    /// The stream of denial batches (revoked sessions), trimmed to the denial TTL.
+    pub(crate) fn denials(&self) -> String {
+        format!("{}:denials", self.prefix)
+    }
+
+    /// The pub/sub channel each denial batch is published on.
+    pub(crate) fn denied(&self) -> String {
+        format!("{}:denied", self.prefix)
+    }
+
     /// One instance's heartbeat, a JSON string with a TTL.
     pub(crate) fn instance(&self, id: &str) -> String {
         format!("{}:instance:{id}", self.prefix)
@@ -67,6 +82,9 @@ mod tests {
             keys.changes(),
             keys.instances(),
             keys.instance("web-1"),
+            keys.key_snapshot(),
+            keys.denials(),
+            keys.denied(),
         ] {
             assert!(
                 key.starts_with("{clerk-incident:clerk.example.com}:"),

@@ -14,6 +14,8 @@
 //! | `history` | a stream of every write (who, when, why, the previous mode) |
 //! | `changes` | the pub/sub channel each write is pushed on |
 //! | `instances`, `instance:<id>` | the live instances and their heartbeats (with a TTL) |
+//! | `keys` | the last known good signing keys (public keys only), for instances started while Clerk is down |
+//! | `denials`, `denied` | the revoked sessions (a stream of batches, trimmed to 25 h) and their push channel |
 //!
 //! The fleet's name (`CLERK_INCIDENT_FLEET`, by default `clerk-incident:<issuer host>`) keeps
 //! staging from switching production. Start a service in the fleet with
@@ -46,6 +48,8 @@
 //! `rustls` is named only to pin its crypto backend to aws-lc-rs, the workspace's one;
 //! `tempfile` holds the private directory of a [`TestServer`].
 
+mod denylist;
+mod key_snapshot;
 mod keyspace;
 mod store;
 mod test_server;

@@ -50,6 +50,7 @@ struct Inner {
     name: String,
     connection: OnceCell<ConnectionManager>,
     set_mode: Script,
+    deny: Script,
 }
 
 impl RedisFleetStore {
@@ -80,6 +81,7 @@ impl RedisFleetStore {
                 name,
                 connection: OnceCell::new(),
                 set_mode: Script::new(include_str!("set_mode.lua")),
+                deny: Script::new(include_str!("deny.lua")),
             }),
         })
     }
@@ -89,7 +91,23 @@ impl RedisFleetStore {
         &self.inner.name
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, FleetError> {
+    /// The script that adds a denial batch.
+    pub(crate) fn deny_script(&self) -> &Script {
+        &self.inner.deny
+    }
+
+    /// The client, for connections of their own (pub/sub).
+    pub(crate) fn client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// The fleet's key names.
+    pub(crate) fn keys(&self) -> &Keyspace {
+        &self.inner.keys
+    }
+
+    /// The shared connection, connecting at the first call.
+    pub(crate) async fn connection(&self) -> Result<ConnectionManager, FleetError> {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(CALL_TIMEOUT))
             .set_response_timeout(Some(CALL_TIMEOUT))
@@ -114,7 +132,9 @@ impl fmt::Debug for RedisFleetStore {
 }
 
 /// Bounds a Redis call by [`CALL_TIMEOUT`] and words its error without the URL.
-async fn bounded<T>(call: impl Future<Output = redis::RedisResult<T>>) -> Result<T, FleetError> {
+pub(crate) async fn bounded<T>(
+    call: impl Future<Output = redis::RedisResult<T>>,
+) -> Result<T, FleetError> {
     match tokio::time::timeout(CALL_TIMEOUT, call).await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(unavailable(&error)),
@@ -195,15 +215,21 @@ impl FleetStore for RedisFleetStore {
     async fn subscribe(&self) -> Result<ModeUpdates, FleetError> {
         let mut pubsub = bounded(self.inner.client.get_async_pubsub()).await?;
         bounded(pubsub.subscribe(self.inner.keys.changes())).await?;
+        // A push only says that the mode changed: the record is read from the mode key, which
+        // only the operators may write, never taken from the message, which anyone allowed on
+        // the channel could publish.
+        let store = self.clone();
         Ok(pubsub
             .into_on_message()
-            .filter_map(|message| async move {
-                let payload: String = message.get_payload().ok()?;
-                match serde_json::from_str::<DesiredMode>(&payload) {
-                    Ok(desired) => Some(desired),
-                    Err(error) => {
-                        tracing::warn!(%error, "ignored a fleet message that is not a fleet record");
-                        None
+            .filter_map(move |_| {
+                let store = store.clone();
+                async move {
+                    match store.desired().await {
+                        Ok(desired) => desired,
+                        Err(error) => {
+                            tracing::debug!(%error, "a push could not be followed by a read; the next poll reads");
+                            None
+                        }
                     }
                 }
             })

@@ -7,12 +7,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use clerk_incident_conformance::fleet_shared::{
+    check_denylist_contract, check_keys_for_an_instance_started_in_an_outage,
+    check_revoked_sessions_refused_everywhere,
+};
 use clerk_incident_conformance::fleet_store::{
     check_expiry_without_the_store, check_restart_empty, check_store_contract, check_switching,
     grace_for,
 };
+use clerk_incident_core::auth::{KeySnapshot, KeySnapshotStore, SnapshotError};
 use clerk_incident_core::fleet::{FleetError, FleetStore};
-use clerk_incident_redis::{RedisFleetStore, TestServer};
+use clerk_incident_redis::{RedisConnector, RedisFleetStore, TestServer};
 
 fn server() -> TestServer {
     TestServer::start().unwrap_or_else(|error| panic!("{error}"))
@@ -181,6 +186,56 @@ async fn the_documented_acls_let_services_follow_and_only_operators_switch() {
         .query_async(&mut by_hand)
         .await;
     assert!(forged.is_err_and(|error| error.code() == Some("NOPERM")));
+    // A push the service's user forges is a hint, never a record: the member reads the key.
+    let forged_push: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+        .arg("{shop-production}:changes")
+        .arg(r#"{"version":99,"mode":"open","until_ms":4000000000000}"#)
+        .query_async(&mut by_hand)
+        .await;
+    assert!(
+        forged_push.is_ok(),
+        "the channel is shared: {forged_push:?}"
+    );
+    let mut pushes = service.subscribe().await.unwrap();
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg("{shop-production}:changes")
+        .arg(r#"{"version":99,"mode":"open","until_ms":4000000000000}"#)
+        .query_async(&mut by_hand)
+        .await
+        .unwrap();
+    let written = operator
+        .set_desired(grace_for(Duration::from_secs(60), "real"))
+        .await
+        .unwrap();
+    let pushed = tokio::time::timeout(
+        Duration::from_secs(10),
+        futures::StreamExt::next(&mut pushes),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        pushed, written,
+        "the forged push yields the record in the key"
+    );
+    // The state a service shares: its keys and the sessions its admin routes revoke.
+    let saved = KeySnapshot::new(
+        Some("https://clerk.example.com".into()),
+        serde_json::from_value(serde_json::json!({"keys": [
+            {"kid": "k1", "kty": "RSA", "alg": "RS256", "use": "sig", "n": "AQAB", "e": "AQAB"}
+        ]}))
+        .unwrap(),
+    );
+    service.save(&saved).await.unwrap();
+    assert_eq!(
+        operator.load().await.unwrap().map(|s| s.jwks),
+        Some(saved.jwks)
+    );
+    let denied = service.add_denials(&["sess_1".to_owned()]).await.unwrap();
+    operator.add_denials(&["sess_2".to_owned()]).await.unwrap();
+    let batches = service.denials_after(None, 10).await.unwrap();
+    assert_eq!(batches.len(), 2);
+    assert_eq!(batches[0], denied);
     // Everything a member does, on the service's user; the operator's user switches.
     check_switching(Arc::clone(&operator), || Arc::clone(&service)).await;
     let written = operator
@@ -250,4 +305,64 @@ async fn the_script_refuses_bad_records_by_the_servers_clock() {
     assert_eq!(untouched, None, "nothing is written before the checks pass");
     let store = RedisFleetStore::open(&server.url(), "t").unwrap();
     assert_eq!(store.desired().await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn an_instance_started_in_an_outage_verifies_with_the_fleets_keys() {
+    let server = server();
+    // The services name the fleet as the check does.
+    let fleet = store(&server, "conformance-fleet");
+    check_keys_for_an_instance_started_in_an_outage(fleet, &RedisConnector, &server.url()).await;
+}
+
+#[tokio::test]
+async fn a_corrupt_or_huge_key_snapshot_in_redis_is_refused() {
+    let server = server();
+    let store = RedisFleetStore::open(&server.url(), "keys").unwrap();
+    let mut raw = redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    for planted in ["{not json".to_owned(), "x".repeat(300 * 1024)] {
+        let _: () = redis::cmd("SET")
+            .arg("{keys}:keys")
+            .arg(&planted)
+            .query_async(&mut raw)
+            .await
+            .unwrap();
+        let error = store.load().await.unwrap_err();
+        assert!(matches!(error, SnapshotError::Corrupt { .. }), "{error:?}");
+        assert!(
+            !error.to_string().contains("xxxx"),
+            "never quotes the content"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_redis_store_keeps_the_denylist_contract() {
+    let server = server();
+    check_denylist_contract(store(&server, "denylist"), store(&server, "denylist")).await;
+}
+
+#[tokio::test]
+async fn a_revoked_session_is_refused_everywhere() {
+    let mut server = server();
+    let writer = store(&server, "denied");
+    let replica = store(&server, "denied");
+    let server = std::sync::Mutex::new(&mut server);
+    check_revoked_sessions_refused_everywhere(
+        writer,
+        replica,
+        || server.lock().unwrap().kill(),
+        async || {
+            server
+                .lock()
+                .unwrap()
+                .restart()
+                .unwrap_or_else(|error| panic!("{error}"));
+        },
+    )
+    .await;
 }

@@ -275,7 +275,7 @@ fn open(args: &FleetStoreArgs) -> Result<(Arc<dyn FleetStore>, String), Exit> {
     })
 }
 
-fn find(args: &FleetStoreArgs) -> Result<(Arc<dyn FleetStore>, String), String> {
+pub(crate) fn find(args: &FleetStoreArgs) -> Result<(Arc<dyn FleetStore>, String), String> {
     let Some(url) = args.redis.as_deref().filter(|url| !url.trim().is_empty()) else {
         return Err(format!(
             "no fleet store: set {ENV_REDIS_URL} (redis://… or rediss://…), as the services have it, or pass --redis"

@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use clap::{ArgGroup, Args, Subcommand};
 use clerk_incident_core::api::{ClerkApi, RateLimit, SecretKey};
-use clerk_incident_core::auth::ENV_SECRET_KEY;
+use std::sync::Arc;
+
+use clerk_incident_core::auth::{ENV_REDIS_URL, ENV_SECRET_KEY, SessionDenier as _};
+use clerk_incident_core::fleet::FleetDenier;
 use clerk_incident_core::incident::IncidentLog;
 use clerk_incident_core::revocation::{
     PlanPreview, Progress, RevocationError, RevocationPlan, RevocationReport, RevocationTarget,
@@ -16,6 +19,7 @@ use clerk_incident_core::revocation::{
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
+use crate::commands::fleet::{self, FleetStoreArgs};
 use crate::commands::incident;
 use crate::exit_code::Exit;
 use crate::global_args::GlobalArgs;
@@ -41,6 +45,11 @@ pub(crate) enum SessionsAction {
     /// Asks for confirmation, showing how many users will be scanned, unless --yes is given
     /// (with no terminal on stdin it refuses without --yes). Reads the secret key from
     /// CLERK_SECRET_KEY only.
+    ///
+    /// With the fleet store (CLERK_INCIDENT_REDIS_URL or --redis), every revoked session goes
+    /// on the fleet's denylist: the services refuse its tokens even in Grace. Without it,
+    /// services in Grace accept a revoked session's expired token until it is older than the
+    /// grace window; revoke through a service's admin route instead.
     Revoke(RevokeArgs),
 }
 
@@ -94,6 +103,10 @@ pub(crate) struct RevokeArgs {
     /// Append the start and the result of the run to this incident log.
     #[arg(long = "incident", value_name = "FILE")]
     pub(crate) incident: Option<PathBuf>,
+    /// The fleet whose denylist gets the revoked sessions, so that no instance accepts their
+    /// expired tokens in Grace or Open.
+    #[command(flatten)]
+    pub(crate) fleet: FleetStoreArgs,
 }
 
 pub(crate) async fn run(global: &GlobalArgs, command: &SessionsCommand) -> Exit {
@@ -116,6 +129,8 @@ async fn revoke(global: &GlobalArgs, args: &RevokeArgs) -> Exit {
 struct Prepared {
     api: ClerkApi,
     revoker: SessionRevoker,
+    /// Which denylist gets the revoked sessions, if any.
+    denied_in: Option<String>,
     log: Option<IncidentLog>,
     command_line: String,
 }
@@ -137,9 +152,19 @@ fn prepare(global: &GlobalArgs, args: &RevokeArgs) -> Result<Prepared, String> {
         builder = builder.rate_limit(limit);
     }
     let api = builder.build().map_err(|err| terminal::error_chain(&err))?;
+    let command_line = command_line(&plan, args);
+    let mut revoker = SessionRevoker::new(api.clone(), plan);
+    let mut denied_in = None;
+    if args.fleet.redis.is_some() {
+        let (store, _) = fleet::find(&args.fleet)?;
+        let denier = FleetDenier::new(store);
+        denied_in = Some(denier.describe());
+        revoker = revoker.deny_with(Arc::new(denier));
+    }
     Ok(Prepared {
-        command_line: command_line(&plan, args),
-        revoker: SessionRevoker::new(api.clone(), plan),
+        command_line,
+        revoker,
+        denied_in,
         api,
         log,
     })
@@ -213,10 +238,16 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
     let Prepared {
         api,
         revoker,
+        denied_in,
         log,
         command_line,
     } = prepared;
     let plan = revoker.plan().clone();
+    if denied_in.is_none() && !plan.is_dry_run() {
+        terminal::problem(&format!(
+            "no fleet store ({ENV_REDIS_URL}): services in Grace will accept these sessions' expired tokens until they are older than the grace window; give the fleet store, or revoke through a service's admin route"
+        ));
+    }
     if let Err(problem) = check_excluded_users(&api, &plan).await {
         terminal::problem(&problem);
         return Exit::Failure;
@@ -294,9 +325,14 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
 
     let recorded = record(summary(&report, error.as_deref()));
     if global.json {
-        print_json(&report, error.as_deref(), args.checkpoint.as_deref());
+        print_json(
+            &report,
+            error.as_deref(),
+            args.checkpoint.as_deref(),
+            denied_in.as_deref(),
+        );
     } else {
-        print_text(&report, args.checkpoint.as_deref());
+        print_text(&report, args.checkpoint.as_deref(), denied_in.as_deref());
     }
     if let Some(problem) = &error {
         let hint = args.checkpoint.as_ref().map_or_else(
@@ -305,7 +341,13 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
         );
         terminal::problem(&format!("{problem}{hint}"));
     }
-    if report.is_complete() && error.is_none() && recorded {
+    if report.sessions_not_denied > 0 {
+        terminal::problem(&format!(
+            "{} revoked session(s) could not be added to the fleet's denylist (the store was unreachable): services in Grace may accept their expired tokens. Once the store answers, run the revocation again without a checkpoint (or with a new one): it denies the sessions revoked in the last day again",
+            report.sessions_not_denied
+        ));
+    }
+    if report.is_complete() && error.is_none() && recorded && report.sessions_not_denied == 0 {
         Exit::Ok
     } else {
         Exit::Failure
@@ -461,12 +503,19 @@ fn summary(report: &RevocationReport, error: Option<&str>) -> String {
     line
 }
 
-fn print_text(report: &RevocationReport, checkpoint: Option<&Path>) {
+fn print_text(report: &RevocationReport, checkpoint: Option<&Path>, denied_in: Option<&str>) {
     terminal::out(format!(
         "{} in {:.1} s.",
         terminal::capitalised(&summary(report, None)),
         report.elapsed.as_secs_f64()
     ));
+    if let Some(denylist) = denied_in
+        && !report.dry_run
+    {
+        terminal::out(format!(
+            "Revoked sessions denied in {denylist}: refused by every instance, even in Grace."
+        ));
+    }
     if report.sessions_kept > 0 {
         terminal::out(format!(
             "{} live session(s) created after the cutoff were kept.",
@@ -508,7 +557,12 @@ fn print_text(report: &RevocationReport, checkpoint: Option<&Path>) {
     }
 }
 
-fn print_json(report: &RevocationReport, error: Option<&str>, checkpoint: Option<&Path>) {
+fn print_json(
+    report: &RevocationReport,
+    error: Option<&str>,
+    checkpoint: Option<&Path>,
+    denied_in: Option<&str>,
+) {
     let mut document = serde_json::to_value(report).unwrap_or(Value::Null);
     if let Some(object) = document.as_object_mut() {
         let status = match (error, report.is_complete()) {
@@ -522,6 +576,7 @@ fn print_json(report: &RevocationReport, error: Option<&str>, checkpoint: Option
             "checkpoint".into(),
             json!(checkpoint.map(|path| path.display().to_string())),
         );
+        object.insert("denied_in".into(), json!(denied_in));
     }
     terminal::json(&document);
 }
@@ -594,11 +649,16 @@ mod tests {
             rate_limit: None,
             yes: true,
             incident: None,
+            fleet: FleetStoreArgs {
+                redis: Some("redis://:password@127.0.0.1:6379".into()),
+                fleet: Some("shop".into()),
+            },
         };
         assert_eq!(
             command_line(&plan, &args),
             "clerk-incident sessions revoke --all --exclude-user user_admin \
              --created-before 2025-06-15T15:06:40Z --dry-run --checkpoint run.ckpt"
         );
+        assert!(!command_line(&plan, &args).contains("password"));
     }
 }

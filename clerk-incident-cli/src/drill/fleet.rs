@@ -8,12 +8,12 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use clerk_incident_core::auth::{
-    AuthMode, AuthPolicy, BypassSwitch, ChangeCause, DEFAULT_GRACE_MAX_AGE, KeySource, Verifier,
-    VerifierConfig,
+    AuthMode, AuthPolicy, BypassSwitch, ChangeCause, DEFAULT_GRACE_MAX_AGE, KeySnapshot,
+    KeySnapshotStore, KeySource, SnapshotError, Verifier, VerifierConfig,
 };
 use clerk_incident_core::fleet::{
-    DesiredMode, FleetConfig, FleetError, FleetStore, Heartbeat, MemoryFleetStore, ModeRequest,
-    ModeUpdates, wait_for_acknowledgements,
+    DenialBatch, DenialUpdates, DenylistStore, DesiredMode, FleetConfig, FleetError, FleetStore,
+    Heartbeat, MemoryFleetStore, ModeRequest, ModeUpdates, wait_for_acknowledgements,
 };
 use clerk_incident_core::incident::EntryKind;
 use clerk_incident_redis::RedisFleetStore;
@@ -85,6 +85,62 @@ impl FleetStore for Severable {
 
     fn describe(&self) -> String {
         self.store.describe()
+    }
+}
+
+#[async_trait]
+impl DenylistStore for Severable {
+    async fn add_denials(&self, session_ids: &[String]) -> Result<DenialBatch, FleetError> {
+        self.check()?;
+        self.store.add_denials(session_ids).await
+    }
+
+    async fn denials_after(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DenialBatch>, FleetError> {
+        self.check()?;
+        self.store.denials_after(cursor, limit).await
+    }
+
+    async fn subscribe_denials(&self) -> Result<DenialUpdates, FleetError> {
+        self.check()?;
+        let cut = Arc::clone(&self.cut);
+        Ok(self
+            .store
+            .subscribe_denials()
+            .await?
+            .take_while(move |_| std::future::ready(!cut.load(Ordering::Acquire)))
+            .boxed())
+    }
+}
+
+#[async_trait]
+impl KeySnapshotStore for Severable {
+    async fn load(&self) -> Result<Option<KeySnapshot>, SnapshotError> {
+        self.check().map_err(|error| self.cut_off("read", &error))?;
+        self.store.load().await
+    }
+
+    async fn save(&self, snapshot: &KeySnapshot) -> Result<(), SnapshotError> {
+        self.check()
+            .map_err(|error| self.cut_off("written", &error))?;
+        self.store.save(snapshot).await
+    }
+
+    fn location(&self) -> String {
+        self.store.location()
+    }
+}
+
+impl Severable {
+    fn cut_off(&self, action: &'static str, error: &FleetError) -> SnapshotError {
+        SnapshotError::Io {
+            location: self.location(),
+            action,
+            source: std::io::Error::other(error.to_string()),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use super::env_value::value;
 use super::fleet_membership::ENV_REDIS_URL;
 use super::health_token::{ENV_HEALTH_TOKEN, HealthToken, InvalidHealthToken};
 use super::jwks_cache::{BackendApiJwks, FrontendApiJwks, JwksCache, JwksCacheConfig};
+use super::key_snapshot::KeySnapshotStore;
 use super::key_snapshot_file::FileSnapshotStore;
 use super::mode::{BypassConfigError, BypassSwitch};
 use super::operator::{OperatorConfigError, Operators};
@@ -184,12 +185,14 @@ impl AuthPolicy {
         if value(&get, ENV_REDIS_URL).is_some() {
             return Err(EnvConfigError::NoFleetStore);
         }
-        Self::from_vars_unchecked(&get)
+        Self::from_vars_unchecked(&get, None)
     }
 
-    /// [`from_vars`](Self::from_vars) without the fleet check.
+    /// [`from_vars`](Self::from_vars) without the fleet check, keeping the last known good
+    /// keys in `CLERK_JWKS_SNAPSHOT`'s file when it is set, else in `shared_keys` (the fleet's).
     pub(crate) fn from_vars_unchecked(
         get: &impl Fn(&str) -> Option<String>,
+        shared_keys: Option<Arc<dyn KeySnapshotStore>>,
     ) -> Result<Self, EnvConfigError> {
         let get = |name: &str| value(get, name);
         let keys = if let Some(pem) = get(ENV_JWT_KEY) {
@@ -224,11 +227,13 @@ impl AuthPolicy {
         let list = |name: &str| comma_list(get(name));
         let issuers = pinned_issuers(|name| get(name))?;
         if let KeySource::Jwks(cache) = &keys {
-            let cache = match get(ENV_JWKS_SNAPSHOT) {
-                Some(path) => cache
+            let issuer = issuers.first().cloned();
+            let cache = match (get(ENV_JWKS_SNAPSHOT), shared_keys) {
+                (Some(path), _) => cache
                     .clone()
-                    .with_snapshot(FileSnapshotStore::new(path), issuers.first().cloned()),
-                None => cache.clone(),
+                    .with_snapshot(FileSnapshotStore::new(path), issuer),
+                (None, Some(shared)) => cache.clone().with_snapshot(shared, issuer),
+                (None, None) => cache.clone(),
             };
             kept_fresh(&cache);
         }

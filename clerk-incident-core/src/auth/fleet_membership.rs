@@ -2,9 +2,12 @@
 //! can show it. The fleet itself (`crate::fleet`) depends on this module, never the reverse.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::Serialize;
+
+use super::session_denylist::SessionDenier;
 
 /// The variable naming the fleet store: `redis://…` or `rediss://…`, with the ACL user and
 /// password in the URL. Unset: no fleet.
@@ -15,6 +18,10 @@ pub const ENV_REDIS_URL: &str = "CLERK_INCIDENT_REDIS_URL";
 pub trait FleetMembership: fmt::Debug + Send + Sync {
     /// The fleet as this instance sees it.
     fn health(&self) -> FleetHealth;
+
+    /// Where revocations report the sessions they revoked: the fleet's denylist, which every
+    /// instance's copy follows.
+    fn denier(&self) -> Arc<dyn SessionDenier>;
 }
 
 /// The fleet as one instance sees it: part of what its health endpoint serves.

@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::fleet_membership::FleetHealth;
 use super::jwks_cache::KeyStatus;
 use super::mode::{AuthMode, ModeState};
+use super::session_denylist::DenylistHealth;
 
 /// The overall verdict of an [`AuthHealth`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -60,11 +61,14 @@ pub struct AuthHealth {
     /// The fleet as this instance sees it, when it joined one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fleet: Option<FleetHealth>,
+    /// The revoked sessions refused in every mode.
+    pub denylist: DenylistHealth,
 }
 
 impl AuthHealth {
     pub(crate) fn new(
         fleet: Option<FleetHealth>,
+        denylist: DenylistHealth,
         mode: ModeState,
         keys: KeyStatus,
         counters: AuthCounters,
@@ -79,13 +83,21 @@ impl AuthHealth {
             } else {
                 HealthStatus::Unavailable
             }
-        } else if mode.mode != AuthMode::Enforce || keys.last_error.is_some() || fleet_lost {
+        } else if mode.mode != AuthMode::Enforce
+            || keys.last_error.is_some()
+            || fleet_lost
+            || denylist.full
+        {
             HealthStatus::Degraded
         } else {
             HealthStatus::Ok
         };
         let ready = keys.usable();
-        let problem = problem(&mode, &keys, fleet_lost);
+        let problem = problem(&mode, &keys, fleet_lost).or_else(|| {
+            denylist.full.then(|| {
+                "the session denylist is full: only fully valid tokens are accepted until its entries expire".to_owned()
+            })
+        });
         Self {
             status,
             ready,
@@ -94,6 +106,7 @@ impl AuthHealth {
             keys,
             counters,
             fleet,
+            denylist,
         }
     }
 }

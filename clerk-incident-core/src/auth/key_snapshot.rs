@@ -26,6 +26,13 @@ pub const MAX_SNAPSHOT_KEYS: usize = 20;
 /// The longest RSA modulus a snapshot may hold, in base64url characters (8192 bits).
 const MAX_MODULUS_CHARS: usize = 1366;
 
+/// The `format` of a snapshot's JSON, in a file or a fleet store.
+const FORMAT: &str = "clerk-incident.jwks-snapshot.v1";
+
+/// The largest encoded snapshot read (a JWKS of [`MAX_SNAPSHOT_KEYS`] 8192-bit keys is far
+/// smaller).
+pub const MAX_SNAPSHOT_BYTES: usize = 256 * 1024;
+
 /// A saved copy of an instance's public signing keys.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -94,7 +101,61 @@ pub trait KeySnapshotStore: Send + Sync + 'static {
     fn location(&self) -> String;
 }
 
+/// A snapshot as stores keep it: `{"format": "clerk-incident.jwks-snapshot.v1", "issuer": …,
+/// "fetched_at": …, "jwks": …}`.
+#[derive(Serialize, Deserialize)]
+struct Encoded {
+    format: String,
+    #[serde(flatten)]
+    snapshot: KeySnapshot,
+}
+
+/// Every store shares a key snapshot this way: an `Arc` of one is one too.
+#[async_trait]
+impl<T: KeySnapshotStore + ?Sized> KeySnapshotStore for std::sync::Arc<T> {
+    async fn load(&self) -> Result<Option<KeySnapshot>, SnapshotError> {
+        (**self).load().await
+    }
+
+    async fn save(&self, snapshot: &KeySnapshot) -> Result<(), SnapshotError> {
+        (**self).save(snapshot).await
+    }
+
+    fn location(&self) -> String {
+        (**self).location()
+    }
+}
+
 impl KeySnapshot {
+    /// The snapshot as JSON, the form every store keeps it in (a file, a fleet store).
+    pub fn to_json(&self) -> Vec<u8> {
+        let encoded = Encoded {
+            format: FORMAT.to_owned(),
+            snapshot: self.clone(),
+        };
+        // A struct of strings, times and keys always encodes.
+        serde_json::to_vec_pretty(&encoded).unwrap_or_default()
+    }
+
+    /// Reads what [`to_json`](Self::to_json) wrote. Not trusted yet: [`check`](Self::check)
+    /// it.
+    ///
+    /// # Errors
+    ///
+    /// What is wrong, never quoting the content: larger than [`MAX_SNAPSHOT_BYTES`], not
+    /// JSON, truncated, another format.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        if bytes.len() > MAX_SNAPSHOT_BYTES {
+            return Err(format!("larger than {} KiB", MAX_SNAPSHOT_BYTES / 1024));
+        }
+        let encoded: Encoded = serde_json::from_slice(bytes)
+            .map_err(|err| format!("not a snapshot ({})", classify(&err)))?;
+        if encoded.format != FORMAT {
+            return Err(format!("format {:?}, not {FORMAT:?}", encoded.format));
+        }
+        Ok(encoded.snapshot)
+    }
+
     /// A snapshot of `jwks`, fetched now.
     pub fn new(issuer: Option<String>, jwks: Jwks) -> Self {
         Self {
@@ -159,6 +220,16 @@ impl KeySnapshot {
             ));
         }
         Ok(())
+    }
+}
+
+/// A short name for a JSON error's kind, never quoting the content.
+fn classify(error: &serde_json::Error) -> &'static str {
+    match error.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "fields missing or of the wrong type",
+        serde_json::error::Category::Eof => "truncated",
     }
 }
 

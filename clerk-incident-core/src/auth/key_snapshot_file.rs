@@ -12,29 +12,17 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 
-use super::key_snapshot::{KeySnapshot, KeySnapshotStore, SnapshotError};
+use super::key_snapshot::{KeySnapshot, KeySnapshotStore, MAX_SNAPSHOT_BYTES, SnapshotError};
 use crate::private_file;
 
-/// The `format` of the file.
-const FORMAT: &str = "clerk-incident.jwks-snapshot.v1";
-
-/// The largest file read (a JWKS of [`MAX_SNAPSHOT_KEYS`](super::MAX_SNAPSHOT_KEYS) 8192-bit
-/// keys is far smaller).
-const MAX_FILE_BYTES: u64 = 256 * 1024;
+/// The largest file read.
+const MAX_FILE_BYTES: u64 = MAX_SNAPSHOT_BYTES as u64;
 
 /// The key snapshot in a file.
 #[derive(Clone, Debug)]
 pub struct FileSnapshotStore {
     path: PathBuf,
-}
-
-#[derive(Serialize, Deserialize)]
-struct File {
-    format: String,
-    #[serde(flatten)]
-    snapshot: KeySnapshot,
 }
 
 impl FileSnapshotStore {
@@ -95,24 +83,13 @@ impl FileSnapshotStore {
             &mut bytes,
         )
         .map_err(|err| self.io("read", err))?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(self.corrupt(format!("larger than {} KiB", MAX_FILE_BYTES / 1024)));
-        }
-        let file: File = serde_json::from_slice(&bytes).map_err(|err| {
-            self.corrupt(format!("not a snapshot file ({})", err.classify_name()))
-        })?;
-        if file.format != FORMAT {
-            return Err(self.corrupt(format!("format {:?}, not {FORMAT:?}", file.format)));
-        }
-        Ok(Some(file.snapshot))
+        KeySnapshot::from_json(&bytes)
+            .map(Some)
+            .map_err(|detail| self.corrupt(detail))
     }
 
     fn save_now(&self, snapshot: &KeySnapshot) -> Result<(), SnapshotError> {
-        let json = serde_json::to_vec_pretty(&File {
-            format: FORMAT.to_owned(),
-            snapshot: snapshot.clone(),
-        })
-        .map_err(|err| self.corrupt(format!("cannot encode it: {err}")))?;
+        let json = snapshot.to_json();
         let name = self.path.file_name().map_or_else(
             || "jwks-snapshot".into(),
             |n| n.to_string_lossy().into_owned(),
@@ -151,22 +128,6 @@ fn writable_by_others(meta: &std::fs::Metadata) -> bool {
     {
         let _ = meta;
         false
-    }
-}
-
-/// A short name for a JSON error's kind, never quoting the content.
-trait Classify {
-    fn classify_name(&self) -> &'static str;
-}
-
-impl Classify for serde_json::Error {
-    fn classify_name(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Io => "unreadable",
-            serde_json::error::Category::Syntax => "not JSON",
-            serde_json::error::Category::Data => "fields missing or of the wrong type",
-            serde_json::error::Category::Eof => "truncated",
-        }
     }
 }
 

@@ -65,6 +65,7 @@ mod operator;
 mod policy;
 mod reject;
 mod session;
+mod session_denylist;
 mod token_cache;
 mod verifier;
 
@@ -88,7 +89,9 @@ pub use self::jwks_cache::{
     BackendApiJwks, FrontendApiJwks, JwksCache, JwksCacheConfig, JwksSource, KeyFetchError,
     KeyStatus,
 };
-pub use self::key_snapshot::{KeySnapshot, KeySnapshotStore, MAX_SNAPSHOT_KEYS, SnapshotError};
+pub use self::key_snapshot::{
+    KeySnapshot, KeySnapshotStore, MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_KEYS, SnapshotError,
+};
 pub use self::key_snapshot_file::FileSnapshotStore;
 pub use self::keys::{InvalidPemKey, KeySet};
 pub use self::mode::{
@@ -107,5 +110,9 @@ pub use self::policy::{
 pub use self::reject::RejectReason;
 pub use self::session::{
     Check, FactorVerificationAge, Organization, SessionClaimStatus, VerifiedSession,
+};
+pub use self::session_denylist::{
+    DEFAULT_DENYLIST_CAPACITY, DENIAL_TTL, DenyError, DenylistHealth, SessionDenier,
+    SessionDenylist,
 };
 pub use self::verifier::{KeySource, SESSION_TOKEN_CATEGORY, Verifier, VerifierConfig};

@@ -14,6 +14,7 @@ use super::mode::{AuthMode, BypassSwitch, DEFAULT_GRACE_MAX_AGE};
 use super::operator::{Operator, OperatorRefusal, Operators};
 use super::reject::RejectReason;
 use super::session::{Check, VerifiedSession};
+use super::session_denylist::{SessionDenier, SessionDenylist};
 use super::verifier::{Expiry, Verifier};
 
 /// How a route is protected.
@@ -268,6 +269,7 @@ pub struct AuthPolicy {
     health_token: Option<HealthToken>,
     counters: Arc<PolicyCounters>,
     fleet: Option<Arc<dyn FleetMembership>>,
+    denylist: SessionDenylist,
 }
 
 #[derive(Debug, Default)]
@@ -288,6 +290,31 @@ impl AuthPolicy {
             health_token: None,
             counters: Arc::default(),
             fleet: None,
+            denylist: SessionDenylist::new(),
+        }
+    }
+
+    /// Refuses the sessions `denylist` holds (instead of the policy's own, empty list): in
+    /// every mode, `Grace` and `Open` included.
+    #[must_use]
+    pub fn with_denylist(mut self, denylist: SessionDenylist) -> Self {
+        self.denylist = denylist;
+        self
+    }
+
+    /// The revoked sessions this policy refuses.
+    pub fn denylist(&self) -> &SessionDenylist {
+        &self.denylist
+    }
+
+    /// Where a revocation made for this service reports the sessions it revoked: the fleet's
+    /// denylist in a fleet (every instance refuses them), else this policy's own list. The
+    /// admin routes use it; give it to a [`SessionRevoker`](crate::revocation::SessionRevoker)
+    /// run in-process.
+    pub fn session_denier(&self) -> Arc<dyn SessionDenier> {
+        match &self.fleet {
+            Some(fleet) => fleet.denier(),
+            None => Arc::new(self.denylist.clone()),
         }
     }
 
@@ -434,7 +461,18 @@ impl AuthPolicy {
                 return reject(RejectReason::Ambiguous);
             }
         };
+        // A full denylist may have dropped a revoked session: only fully valid tokens then.
+        let expiry = if self.denylist.is_full() {
+            Expiry::Strict
+        } else {
+            expiry
+        };
         match self.verifier.verify_with(token, expiry).await {
+            Ok(verified) if self.denylist.is_denied(&verified.session.session_id) => {
+                self.denylist.count_refused();
+                self.verifier.count_rejection(RejectReason::Revoked);
+                reject(RejectReason::Revoked)
+            }
             Ok(verified) => {
                 let degraded = verified.expired_for.is_some();
                 if degraded {
@@ -461,14 +499,29 @@ impl AuthPolicy {
         mode: AuthMode,
         credentials: &Credentials<'_>,
     ) -> Decision {
+        let expiry = if self.denylist.is_full() {
+            Expiry::Strict
+        } else {
+            Expiry::AllowExpiredFor(DEFAULT_GRACE_MAX_AGE)
+        };
         let verified = match presence {
-            TokenPresence::Present(token) => self
-                .verifier
-                .verify_uncounted(token, Expiry::AllowExpiredFor(DEFAULT_GRACE_MAX_AGE))
-                .await
-                .ok(),
+            TokenPresence::Present(token) => {
+                self.verifier.verify_uncounted(token, expiry).await.ok()
+            }
             _ => None,
         };
+        // A revoked session's token is refused, not bypassed: its identity must not reach
+        // the handlers.
+        if let Some(verified) = &verified
+            && self.denylist.is_denied(&verified.session.session_id)
+        {
+            self.denylist.count_refused();
+            self.verifier.count_rejection(RejectReason::Revoked);
+            return Decision::Reject {
+                rejection: Rejection::Unauthenticated(RejectReason::Revoked),
+                mode,
+            };
+        }
         // A token that verifies in full needs no bypass: the request is served as in Enforce,
         // so guards and `is_fully_verified` keep working for genuine users during the bypass.
         if let Some(verified) = verified.as_ref().filter(|v| v.expired_for.is_none()) {
@@ -511,6 +564,7 @@ impl AuthPolicy {
             .collect();
         AuthHealth::new(
             self.fleet_health(),
+            self.denylist.health(),
             self.switch.current(),
             self.verifier.keys().status(),
             AuthCounters {

@@ -48,11 +48,14 @@ pub enum RejectReason {
     /// Two `Authorization` headers, or two `__session` cookies: which token counts cannot be
     /// told.
     Ambiguous,
+    /// The session was revoked during the incident ([`SessionDenylist`](super::SessionDenylist)):
+    /// its token verifies, but is refused in every mode.
+    Revoked,
 }
 
 impl RejectReason {
     /// Every reason, in declaration order.
-    pub const ALL: [RejectReason; 17] = [
+    pub const ALL: [RejectReason; 18] = [
         RejectReason::Missing,
         RejectReason::Malformed,
         RejectReason::DisallowedAlgorithm,
@@ -70,6 +73,7 @@ impl RejectReason {
         RejectReason::TooLarge,
         RejectReason::KeysUnavailable,
         RejectReason::Ambiguous,
+        RejectReason::Revoked,
     ];
 
     /// The snake_case name used in logs, metrics and health output.
@@ -92,6 +96,7 @@ impl RejectReason {
             RejectReason::TooLarge => "too_large",
             RejectReason::KeysUnavailable => "keys_unavailable",
             RejectReason::Ambiguous => "ambiguous_credentials",
+            RejectReason::Revoked => "session_revoked",
         }
     }
 

@@ -1,11 +1,14 @@
 //! [`AuthPolicy::from_env_with_fleet`]: a policy from the environment that joins the fleet
 //! named by `CLERK_INCIDENT_REDIS_URL` and `CLERK_INCIDENT_FLEET`.
 
+use std::sync::Arc;
+
 use super::FleetConfig;
 use super::name::{ENV_FLEET, FleetConnector, fleet_name};
 use super::store::FleetError;
 use crate::auth::{
-    AuthPolicy, ENV_REDIS_URL, EnvConfigError, env_var_value as value, pinned_issuers,
+    AuthPolicy, ENV_REDIS_URL, EnvConfigError, KeySnapshotStore, env_var_value as value,
+    pinned_issuers,
 };
 
 fn fleet_error(error: &FleetError) -> EnvConfigError {
@@ -22,6 +25,11 @@ impl AuthPolicy {
     ///
     /// A bypass set from the environment holds until the fleet store first answers; from then
     /// on the fleet's mode is the one in force (an empty store: `Enforce`).
+    ///
+    /// The last known good keys are the fleet's (unless `CLERK_JWKS_SNAPSHOT` names a file):
+    /// every instance that fetches keys saves them in the store, and one that starts while
+    /// Clerk is down verifies with them, once they pass the same checks as a file's (the
+    /// pinned issuer, the staleness bound, RSA keys of a sane size).
     ///
     /// # Errors
     ///
@@ -56,7 +64,9 @@ impl AuthPolicy {
         let store = connector
             .open(&url, &name)
             .map_err(|error| fleet_error(&error))?;
-        let policy = Self::from_vars_unchecked(&get)?;
+        // The fleet's keys, unless the service keeps its own file.
+        let shared_keys = Arc::clone(&store) as Arc<dyn KeySnapshotStore>;
+        let policy = Self::from_vars_unchecked(&get, Some(shared_keys))?;
         if policy.switch().mode().is_bypass() {
             tracing::warn!(
                 "the bypass from the environment holds until the fleet store answers; from then on the fleet's mode is in force (switch it with clerk-incident bypass)"

@@ -8,10 +8,12 @@ use std::time::{Duration, SystemTime};
 use futures::StreamExt;
 use tokio::task::AbortHandle;
 
+use super::denial_sync::{FleetDenier, follow_denials};
 use super::ordering::{self, Mark, Verdict};
 use super::store::{DesiredMode, FleetError, FleetStore, Heartbeat, ModeUpdates};
 use crate::auth::{
-    AuthMode, AuthPolicy, BypassSwitch, FleetHealth, FleetMembership, KeyStatus, Rfc3339, Verifier,
+    AuthMode, AuthPolicy, BypassSwitch, FleetHealth, FleetMembership, KeyStatus, Rfc3339,
+    SessionDenier, SessionDenylist, Verifier,
 };
 
 /// How often an instance renews its heartbeat unless told otherwise: 2 s.
@@ -96,13 +98,14 @@ pub fn host_name() -> String {
 #[derive(Clone)]
 pub struct FleetMember {
     shared: Arc<MemberShared>,
-    _tasks: Arc<[AbortOnDrop; 2]>,
+    _tasks: Arc<[AbortOnDrop]>,
 }
 
 struct MemberShared {
     store: Arc<dyn FleetStore>,
     switch: BypassSwitch,
     verifier: Option<Verifier>,
+    denylist: SessionDenylist,
     config: FleetConfig,
     state: Mutex<MemberState>,
     /// Held while a record is judged and put in force, so that two at once (the task and
@@ -169,6 +172,32 @@ impl FleetMember {
         verifier: Option<Verifier>,
         config: FleetConfig,
     ) -> Result<Self, FleetError> {
+        Self::start(store, switch, verifier, None, config)
+    }
+
+    /// [`join`](Self::join), keeping `denylist` in step with the fleet's: the revoked
+    /// sessions every instance refuses ([`AuthPolicy::join_fleet`] passes the policy's).
+    ///
+    /// # Errors
+    ///
+    /// [`FleetError::Config`] outside a Tokio runtime.
+    pub fn join_with_denylist(
+        store: Arc<dyn FleetStore>,
+        switch: BypassSwitch,
+        verifier: Option<Verifier>,
+        denylist: SessionDenylist,
+        config: FleetConfig,
+    ) -> Result<Self, FleetError> {
+        Self::start(store, switch, verifier, Some(denylist), config)
+    }
+
+    fn start(
+        store: Arc<dyn FleetStore>,
+        switch: BypassSwitch,
+        verifier: Option<Verifier>,
+        denylist: Option<SessionDenylist>,
+        config: FleetConfig,
+    ) -> Result<Self, FleetError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
             FleetError::Config("joining a fleet needs a Tokio runtime: join inside it".into())
         })?;
@@ -180,22 +209,33 @@ impl FleetMember {
             instance = %config.instance_id,
             "joining the fleet: the bypass mode follows the fleet's"
         );
+        let mut tasks = Vec::with_capacity(3);
+        if let Some(denylist) = &denylist {
+            let denials = runtime.spawn(follow_denials(
+                Arc::clone(&store),
+                denylist.clone(),
+                config.poll_every,
+                config.store_timeout,
+            ));
+            tasks.push(AbortOnDrop(denials.abort_handle()));
+        }
+        let denylist = denylist.unwrap_or_default();
         let shared = Arc::new(MemberShared {
             store,
             switch,
             verifier,
+            denylist,
             config,
             state: Mutex::default(),
             applying: Mutex::new(()),
         });
         let follow = runtime.spawn(follow(Arc::clone(&shared)));
         let beats = runtime.spawn(heartbeats(Arc::clone(&shared)));
+        tasks.push(AbortOnDrop(follow.abort_handle()));
+        tasks.push(AbortOnDrop(beats.abort_handle()));
         Ok(Self {
             shared,
-            _tasks: Arc::new([
-                AbortOnDrop(follow.abort_handle()),
-                AbortOnDrop(beats.abort_handle()),
-            ]),
+            _tasks: tasks.into(),
         })
     }
 
@@ -238,12 +278,20 @@ impl FleetMembership for FleetMember {
     fn health(&self) -> FleetHealth {
         FleetMember::health(self)
     }
+
+    fn denier(&self) -> Arc<dyn SessionDenier> {
+        Arc::new(FleetDenier::with_local(
+            Arc::clone(&self.shared.store),
+            self.shared.denylist.clone(),
+            self.shared.config.store_timeout,
+        ))
+    }
 }
 
 impl AuthPolicy {
     /// Joins the fleet of `store`: from now on the switch follows the fleet's mode (see
-    /// [`FleetMember`]), the heartbeat reports this policy's keys, and the health shows the
-    /// fleet.
+    /// [`FleetMember`]), the policy refuses the sessions of the fleet's denylist, the
+    /// heartbeat reports this policy's keys, and the health shows the fleet.
     ///
     /// # Errors
     ///
@@ -253,10 +301,11 @@ impl AuthPolicy {
         store: Arc<dyn FleetStore>,
         config: FleetConfig,
     ) -> Result<Self, FleetError> {
-        let member = FleetMember::join(
+        let member = FleetMember::join_with_denylist(
             store,
             self.switch().clone(),
             Some(self.verifier().clone()),
+            self.denylist().clone(),
             config,
         )?;
         Ok(self.with_fleet(Arc::new(member)))
@@ -545,6 +594,7 @@ mod tests {
             store: Arc::new(MemoryFleetStore::new()),
             switch: BypassSwitch::new(),
             verifier: None,
+            denylist: SessionDenylist::new(),
             config: FleetConfig::default(),
             state: Mutex::default(),
             applying: Mutex::new(()),

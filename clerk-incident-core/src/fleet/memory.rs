@@ -3,15 +3,20 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
-use super::store::{DesiredMode, FleetError, FleetStore, Heartbeat, ModeRequest, ModeUpdates};
-use crate::auth::AuthMode;
+use super::denylist_store::{DenialBatch, DenialUpdates, DenylistStore, check_denial_batch};
+use super::name::FleetConnector;
+use super::store::{
+    DesiredMode, FleetError, FleetStore, Heartbeat, ModeRequest, ModeUpdates, whole_millis,
+};
+use crate::auth::{AuthMode, DENIAL_TTL, KeySnapshot, KeySnapshotStore, SnapshotError};
 
 /// How many writes the history keeps.
 const HISTORY_LEN: usize = 1000;
@@ -49,6 +54,7 @@ const HISTORY_LEN: usize = 1000;
 pub struct MemoryFleetStore {
     data: Arc<Mutex<Data>>,
     pushes: broadcast::Sender<DesiredMode>,
+    denial_pushes: broadcast::Sender<DenialBatch>,
     link: Arc<watch::Sender<bool>>,
 }
 
@@ -59,15 +65,23 @@ struct Data {
     version: u64,
     history: VecDeque<DesiredMode>,
     instances: BTreeMap<String, (Heartbeat, Instant)>,
+    /// The fleet's key snapshot, encoded as a store keeps it.
+    keys: Option<Vec<u8>>,
+    /// The denial batches, oldest first.
+    denials: VecDeque<(u64, DenialBatch)>,
+    /// The last batch's number: never reset, as a Redis stream id never goes back.
+    denial_seq: u64,
 }
 
 impl MemoryFleetStore {
     /// An empty store.
     pub fn new() -> Self {
         let (pushes, _) = broadcast::channel(64);
+        let (denial_pushes, _) = broadcast::channel(256);
         Self {
             data: Arc::default(),
             pushes,
+            denial_pushes,
             link: Arc::new(watch::Sender::new(true)),
         }
     }
@@ -78,6 +92,7 @@ impl MemoryFleetStore {
         Self {
             data: Arc::clone(&self.data),
             pushes: self.pushes.clone(),
+            denial_pushes: self.denial_pushes.clone(),
             link: Arc::new(watch::Sender::new(true)),
         }
     }
@@ -89,7 +104,12 @@ impl MemoryFleetStore {
 
     /// Forgets everything, as a store restarted empty does (the versions start again at 1).
     pub fn clear(&self) {
-        *self.lock() = Data::default();
+        let mut data = self.lock();
+        let denial_seq = data.denial_seq;
+        *data = Data {
+            denial_seq,
+            ..Data::default()
+        };
     }
 
     fn lock(&self) -> MutexGuard<'_, Data> {
@@ -147,28 +167,7 @@ impl FleetStore for MemoryFleetStore {
 
     async fn subscribe(&self) -> Result<ModeUpdates, FleetError> {
         self.reachable()?;
-        let pushes = self.pushes.subscribe();
-        let link = self.link.subscribe();
-        Ok(
-            futures::stream::unfold((pushes, link), |(mut pushes, mut link)| async move {
-                loop {
-                    tokio::select! {
-                        message = pushes.recv() => match message {
-                            Ok(desired) if *link.borrow() => return Some((desired, (pushes, link))),
-                            Ok(_) | Err(broadcast::error::RecvError::Closed) => return None,
-                            // A subscriber that fell behind resynchronises by reading.
-                            Err(broadcast::error::RecvError::Lagged(_)) => return None,
-                        },
-                        changed = link.changed() => {
-                            if changed.is_err() || !*link.borrow() {
-                                return None;
-                            }
-                        }
-                    }
-                }
-            })
-            .boxed(),
-        )
+        Ok(follow_link(self.pushes.subscribe(), self.link.subscribe()))
     }
 
     async fn history(&self, limit: usize) -> Result<Vec<DesiredMode>, FleetError> {
@@ -201,5 +200,128 @@ impl FleetStore for MemoryFleetStore {
 
     fn describe(&self) -> String {
         "memory".to_owned()
+    }
+}
+
+/// The pushes of `pushes` while `link` is up; ends when it is cut, or when the subscriber fell
+/// behind (it resynchronises by reading).
+fn follow_link<T: Clone + Send + 'static>(
+    pushes: broadcast::Receiver<T>,
+    link: watch::Receiver<bool>,
+) -> BoxStream<'static, T> {
+    futures::stream::unfold((pushes, link), |(mut pushes, mut link)| async move {
+        loop {
+            tokio::select! {
+                message = pushes.recv() => match message {
+                    Ok(item) if *link.borrow() => return Some((item, (pushes, link))),
+                    Ok(_) | Err(broadcast::error::RecvError::Closed) => return None,
+                    Err(broadcast::error::RecvError::Lagged(_)) => return None,
+                },
+                changed = link.changed() => {
+                    if changed.is_err() || !*link.borrow() {
+                        return None;
+                    }
+                }
+            }
+        }
+    })
+    .boxed()
+}
+
+#[async_trait]
+impl DenylistStore for MemoryFleetStore {
+    async fn add_denials(&self, session_ids: &[String]) -> Result<DenialBatch, FleetError> {
+        self.reachable()?;
+        check_denial_batch(session_ids)?;
+        let now = SystemTime::now();
+        let batch = {
+            let mut data = self.lock();
+            data.denial_seq += 1;
+            let seq = data.denial_seq;
+            let batch = DenialBatch {
+                cursor: seq.to_string(),
+                at_ms: whole_millis(now),
+                session_ids: session_ids.to_vec(),
+            };
+            data.denials
+                .retain(|(_, kept)| kept.at_ms + DENIAL_TTL > now);
+            data.denials.push_back((seq, batch.clone()));
+            batch
+        };
+        let _ = self.denial_pushes.send(batch.clone());
+        Ok(batch)
+    }
+
+    async fn denials_after(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<DenialBatch>, FleetError> {
+        self.reachable()?;
+        let after = match cursor {
+            None => 0,
+            Some(cursor) => cursor
+                .parse::<u64>()
+                .map_err(|_| FleetError::Invalid(format!("{cursor:?} is not a cursor")))?,
+        };
+        Ok(self
+            .lock()
+            .denials
+            .iter()
+            .filter(|(seq, _)| *seq > after)
+            .take(limit)
+            .map(|(_, batch)| batch.clone())
+            .collect())
+    }
+
+    async fn subscribe_denials(&self) -> Result<DenialUpdates, FleetError> {
+        self.reachable()?;
+        Ok(follow_link(
+            self.denial_pushes.subscribe(),
+            self.link.subscribe(),
+        ))
+    }
+}
+
+#[async_trait]
+impl KeySnapshotStore for MemoryFleetStore {
+    async fn load(&self) -> Result<Option<KeySnapshot>, SnapshotError> {
+        let unreachable = |err: FleetError| SnapshotError::Io {
+            location: self.location(),
+            action: "read",
+            source: std::io::Error::other(err.to_string()),
+        };
+        self.reachable().map_err(unreachable)?;
+        let Some(bytes) = self.lock().keys.clone() else {
+            return Ok(None);
+        };
+        KeySnapshot::from_json(&bytes)
+            .map(Some)
+            .map_err(|detail| SnapshotError::Corrupt {
+                location: self.location(),
+                detail,
+            })
+    }
+
+    async fn save(&self, snapshot: &KeySnapshot) -> Result<(), SnapshotError> {
+        self.reachable().map_err(|err| SnapshotError::Io {
+            location: self.location(),
+            action: "written",
+            source: std::io::Error::other(err.to_string()),
+        })?;
+        self.lock().keys = Some(snapshot.to_json());
+        Ok(())
+    }
+
+    fn location(&self) -> String {
+        "the fleet's keys in memory".to_owned()
+    }
+}
+
+/// Every service "connecting" to a memory store joins this same store, whatever the URL and
+/// name: for tests and drills that start services with `from_vars_with_fleet`.
+impl FleetConnector for MemoryFleetStore {
+    fn open(&self, _url: &str, _name: &str) -> Result<Arc<dyn FleetStore>, FleetError> {
+        Ok(Arc::new(self.connection()))
     }
 }

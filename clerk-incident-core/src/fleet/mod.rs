@@ -51,6 +51,8 @@
 //! ```
 
 mod acknowledgement;
+mod denial_sync;
+mod denylist_store;
 #[cfg(feature = "reqwest")]
 mod env;
 mod member;
@@ -60,6 +62,10 @@ mod ordering;
 mod store;
 
 pub use self::acknowledgement::{Acknowledgements, wait_for_acknowledgements};
+pub use self::denial_sync::FleetDenier;
+pub use self::denylist_store::{
+    DenialBatch, DenialUpdates, DenylistStore, MAX_DENIAL_BATCH, check_denial_batch,
+};
 pub use self::member::{
     DEFAULT_HEARTBEAT_EVERY, DEFAULT_POLL_EVERY, DEFAULT_STORE_TIMEOUT, FleetConfig, FleetMember,
     host_name,

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::auth::{AuthMode, MAX_BYPASS_TTL, MAX_GRACE_MAX_AGE, Rfc3339};
+use crate::auth::{AuthMode, KeySnapshotStore, MAX_BYPASS_TTL, MAX_GRACE_MAX_AGE, Rfc3339};
 
 /// The mode every instance of the fleet should be in, as the store holds it.
 ///
@@ -242,14 +242,20 @@ pub enum FleetError {
 /// Pushed changes of the fleet's mode; the stream ends when the store connection is lost.
 pub type ModeUpdates = BoxStream<'static, DesiredMode>;
 
-/// Where a fleet keeps its desired mode, its history and its instances' heartbeats.
+/// Where a fleet keeps its desired mode, its history and its instances' heartbeats, and the
+/// state its instances share: the last known good signing keys ([`KeySnapshotStore`]: an
+/// instance that starts while Clerk is down verifies with the keys another one fetched) and
+/// the revoked sessions ([`DenylistStore`](super::DenylistStore): refused by every instance,
+/// even in `Grace`).
 ///
 /// Object safe (`Arc<dyn FleetStore>`); [`MemoryFleetStore`](super::MemoryFleetStore) keeps it
 /// in the process, `clerk-incident-redis` on Redis. Every call is bounded in time by the
 /// implementation, and a failure is an error, never a default: an instance that cannot read
 /// the store keeps the mode it has until that mode's own expiry.
 #[async_trait]
-pub trait FleetStore: fmt::Debug + Send + Sync + 'static {
+pub trait FleetStore:
+    KeySnapshotStore + super::DenylistStore + fmt::Debug + Send + Sync + 'static
+{
     /// The fleet's mode, or `None` when none was ever written (or the store restarted empty):
     /// `Enforce`.
     async fn desired(&self) -> Result<Option<DesiredMode>, FleetError>;
@@ -259,7 +265,9 @@ pub trait FleetStore: fmt::Debug + Send + Sync + 'static {
     /// writers: the last write wins, each with its own version.
     async fn set_desired(&self, request: ModeRequest) -> Result<DesiredMode, FleetError>;
 
-    /// Pushes every later write; the stream ends when the connection is lost.
+    /// Pushes later writes, in order; an implementation may push the record in force when
+    /// the push is delivered instead (a later one, never an older one). The stream ends when
+    /// the connection is lost.
     async fn subscribe(&self) -> Result<ModeUpdates, FleetError>;
 
     /// The last `limit` writes, oldest first.
@@ -276,7 +284,7 @@ pub trait FleetStore: fmt::Debug + Send + Sync + 'static {
 }
 
 /// `time` cut to whole milliseconds, as the stores keep it.
-fn whole_millis(time: SystemTime) -> SystemTime {
+pub(crate) fn whole_millis(time: SystemTime) -> SystemTime {
     let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let millis = u64::try_from(since.as_millis()).unwrap_or(u64::MAX);
     UNIX_EPOCH + Duration::from_millis(millis)

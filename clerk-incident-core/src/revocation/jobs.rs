@@ -47,7 +47,7 @@ use super::plan::{RevocationPlan, RevocationTarget};
 use super::report::{PlanPreview, Progress, RevocationReport, Totals};
 use super::revoker::SessionRevoker;
 use crate::api::{ClerkApi, SecretKey};
-use crate::auth::{AuthContext, Operator, OperatorRefusal, Rejection};
+use crate::auth::{AuthContext, Operator, OperatorRefusal, Rejection, SessionDenier};
 use crate::error_chain::error_chain;
 
 /// Where the admin endpoints are served: `POST` starts a job, `GET {REVOKE_PATH}/{job}` reads
@@ -169,6 +169,8 @@ struct Inner {
     api: ClerkApi,
     next: AtomicU64,
     registry: Mutex<Registry>,
+    /// Where the jobs report the sessions they revoke.
+    denier: Mutex<Option<Arc<dyn SessionDenier>>>,
 }
 
 #[derive(Default)]
@@ -199,8 +201,23 @@ impl RevocationJobs {
                 api,
                 next: AtomicU64::new(0),
                 registry: Mutex::new(Registry::default()),
+                denier: Mutex::new(None),
             }),
         }
+    }
+
+    /// Reports the sessions every later job revokes to `denier`, so that no instance accepts
+    /// their tokens in `Grace` or `Open` ([`SessionRevoker::deny_with`]). The adapters'
+    /// revocation routers set their policy's
+    /// [`session_denier`](crate::auth::AuthPolicy::session_denier); clones share it.
+    #[must_use]
+    pub fn deny_with(self, denier: Arc<dyn SessionDenier>) -> Self {
+        *self
+            .inner
+            .denier
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(denier);
+        self
     }
 
     /// Jobs revoking through a client built from `CLERK_SECRET_KEY` and `CLERK_API_URL`
@@ -278,7 +295,16 @@ impl RevocationJobs {
             id: id.clone(),
             sender: Arc::clone(&sender),
         };
-        let revoker = SessionRevoker::new(self.inner.api.clone(), plan);
+        let mut revoker = SessionRevoker::new(self.inner.api.clone(), plan);
+        let denier = self
+            .inner
+            .denier
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        if let Some(denier) = denier {
+            revoker = revoker.deny_with(denier);
+        }
         let task = runtime.spawn(async move {
             let progress = Arc::clone(&guard.sender);
             let result = revoker

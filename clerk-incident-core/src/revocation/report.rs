@@ -132,6 +132,10 @@ pub struct RevocationReport {
     pub already_inactive: u64,
     /// Every user or session that could not be processed; a resumed run retries them.
     pub failed: Vec<RevocationFailure>,
+    /// Revoked sessions the run could not add to the fleet's denylist (its store was
+    /// unreachable): other instances may accept their expired tokens in `Grace` until the
+    /// tokens are older than the grace window. 0 without a denylist.
+    pub sessions_not_denied: u64,
     /// Wall time of this run (not of earlier, resumed parts).
     #[serde(rename = "elapsed_ms", serialize_with = "millis")]
     pub elapsed: Duration,

@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, BoxStream};
@@ -17,6 +17,7 @@ use crate::api::{
     ApiCounters, ApiError, ClerkApi, MAX_IDS_PER_FILTER, RevokeOutcome, SessionStatus, User,
     UserQuery,
 };
+use crate::auth::{DENIAL_TTL, SessionDenier};
 
 /// Revokes the live sessions of a [`RevocationPlan`]'s users, as fast as the client's rate
 /// limit allows, resumably.
@@ -44,12 +45,30 @@ use crate::api::{
 pub struct SessionRevoker {
     api: ClerkApi,
     plan: RevocationPlan,
+    denier: Option<Arc<dyn SessionDenier>>,
 }
 
 impl SessionRevoker {
     /// A revoker of `plan`'s sessions through `api`.
     pub fn new(api: ClerkApi, plan: RevocationPlan) -> Self {
-        Self { api, plan }
+        Self {
+            api,
+            plan,
+            denier: None,
+        }
+    }
+
+    /// Reports every session the run revokes to `denier` (a service's
+    /// [`session_denier`](crate::auth::AuthPolicy::session_denier), or the fleet's denylist),
+    /// user by user, so that no instance accepts their tokens in `Grace` or `Open`. Sessions a
+    /// resumed run finds revoked by the run it resumes, and any session of a candidate revoked
+    /// within the denial TTL, are reported again, so that repeating a run whose denials were
+    /// lost heals the denylist. What could not be reported is counted in
+    /// [`RevocationReport::sessions_not_denied`]; the run goes on.
+    #[must_use]
+    pub fn deny_with(mut self, denier: Arc<dyn SessionDenier>) -> Self {
+        self.denier = Some(denier);
+        self
     }
 
     /// The plan.
@@ -159,6 +178,7 @@ impl SessionRevoker {
             api: &self.api,
             plan: &self.plan,
             journal: journal.map(Mutex::new),
+            denier: self.denier.as_deref(),
         };
 
         let mut seen: HashSet<String> = HashSet::new();
@@ -215,6 +235,7 @@ impl SessionRevoker {
                 }
                 Event::User(outcome) => {
                     tally.users_scanned += 1;
+                    tally.not_denied += outcome.not_denied;
                     tally.counts.add(&outcome.counts);
                     let clean = outcome.failures.is_empty() && outcome.fatal.is_none();
                     tally.failures.extend(outcome.failures);
@@ -339,6 +360,8 @@ enum Event {
 struct UserOutcome {
     user_id: String,
     counts: UserCounts,
+    /// Sessions revoked but not added to the denylist everywhere.
+    not_denied: u64,
     failures: Vec<RevocationFailure>,
     /// An error that must stop the run.
     fatal: Option<RevocationError>,
@@ -349,6 +372,7 @@ struct Worker<'a> {
     api: &'a ClerkApi,
     plan: &'a RevocationPlan,
     journal: Option<Mutex<Journal>>,
+    denier: Option<&'a dyn SessionDenier>,
 }
 
 impl Worker<'_> {
@@ -356,6 +380,7 @@ impl Worker<'_> {
         let mut outcome = UserOutcome {
             user_id: user.id,
             counts: UserCounts::default(),
+            not_denied: 0,
             failures: Vec::new(),
             fatal: None,
         };
@@ -373,6 +398,15 @@ impl Worker<'_> {
         let cutoff = self.plan.created_before();
         let mut to_revoke = BTreeSet::new();
         let mut listed = HashSet::with_capacity(sessions.len());
+        // Sessions revoked lately (by an earlier run whose denials were lost, or by someone
+        // else) are denied again: a run repeated after a lost store heals the denylist.
+        let recent =
+            now_ms().saturating_sub(i64::try_from(DENIAL_TTL.as_millis()).unwrap_or(i64::MAX));
+        let mut to_deny: BTreeSet<String> = sessions
+            .iter()
+            .filter(|s| s.status == SessionStatus::Revoked && s.updated_at >= recent)
+            .map(|s| s.id.clone())
+            .collect();
         for session in &sessions {
             listed.insert(session.id.as_str());
             let targeted = prior.contains(&session.id);
@@ -400,7 +434,12 @@ impl Worker<'_> {
         outcome.counts.found += vanished;
         outcome.counts.already_inactive += vanished;
 
-        if self.plan.is_dry_run() || to_revoke.is_empty() {
+        if self.plan.is_dry_run() {
+            return outcome;
+        }
+        to_deny.extend(prior.iter().cloned());
+        if to_revoke.is_empty() {
+            self.deny(&mut outcome, &to_deny).await;
             return outcome;
         }
         if let Err(err) = self.record_intent(&outcome.user_id, &prior, &to_revoke) {
@@ -430,7 +469,26 @@ impl Worker<'_> {
                 }
             }
         }
+        // Every targeted session, failed ones too: it is being signed out either way, and a
+        // denial that is not needed costs nothing.
+        to_deny.extend(to_revoke);
+        self.deny(&mut outcome, &to_deny).await;
         outcome
+    }
+
+    /// Reports `sessions` to the denier, if any.
+    async fn deny(&self, outcome: &mut UserOutcome, sessions: &BTreeSet<String>) {
+        let Some(denier) = self.denier else {
+            return;
+        };
+        if sessions.is_empty() {
+            return;
+        }
+        let ids: Vec<String> = sessions.iter().cloned().collect();
+        if let Err(err) = denier.deny(&ids).await {
+            tracing::error!(user_id = %outcome.user_id, sessions = ids.len(), error = %err, "revoked sessions not denied everywhere: their expired tokens may pass Grace on other instances");
+            outcome.not_denied += ids.len() as u64;
+        }
     }
 
     /// Appends the sessions about to be revoked (with those of an earlier intent) to the
@@ -488,6 +546,7 @@ struct Tally {
     users_scanned: u64,
     users_excluded: u64,
     counts: UserCounts,
+    not_denied: u64,
     failures: Vec<RevocationFailure>,
 }
 
@@ -523,6 +582,7 @@ impl Tally {
             revoked: self.counts.revoked,
             already_inactive: self.counts.already_inactive,
             failed: self.failures.clone(),
+            sessions_not_denied: self.not_denied,
             elapsed,
             api,
         }

@@ -1,0 +1,336 @@
+//! [`SessionDenylist`]: the sessions this project revoked, refused even in `Grace` and `Open`.
+//!
+//! `Grace` accepts expired tokens whose signature verifies, and `Open` keeps the identity of
+//! one: without a denylist, the token of a session revoked during the incident would pass.
+//! Every revocation made through this project (the CLI's `sessions revoke`, the admin routes)
+//! reports the sessions it revoked to a [`SessionDenier`]: the policy's own list for a single
+//! service, the fleet's store (and every instance's copy) for a fleet.
+//!
+//! The request path reads the local copy only: a hash lookup under a read lock, skipped while
+//! the list is empty. An entry lasts [`DENIAL_TTL`], past the longest a token of the session
+//! could still be accepted (the 24-hour Grace ceiling and the token's own lifetime).
+//!
+//! The list is bounded ([`DEFAULT_DENYLIST_CAPACITY`]). When it is full, a session it cannot
+//! hold is not forgotten quietly: until the last such entry would have expired, the list is
+//! [full](SessionDenylist::is_full), and the policy then accepts only fully valid tokens
+//! (`Grace` accepts no expired token, `Open` keeps no expired identity), and the health says
+//! so. Failing closed costs availability, never a revoked session's access.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use super::mode::MAX_GRACE_MAX_AGE;
+
+/// How long a denied session stays denied: the Grace ceiling (24 h) and an hour, beyond the
+/// lifetime of any token the session held when it was revoked.
+pub const DENIAL_TTL: Duration = MAX_GRACE_MAX_AGE.saturating_add(Duration::from_secs(3600));
+
+/// The sessions a [`SessionDenylist`] holds by default: about 30 MB at most.
+pub const DEFAULT_DENYLIST_CAPACITY: usize = 200_000;
+
+/// The local copy of the revoked sessions. Cheap to clone: clones share the list.
+#[derive(Clone)]
+pub struct SessionDenylist {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    capacity: usize,
+    /// Session id → when its denial ends.
+    entries: RwLock<HashMap<String, SystemTime>>,
+    /// While set and in the future: a denial was dropped for lack of room, and would have
+    /// lasted until then.
+    full_until: Mutex<Option<SystemTime>>,
+    dropped: AtomicU64,
+    refused: AtomicU64,
+    last_sync: Mutex<Option<SystemTime>>,
+}
+
+/// The denylist as the health shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DenylistHealth {
+    /// Sessions denied now.
+    pub size: usize,
+    /// The most it holds.
+    pub capacity: usize,
+    /// True while a denial it had no room for would still be in force: only fully valid
+    /// tokens are accepted meanwhile.
+    pub full: bool,
+    /// Denials dropped for lack of room since start.
+    pub dropped: u64,
+    /// Requests refused because their session is denied.
+    pub refused: u64,
+    /// When the copy last read the fleet's list (absent outside a fleet).
+    #[serde(serialize_with = "super::rfc3339_opt")]
+    pub last_sync: Option<SystemTime>,
+}
+
+impl SessionDenylist {
+    /// An empty list of [`DEFAULT_DENYLIST_CAPACITY`].
+    pub fn new() -> Self {
+        Self::with_capacity(DEFAULT_DENYLIST_CAPACITY)
+    }
+
+    /// An empty list holding at most `capacity` sessions.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                capacity,
+                entries: RwLock::default(),
+                full_until: Mutex::default(),
+                dropped: AtomicU64::new(0),
+                refused: AtomicU64::new(0),
+                last_sync: Mutex::default(),
+            }),
+        }
+    }
+
+    /// Denies `session_ids`, revoked at `revoked_at`, until [`DENIAL_TTL`] after that. Returns
+    /// how many it newly holds.
+    ///
+    /// ```
+    /// use std::time::SystemTime;
+    ///
+    /// use clerk_incident_core::auth::SessionDenylist;
+    ///
+    /// let list = SessionDenylist::with_capacity(2);
+    /// let now = SystemTime::now();
+    /// assert_eq!(list.deny(["sess_1", "sess_2", "sess_3"], now), 2);
+    /// assert!(list.is_denied("sess_1"));
+    /// // No room for sess_3: until its denial would end, only fully valid tokens pass.
+    /// assert!(list.is_full());
+    /// ```
+    pub fn deny<I, S>(&self, session_ids: I, revoked_at: SystemTime) -> usize
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.deny_at(session_ids, revoked_at, SystemTime::now())
+    }
+
+    /// [`deny`](Self::deny) as of `now`.
+    fn deny_at<I, S>(&self, session_ids: I, revoked_at: SystemTime, now: SystemTime) -> usize
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let until = revoked_at + DENIAL_TTL;
+        if until <= now {
+            return 0;
+        }
+        let mut added = 0;
+        let mut dropped_until: Option<SystemTime> = None;
+        {
+            let mut entries = self.write();
+            let mut purged = false;
+            for id in session_ids {
+                let id = id.as_ref();
+                if let Some(end) = entries.get_mut(id) {
+                    *end = (*end).max(until);
+                    continue;
+                }
+                if entries.len() >= self.inner.capacity && !purged {
+                    entries.retain(|_, end| *end > now);
+                    purged = true;
+                }
+                if entries.len() >= self.inner.capacity {
+                    dropped_until = Some(until);
+                    self.inner.dropped.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                entries.insert(id.to_owned(), until);
+                added += 1;
+            }
+        }
+        if let Some(until) = dropped_until {
+            let mut full = self
+                .inner
+                .full_until
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if full.is_none_or(|end| end < until) {
+                tracing::error!(
+                    capacity = self.inner.capacity,
+                    "the session denylist is full: accepting only fully valid tokens until its entries expire"
+                );
+                *full = Some(until);
+            }
+        }
+        added
+    }
+
+    /// True when `session_id` is denied now. The request path's check: a read lock and a
+    /// lookup, nothing while the list is empty.
+    pub fn is_denied(&self, session_id: &str) -> bool {
+        let entries = self.read();
+        if entries.is_empty() {
+            return false;
+        }
+        entries
+            .get(session_id)
+            .is_some_and(|until| *until > SystemTime::now())
+    }
+
+    /// True while a denial the list had no room for would still be in force.
+    pub fn is_full(&self) -> bool {
+        self.inner
+            .full_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|until| until > SystemTime::now())
+    }
+
+    /// Counts a request refused because its session is denied.
+    pub(crate) fn count_refused(&self) {
+        self.inner.refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records that the copy read the fleet's list at `at`.
+    pub fn mark_synced(&self, at: SystemTime) {
+        *self
+            .inner
+            .last_sync
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(at);
+    }
+
+    /// The list as the health shows it.
+    pub fn health(&self) -> DenylistHealth {
+        let now = SystemTime::now();
+        DenylistHealth {
+            size: self.read().values().filter(|until| **until > now).count(),
+            capacity: self.inner.capacity,
+            full: self.is_full(),
+            dropped: self.inner.dropped.load(Ordering::Relaxed),
+            refused: self.inner.refused.load(Ordering::Relaxed),
+            last_sync: *self
+                .inner
+                .last_sync
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, SystemTime>> {
+        self.inner
+            .entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, SystemTime>> {
+        self.inner
+            .entries
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for SessionDenylist {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for SessionDenylist {
+    /// The size, never the session ids.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionDenylist")
+            .field("size", &self.read().len())
+            .field("capacity", &self.inner.capacity)
+            .finish()
+    }
+}
+
+/// Why revoked sessions could not be denied everywhere.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the revoked sessions could not be added to {target}'s denylist: {reason}")]
+pub struct DenyError {
+    /// Which list ([`SessionDenier::describe`]).
+    pub target: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Where a revocation reports the sessions it revoked, so that no instance accepts their
+/// tokens in `Grace` or `Open`: a [`SessionDenylist`] for a single service, the fleet's store
+/// for a fleet (`AuthPolicy::session_denier` gives the right one).
+#[async_trait]
+pub trait SessionDenier: fmt::Debug + Send + Sync + 'static {
+    /// Denies `session_ids`, revoked now.
+    ///
+    /// # Errors
+    ///
+    /// [`DenyError`] when they could not be denied everywhere (the fleet's store is
+    /// unreachable); this instance's own copy holds them all the same.
+    async fn deny(&self, session_ids: &[String]) -> Result<(), DenyError>;
+
+    /// Which list, for logs and reports (never a secret).
+    fn describe(&self) -> String;
+}
+
+#[async_trait]
+impl SessionDenier for SessionDenylist {
+    async fn deny(&self, session_ids: &[String]) -> Result<(), DenyError> {
+        SessionDenylist::deny(self, session_ids, SystemTime::now());
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "this service".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_denial_lasts_past_the_grace_ceiling_then_ends() {
+        let list = SessionDenylist::new();
+        let now = SystemTime::now();
+        list.deny(["sess_new"], now);
+        list.deny(["sess_old"], now - DENIAL_TTL - Duration::from_secs(1));
+        list.deny(["sess_edge"], now - DENIAL_TTL + Duration::from_secs(60));
+        assert!(list.is_denied("sess_new"));
+        assert!(list.is_denied("sess_edge"));
+        assert!(!list.is_denied("sess_old"), "expired before it was added");
+        assert!(!list.is_denied("sess_other"));
+        assert!(DENIAL_TTL > MAX_GRACE_MAX_AGE);
+        assert_eq!(list.health().size, 2);
+    }
+
+    #[test]
+    fn a_full_list_makes_room_from_expired_entries_first_then_fails_closed() {
+        let list = SessionDenylist::with_capacity(2);
+        let now = SystemTime::now();
+        // Added a day ago, ended ten seconds ago: its room is taken back before anything drops.
+        let past = now - DENIAL_TTL - Duration::from_secs(10);
+        assert_eq!(list.deny_at(["sess_a"], past, past), 1);
+        list.deny(["sess_b"], now);
+        assert!(!list.is_denied("sess_a"));
+        assert_eq!(list.deny(["sess_c"], now), 1);
+        assert!(!list.is_full());
+        assert_eq!(list.deny(["sess_d"], now), 0);
+        assert!(list.is_full(), "a dropped denial fails the list closed");
+        let health = list.health();
+        assert_eq!((health.size, health.dropped, health.full), (2, 1, true));
+        // Denying a session it holds again never needs room.
+        assert_eq!(list.deny(["sess_b"], now), 0);
+        assert_eq!(list.health().dropped, 1);
+    }
+
+    #[test]
+    fn debug_shows_no_session_id() {
+        let list = SessionDenylist::new();
+        list.deny(["sess_secretish"], SystemTime::now());
+        assert!(!format!("{list:?}").contains("sess_secretish"));
+    }
+}
