@@ -387,3 +387,42 @@ pub async fn check_revoked_sessions_refused_everywhere(
     assert!(writer.denylist().is_denied(&victim.id));
     sim.shutdown().await;
 }
+
+/// The API budget's contract on two connections of one store: slots follow each other by
+/// the interval across connections (whatever the time between the calls), a pause holds the
+/// next slot of every connection until it ends, and an interval or pause above an hour is
+/// refused.
+///
+/// # Panics
+///
+/// On the first broken rule.
+pub async fn check_budget_contract(store: Arc<dyn FleetStore>, other: Arc<dyn FleetStore>) {
+    let interval = Duration::from_millis(200);
+    let started = Instant::now();
+    let first = within("reserve", store.reserve(interval)).await.unwrap();
+    let second = within("reserve", other.reserve(interval)).await.unwrap();
+    let third = within("reserve", store.reserve(interval)).await.unwrap();
+    let between = started.elapsed();
+    assert!(first <= interval, "an idle budget sends at once: {first:?}");
+    // Each slot one interval after the one before: the wait grows by the interval, less the
+    // time that passed between the calls.
+    assert!(second + between >= first + interval, "{first:?} {second:?}");
+    assert!(third + between >= second + interval, "{second:?} {third:?}");
+    assert!(third <= 3 * interval, "{third:?}");
+
+    let paused_at = Instant::now();
+    within("pause", other.pause(Duration::from_secs(2)))
+        .await
+        .unwrap();
+    let held = within("reserve", store.reserve(interval)).await.unwrap();
+    assert!(
+        held + paused_at.elapsed() >= Duration::from_secs(2),
+        "a pause holds every connection's next slot: {held:?}"
+    );
+    assert!(
+        within("reserve", store.reserve(Duration::from_secs(7200)))
+            .await
+            .is_err(),
+        "an interval of two hours is refused"
+    );
+}

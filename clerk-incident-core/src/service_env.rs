@@ -113,7 +113,8 @@ impl ServiceEnv {
     fn with_policy(policy: Result<AuthPolicy, EnvConfigError>) -> Result<Self, ServiceEnvError> {
         let policy = policy.map_err(ServiceEnvError::Auth)?;
         let webhooks = UserSync::from_env().map_err(ServiceEnvError::Webhooks)?;
-        let revocation = RevocationJobs::from_env().map_err(ServiceEnvError::Revocation)?;
+        let revocation =
+            RevocationJobs::from_env_for(&policy).map_err(ServiceEnvError::Revocation)?;
         let bind = match std::env::var(ENV_BIND) {
             Ok(value) if !value.trim().is_empty() => {
                 value.trim().parse().map_err(|_| ServiceEnvError::Bind {

@@ -61,6 +61,16 @@ impl Keyspace {
         format!("{}:denied", self.prefix)
     }
 
+    /// The Backend API budget's next free send slot (µs by the server's clock).
+    pub(crate) fn budget(&self) -> String {
+        format!("{}:budget", self.prefix)
+    }
+
+    /// The end of a 429's pause of the budget (µs by the server's clock).
+    pub(crate) fn budget_pause(&self) -> String {
+        format!("{}:budget-pause", self.prefix)
+    }
+
     /// One instance's heartbeat, a JSON string with a TTL.
     pub(crate) fn instance(&self, id: &str) -> String {
         format!("{}:instance:{id}", self.prefix)
@@ -85,6 +95,8 @@ mod tests {
             keys.key_snapshot(),
             keys.denials(),
             keys.denied(),
+            keys.budget(),
+            keys.budget_pause(),
         ] {
             assert!(
                 key.starts_with("{clerk-incident:clerk.example.com}:"),

@@ -16,6 +16,7 @@
 //! | `instances`, `instance:<id>` | the live instances and their heartbeats (with a TTL) |
 //! | `keys` | the last known good signing keys (public keys only), for instances started while Clerk is down |
 //! | `denials`, `denied` | the revoked sessions (a stream of batches, trimmed to 25 h) and their push channel |
+//! | `budget`, `budget-pause` | the Backend API budget: the next free send slot, and the end of a 429's pause |
 //!
 //! The fleet's name (`CLERK_INCIDENT_FLEET`, by default `clerk-incident:<issuer host>`) keeps
 //! staging from switching production. Start a service in the fleet with
@@ -48,6 +49,7 @@
 //! `rustls` is named only to pin its crypto backend to aws-lc-rs, the workspace's one;
 //! `tempfile` holds the private directory of a [`TestServer`].
 
+mod budget;
 mod denylist;
 mod key_snapshot;
 mod keyspace;

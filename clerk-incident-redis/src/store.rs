@@ -51,6 +51,7 @@ struct Inner {
     connection: OnceCell<ConnectionManager>,
     set_mode: Script,
     deny: Script,
+    budget: Script,
 }
 
 impl RedisFleetStore {
@@ -82,6 +83,7 @@ impl RedisFleetStore {
                 connection: OnceCell::new(),
                 set_mode: Script::new(include_str!("set_mode.lua")),
                 deny: Script::new(include_str!("deny.lua")),
+                budget: Script::new(include_str!("budget.lua")),
             }),
         })
     }
@@ -94,6 +96,11 @@ impl RedisFleetStore {
     /// The script that adds a denial batch.
     pub(crate) fn deny_script(&self) -> &Script {
         &self.inner.deny
+    }
+
+    /// The script that moves the API budget.
+    pub(crate) fn budget_script(&self) -> &Script {
+        &self.inner.budget
     }
 
     /// The client, for connections of their own (pub/sub).

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clerk_incident_conformance::fleet_shared::{
-    check_denylist_contract, check_keys_for_an_instance_started_in_an_outage,
-    check_revoked_sessions_refused_everywhere,
+    check_budget_contract, check_denylist_contract,
+    check_keys_for_an_instance_started_in_an_outage, check_revoked_sessions_refused_everywhere,
 };
 use clerk_incident_conformance::fleet_store::{
     check_expiry_without_the_store, check_restart_empty, check_store_contract, check_switching,
@@ -365,4 +365,10 @@ async fn a_revoked_session_is_refused_everywhere() {
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_redis_store_keeps_the_budget_contract() {
+    let server = server();
+    check_budget_contract(store(&server, "budget"), store(&server, "budget")).await;
 }

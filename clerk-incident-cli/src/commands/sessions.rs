@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{ArgGroup, Args, Subcommand};
-use clerk_incident_core::api::{ClerkApi, RateLimit, SecretKey};
+use clerk_incident_core::api::{ClerkApi, RateLimit, SecretKey, SharedBudget};
 use std::sync::Arc;
 
 use clerk_incident_core::auth::{ENV_REDIS_URL, ENV_SECRET_KEY, SessionDenier as _};
@@ -151,12 +151,19 @@ fn prepare(global: &GlobalArgs, args: &RevokeArgs) -> Result<Prepared, String> {
             .ok_or("the rate limit needs at least one request per non-zero window")?;
         builder = builder.rate_limit(limit);
     }
+    // With the fleet: one API budget with the services' and other runs', and the denylist.
+    let store = match args.fleet.redis {
+        Some(_) => Some(fleet::find(&args.fleet)?.0),
+        None => None,
+    };
+    if let Some(store) = &store {
+        builder = builder.shared_budget(Arc::clone(store) as Arc<dyn SharedBudget>);
+    }
     let api = builder.build().map_err(|err| terminal::error_chain(&err))?;
     let command_line = command_line(&plan, args);
     let mut revoker = SessionRevoker::new(api.clone(), plan);
     let mut denied_in = None;
-    if args.fleet.redis.is_some() {
-        let (store, _) = fleet::find(&args.fleet)?;
+    if let Some(store) = store {
         let denier = FleetDenier::new(store);
         denied_in = Some(denier.describe());
         revoker = revoker.deny_with(Arc::new(denier));

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use clerk_incident_core::api::{BudgetError, SharedBudget};
 use clerk_incident_core::auth::{
     AuthMode, AuthPolicy, BypassSwitch, ChangeCause, DEFAULT_GRACE_MAX_AGE, KeySnapshot,
     KeySnapshotStore, KeySource, SnapshotError, Verifier, VerifierConfig,
@@ -113,6 +114,25 @@ impl DenylistStore for Severable {
             .await?
             .take_while(move |_| std::future::ready(!cut.load(Ordering::Acquire)))
             .boxed())
+    }
+}
+
+#[async_trait]
+impl SharedBudget for Severable {
+    async fn reserve(&self, interval: Duration) -> Result<Duration, BudgetError> {
+        self.check()
+            .map_err(|error| BudgetError(error.to_string()))?;
+        self.store.reserve(interval).await
+    }
+
+    async fn pause(&self, wait: Duration) -> Result<(), BudgetError> {
+        self.check()
+            .map_err(|error| BudgetError(error.to_string()))?;
+        self.store.pause(wait).await
+    }
+
+    fn budget_location(&self) -> String {
+        self.store.budget_location()
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -14,6 +15,7 @@ use super::error::{ApiError, ClerkErrorBody};
 use super::pacing::{Pacer, RateLimit};
 use super::retry::{RetryPolicy, is_retryable, retry_after};
 use super::secret_key::{KeyKind, SecretKey};
+use super::shared_budget::{BUDGET_TIMEOUT, DEFAULT_FALLBACK_SHARE, SharedBudget};
 use crate::http::{DEFAULT_MAX_BODY_BYTES, HttpClient, HttpResponse, TransportError};
 
 /// Clerk's Backend API.
@@ -68,7 +70,18 @@ struct Inner {
     timeout: Duration,
     max_body_bytes: usize,
     pacer: Pacer,
+    shared: Option<SharedPacing>,
     counters: AtomicCounters,
+}
+
+/// A fleet's budget, and the local pacing used while it cannot be reached.
+struct SharedPacing {
+    budget: Arc<dyn SharedBudget>,
+    /// Paces at the fallback share of the limit.
+    fallback: Pacer,
+    share: f64,
+    /// True while the budget cannot be reached (logged once per loss).
+    lost: AtomicBool,
 }
 
 impl fmt::Debug for ClerkApi {
@@ -98,6 +111,7 @@ impl ClerkApi {
             timeout: DEFAULT_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             http: None,
+            shared_budget: None,
         }
     }
 
@@ -132,6 +146,44 @@ impl ClerkApi {
         })
     }
 
+    /// Waits for this request's send slot: from the fleet's budget when there is one (local
+    /// pacing at the fallback share while it cannot be reached), else from the local pacer.
+    async fn pace(&self) {
+        let inner = &*self.inner;
+        let (Some(shared), Some(limit)) = (&inner.shared, inner.rate_limit) else {
+            inner.pacer.acquire().await;
+            return;
+        };
+        match tokio::time::timeout(BUDGET_TIMEOUT, shared.budget.reserve(limit.interval())).await {
+            Ok(Ok(wait)) => {
+                if shared.lost.swap(false, Ordering::Relaxed) {
+                    tracing::info!(budget = %shared.budget.budget_location(), "the fleet's API budget answers again: pacing with the fleet");
+                }
+                tokio::time::sleep(wait).await;
+                // A 429 seen by this process holds it even if the budget could not be paused.
+                inner.pacer.hold().await;
+            }
+            failed => {
+                if !shared.lost.swap(true, Ordering::Relaxed) {
+                    let error = match failed {
+                        Ok(Err(error)) => error.to_string(),
+                        _ => format!("no answer within {BUDGET_TIMEOUT:?}"),
+                    };
+                    tracing::warn!(budget = %shared.budget.budget_location(), %error, "the fleet's API budget cannot be reached: pacing locally at {:.0}% of the limit until it answers", shared.share * 100.0);
+                }
+                shared.fallback.acquire().await;
+            }
+        }
+    }
+
+    /// True while the client paces locally because its shared budget cannot be reached.
+    pub fn budget_lost(&self) -> bool {
+        self.inner
+            .shared
+            .as_ref()
+            .is_some_and(|shared| shared.lost.load(Ordering::Relaxed))
+    }
+
     /// Sends a call, paced and retried, and returns the first 2xx response.
     pub(crate) async fn send(&self, call: &Call) -> Result<HttpResponse, ApiError> {
         let inner = &*self.inner;
@@ -140,7 +192,7 @@ impl ClerkApi {
         let mut attempts = 0_u32;
         loop {
             attempts += 1;
-            inner.pacer.acquire().await;
+            self.pace().await;
             inner.counters.request();
             let request = self.request(call)?;
             tracing::debug!(operation = call.operation, attempt = attempts, path = %call.path, "Clerk API request");
@@ -217,6 +269,18 @@ impl ClerkApi {
                 Failure::RateLimited(_) => {
                     tracing::warn!(operation = call.operation, wait = ?wait, "Clerk answered 429; pausing every caller of this client");
                     inner.pacer.pause_until(tokio::time::Instant::now() + wait);
+                    if let Some(shared) = &inner.shared {
+                        shared
+                            .fallback
+                            .pause_until(tokio::time::Instant::now() + wait);
+                        let paused =
+                            tokio::time::timeout(BUDGET_TIMEOUT, shared.budget.pause(wait)).await;
+                        if !matches!(paused, Ok(Ok(()))) {
+                            tracing::warn!(
+                                "cannot pause the fleet's API budget: the other processes are not held"
+                            );
+                        }
+                    }
                 }
                 Failure::Status(response) => {
                     tracing::warn!(operation = call.operation, status = response.status().as_u16(), attempt = attempts, wait = ?wait, "Clerk API error; retrying");
@@ -342,6 +406,7 @@ pub struct ClerkApiBuilder {
     timeout: Duration,
     max_body_bytes: usize,
     http: Option<Arc<dyn HttpClient>>,
+    shared_budget: Option<(Arc<dyn SharedBudget>, f64)>,
 }
 
 impl fmt::Debug for ClerkApiBuilder {
@@ -355,6 +420,13 @@ impl fmt::Debug for ClerkApiBuilder {
             .field("timeout", &self.timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("custom_http_client", &self.http.is_some())
+            .field(
+                "shared_budget",
+                &self
+                    .shared_budget
+                    .as_ref()
+                    .map(|(b, _)| b.budget_location()),
+            )
             .finish()
     }
 }
@@ -382,6 +454,30 @@ impl ClerkApiBuilder {
     /// that has no limit, such as a sim without the rate-limit fault.
     pub fn without_rate_limit(mut self) -> Self {
         self.rate_limit = RateLimitChoice::Off;
+        self
+    }
+
+    /// Takes every send slot from `budget`, shared with the fleet's other processes, under
+    /// the client's rate limit (see [`SharedBudget`]): together they stay under Clerk's limit,
+    /// and a 429 seen by one holds them all. While the budget cannot be reached the client
+    /// paces locally at [`DEFAULT_FALLBACK_SHARE`] of the limit (or
+    /// [`fallback_share`](Self::fallback_share)), and says so in its log. Without a rate
+    /// limit ([`without_rate_limit`](Self::without_rate_limit)) the budget is not used.
+    pub fn shared_budget(mut self, budget: Arc<dyn SharedBudget>) -> Self {
+        let share = self
+            .shared_budget
+            .as_ref()
+            .map_or(DEFAULT_FALLBACK_SHARE, |(_, share)| *share);
+        self.shared_budget = Some((budget, share));
+        self
+    }
+
+    /// The share of the limit paced at while the shared budget cannot be reached (default
+    /// [`DEFAULT_FALLBACK_SHARE`]); set it after [`shared_budget`](Self::shared_budget).
+    pub fn fallback_share(mut self, share: f64) -> Self {
+        if let Some((_, kept)) = &mut self.shared_budget {
+            *kept = share;
+        }
         self
     }
 
@@ -450,6 +546,12 @@ impl ClerkApiBuilder {
                 timeout: self.timeout,
                 max_body_bytes: self.max_body_bytes,
                 pacer: Pacer::new(rate_limit),
+                shared: self.shared_budget.map(|(budget, share)| SharedPacing {
+                    budget,
+                    fallback: Pacer::new(rate_limit.map(|limit| limit.share(share))),
+                    share,
+                    lost: AtomicBool::new(false),
+                }),
                 counters: AtomicCounters::default(),
             }),
         })

@@ -29,6 +29,7 @@ mod pacing;
 mod retry;
 mod secret_key;
 mod sessions;
+mod shared_budget;
 mod users;
 
 pub use self::client::{
@@ -43,6 +44,7 @@ pub use self::pacing::RateLimit;
 pub use self::retry::RetryPolicy;
 pub use self::secret_key::{KeyKind, SecretKey};
 pub use self::sessions::RevokeOutcome;
+pub use self::shared_budget::{BUDGET_TIMEOUT, BudgetError, DEFAULT_FALLBACK_SHARE, SharedBudget};
 pub use self::users::{MAX_IDS_PER_FILTER, MAX_PAGE_SIZE, UserOrder, UserQuery};
 
 pub(crate) use self::client::default_http_client;

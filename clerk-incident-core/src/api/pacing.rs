@@ -70,6 +70,24 @@ impl RateLimit {
     pub fn interval(&self) -> Duration {
         self.window.mul_f64(1.02) / self.requests.get()
     }
+
+    /// `share` (between 0 and 1) of this limit, at least one request per window.
+    #[must_use]
+    pub fn share(&self, share: f64) -> Self {
+        let share = if share.is_finite() {
+            share.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let scaled = (f64::from(self.requests.get()) * share).floor();
+        // In 0..=u32::MAX by the clamp.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let requests = scaled as u32;
+        Self {
+            requests: NonZeroU32::new(requests).unwrap_or(NonZeroU32::MIN),
+            window: self.window,
+        }
+    }
 }
 
 const fn non_zero(n: u32) -> NonZeroU32 {
@@ -126,6 +144,17 @@ impl Pacer {
         }
     }
 
+    /// Waits while a pause holds (without taking a slot).
+    pub(crate) async fn hold(&self) {
+        loop {
+            let paused = self.lock().paused_until;
+            match paused {
+                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
+                _ => return,
+            }
+        }
+    }
+
     /// Holds every caller until `until`.
     pub(crate) fn pause_until(&self, until: Instant) {
         let mut state = self.lock();
@@ -161,6 +190,10 @@ mod tests {
             RateLimit::PRODUCTION.interval(),
             Duration::from_micros(10_200)
         );
+        assert_eq!(RateLimit::PRODUCTION.share(0.25).requests(), 250);
+        assert_eq!(RateLimit::DEVELOPMENT.share(0.001).requests(), 1);
+        assert_eq!(RateLimit::DEVELOPMENT.share(f64::NAN).requests(), 1);
+        assert_eq!(RateLimit::DEVELOPMENT.share(7.0).requests(), 100);
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use super::session_denylist::SessionDenier;
+use crate::api::SharedBudget;
 
 /// The variable naming the fleet store: `redis://…` or `rediss://…`, with the ACL user and
 /// password in the URL. Unset: no fleet.
@@ -22,6 +23,10 @@ pub trait FleetMembership: fmt::Debug + Send + Sync {
     /// Where revocations report the sessions they revoked: the fleet's denylist, which every
     /// instance's copy follows.
     fn denier(&self) -> Arc<dyn SessionDenier>;
+
+    /// The fleet's Backend API budget, which every process's client shares
+    /// ([`ClerkApiBuilder::shared_budget`](crate::api::ClerkApiBuilder::shared_budget)).
+    fn api_budget(&self) -> Arc<dyn SharedBudget>;
 }
 
 /// The fleet as one instance sees it: part of what its health endpoint serves.

@@ -16,6 +16,7 @@ use super::reject::RejectReason;
 use super::session::{Check, VerifiedSession};
 use super::session_denylist::{SessionDenier, SessionDenylist};
 use super::verifier::{Expiry, Verifier};
+use crate::api::SharedBudget;
 
 /// How a route is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -305,6 +306,13 @@ impl AuthPolicy {
     /// The revoked sessions this policy refuses.
     pub fn denylist(&self) -> &SessionDenylist {
         &self.denylist
+    }
+
+    /// The fleet's Backend API budget, when the policy is in a fleet: a client built for this
+    /// service's revocations shares it
+    /// ([`ClerkApiBuilder::shared_budget`](crate::api::ClerkApiBuilder::shared_budget)).
+    pub fn fleet_budget(&self) -> Option<Arc<dyn SharedBudget>> {
+        self.fleet.as_ref().map(|fleet| fleet.api_budget())
     }
 
     /// Where a revocation made for this service reports the sessions it revoked: the fleet's

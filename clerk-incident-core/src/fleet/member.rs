@@ -11,6 +11,7 @@ use tokio::task::AbortHandle;
 use super::denial_sync::{FleetDenier, follow_denials};
 use super::ordering::{self, Mark, Verdict};
 use super::store::{DesiredMode, FleetError, FleetStore, Heartbeat, ModeUpdates};
+use crate::api::SharedBudget;
 use crate::auth::{
     AuthMode, AuthPolicy, BypassSwitch, FleetHealth, FleetMembership, KeyStatus, Rfc3339,
     SessionDenier, SessionDenylist, Verifier,
@@ -277,6 +278,10 @@ impl fmt::Debug for FleetMember {
 impl FleetMembership for FleetMember {
     fn health(&self) -> FleetHealth {
         FleetMember::health(self)
+    }
+
+    fn api_budget(&self) -> Arc<dyn SharedBudget> {
+        Arc::clone(&self.shared.store) as Arc<dyn SharedBudget>
     }
 
     fn denier(&self) -> Arc<dyn SessionDenier> {

@@ -16,7 +16,11 @@ use super::name::FleetConnector;
 use super::store::{
     DesiredMode, FleetError, FleetStore, Heartbeat, ModeRequest, ModeUpdates, whole_millis,
 };
+use crate::api::{BudgetError, SharedBudget};
 use crate::auth::{AuthMode, DENIAL_TTL, KeySnapshot, KeySnapshotStore, SnapshotError};
+
+/// The longest interval or pause the budget takes, as the Redis script.
+const MAX_BUDGET_SPAN: Duration = Duration::from_secs(3600);
 
 /// How many writes the history keeps.
 const HISTORY_LEN: usize = 1000;
@@ -71,6 +75,10 @@ struct Data {
     denials: VecDeque<(u64, DenialBatch)>,
     /// The last batch's number: never reset, as a Redis stream id never goes back.
     denial_seq: u64,
+    /// The API budget's next free send slot.
+    budget_next: Option<Instant>,
+    /// Until when a 429 holds every slot.
+    budget_paused: Option<Instant>,
 }
 
 impl MemoryFleetStore {
@@ -280,6 +288,40 @@ impl DenylistStore for MemoryFleetStore {
             self.denial_pushes.subscribe(),
             self.link.subscribe(),
         ))
+    }
+}
+
+/// The same slot arithmetic as the Redis script: each slot `interval` after the previous
+/// one, none before a pause ends.
+#[async_trait]
+impl SharedBudget for MemoryFleetStore {
+    async fn reserve(&self, interval: Duration) -> Result<Duration, BudgetError> {
+        self.reachable()
+            .map_err(|error| BudgetError(error.to_string()))?;
+        if interval > MAX_BUDGET_SPAN {
+            return Err(BudgetError("an interval above an hour is refused".into()));
+        }
+        let now = Instant::now();
+        let mut data = self.lock();
+        let slot = [data.budget_next, data.budget_paused]
+            .into_iter()
+            .flatten()
+            .fold(now, Instant::max);
+        data.budget_next = Some(slot + interval);
+        Ok(slot - now)
+    }
+
+    async fn pause(&self, wait: Duration) -> Result<(), BudgetError> {
+        self.reachable()
+            .map_err(|error| BudgetError(error.to_string()))?;
+        let until = Instant::now() + wait.min(MAX_BUDGET_SPAN);
+        let mut data = self.lock();
+        data.budget_paused = Some(data.budget_paused.map_or(until, |paused| paused.max(until)));
+        Ok(())
+    }
+
+    fn budget_location(&self) -> String {
+        "the fleet's API budget in memory".to_owned()
     }
 }
 

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::api::SharedBudget;
 use crate::auth::{AuthMode, KeySnapshotStore, MAX_BYPASS_TTL, MAX_GRACE_MAX_AGE, Rfc3339};
 
 /// The mode every instance of the fleet should be in, as the store holds it.
@@ -246,7 +247,8 @@ pub type ModeUpdates = BoxStream<'static, DesiredMode>;
 /// state its instances share: the last known good signing keys ([`KeySnapshotStore`]: an
 /// instance that starts while Clerk is down verifies with the keys another one fetched) and
 /// the revoked sessions ([`DenylistStore`](super::DenylistStore): refused by every instance,
-/// even in `Grace`).
+/// even in `Grace`), and the Backend API budget ([`SharedBudget`]: every process's requests
+/// together under Clerk's rate limit).
 ///
 /// Object safe (`Arc<dyn FleetStore>`); [`MemoryFleetStore`](super::MemoryFleetStore) keeps it
 /// in the process, `clerk-incident-redis` on Redis. Every call is bounded in time by the
@@ -254,7 +256,7 @@ pub type ModeUpdates = BoxStream<'static, DesiredMode>;
 /// the store keeps the mode it has until that mode's own expiry.
 #[async_trait]
 pub trait FleetStore:
-    KeySnapshotStore + super::DenylistStore + fmt::Debug + Send + Sync + 'static
+    KeySnapshotStore + super::DenylistStore + SharedBudget + fmt::Debug + Send + Sync + 'static
 {
     /// The fleet's mode, or `None` when none was ever written (or the store restarted empty):
     /// `Enforce`.

@@ -46,8 +46,8 @@ use tokio::task::AbortHandle;
 use super::plan::{RevocationPlan, RevocationTarget};
 use super::report::{PlanPreview, Progress, RevocationReport, Totals};
 use super::revoker::SessionRevoker;
-use crate::api::{ClerkApi, SecretKey};
-use crate::auth::{AuthContext, Operator, OperatorRefusal, Rejection, SessionDenier};
+use crate::api::{ClerkApi, SecretKey, SharedBudget};
+use crate::auth::{AuthContext, AuthPolicy, Operator, OperatorRefusal, Rejection, SessionDenier};
 use crate::error_chain::error_chain;
 
 /// Where the admin endpoints are served: `POST` starts a job, `GET {REVOKE_PATH}/{job}` reads
@@ -228,6 +228,23 @@ impl RevocationJobs {
     ///
     /// [`ApiError::Config`](crate::api::ApiError::Config) when the URL or key is unusable.
     pub fn from_env() -> Result<Option<Self>, crate::api::ApiError> {
+        Self::from_env_with_budget(None)
+    }
+
+    /// [`from_env`](Self::from_env) for the service of `policy`: in a fleet, the client
+    /// shares the fleet's Backend API budget ([`AuthPolicy::fleet_budget`]), so that the
+    /// replicas' jobs and the operators' CLI runs together stay under Clerk's limit.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_env`](Self::from_env).
+    pub fn from_env_for(policy: &AuthPolicy) -> Result<Option<Self>, crate::api::ApiError> {
+        Self::from_env_with_budget(policy.fleet_budget())
+    }
+
+    fn from_env_with_budget(
+        budget: Option<Arc<dyn SharedBudget>>,
+    ) -> Result<Option<Self>, crate::api::ApiError> {
         let Some(key) = std::env::var("CLERK_SECRET_KEY")
             .ok()
             .filter(|key| !key.trim().is_empty())
@@ -240,6 +257,9 @@ impl RevocationJobs {
             .filter(|url| !url.trim().is_empty())
         {
             builder = builder.base_url(url.trim());
+        }
+        if let Some(budget) = budget {
+            builder = builder.shared_budget(budget);
         }
         builder.build().map(|api| Some(Self::new(api)))
     }
