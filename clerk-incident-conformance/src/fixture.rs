@@ -159,7 +159,7 @@ impl Fixture {
                 TokenRequest::for_session(revoked_session.clone()).lifetime(ten_minutes()),
             ),
             revoked_expired: mint(
-                TokenRequest::for_session(revoked_session.clone())
+                TokenRequest::for_session(revoked_session)
                     .issued_at(now - Duration::from_secs(10 * 60)),
             ),
             expired_long_ago: mint(

@@ -73,12 +73,15 @@ async fn a_revoked_session_is_refused_everywhere() {
     let store = MemoryFleetStore::new();
     let replica = store.connection();
     let cut = replica.clone();
-    let restart = store.clone();
+    let (restart, back) = (store.clone(), replica.clone());
     check_revoked_sessions_refused_everywhere(
         Arc::new(store.clone()),
         Arc::new(replica),
         move || cut.set_reachable(false),
-        async move || restart.clear(),
+        async move || {
+            restart.clear();
+            back.set_reachable(true);
+        },
     )
     .await;
 }

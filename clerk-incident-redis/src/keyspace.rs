@@ -56,11 +56,6 @@ impl Keyspace {
         format!("{}:denials", self.prefix)
     }
 
-    /// The pub/sub channel each denial batch is published on.
-    pub(crate) fn denied(&self) -> String {
-        format!("{}:denied", self.prefix)
-    }
-
     /// The Backend API budget's next free send slot (µs by the server's clock).
     pub(crate) fn budget(&self) -> String {
         format!("{}:budget", self.prefix)
@@ -94,7 +89,6 @@ mod tests {
             keys.instance("web-1"),
             keys.key_snapshot(),
             keys.denials(),
-            keys.denied(),
             keys.budget(),
             keys.budget_pause(),
         ] {

@@ -50,7 +50,6 @@ struct Inner {
     name: String,
     connection: OnceCell<ConnectionManager>,
     set_mode: Script,
-    deny: Script,
     budget: Script,
 }
 
@@ -82,7 +81,6 @@ impl RedisFleetStore {
                 name,
                 connection: OnceCell::new(),
                 set_mode: Script::new(include_str!("set_mode.lua")),
-                deny: Script::new(include_str!("deny.lua")),
                 budget: Script::new(include_str!("budget.lua")),
             }),
         })
@@ -91,11 +89,6 @@ impl RedisFleetStore {
     /// The fleet's name.
     pub fn fleet(&self) -> &str {
         &self.inner.name
-    }
-
-    /// The script that adds a denial batch.
-    pub(crate) fn deny_script(&self) -> &Script {
-        &self.inner.deny
     }
 
     /// The script that moves the API budget.

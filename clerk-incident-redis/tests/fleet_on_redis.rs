@@ -186,21 +186,19 @@ async fn the_documented_acls_let_services_follow_and_only_operators_switch() {
         .query_async(&mut by_hand)
         .await;
     assert!(forged.is_err_and(|error| error.code() == Some("NOPERM")));
-    // A push the service's user forges is a hint, never a record: the member reads the key.
+    // The service's user cannot publish; and a push anyone forges is a hint, never a record:
+    // the member reads the key.
     let forged_push: redis::RedisResult<i64> = redis::cmd("PUBLISH")
         .arg("{shop-production}:changes")
         .arg(r#"{"version":99,"mode":"open","until_ms":4000000000000}"#)
         .query_async(&mut by_hand)
         .await;
-    assert!(
-        forged_push.is_ok(),
-        "the channel is shared: {forged_push:?}"
-    );
+    assert!(forged_push.is_err_and(|error| error.code() == Some("NOPERM")));
     let mut pushes = service.subscribe().await.unwrap();
     let _: i64 = redis::cmd("PUBLISH")
         .arg("{shop-production}:changes")
         .arg(r#"{"version":99,"mode":"open","until_ms":4000000000000}"#)
-        .query_async(&mut by_hand)
+        .query_async(&mut admin)
         .await
         .unwrap();
     let written = operator
@@ -231,11 +229,23 @@ async fn the_documented_acls_let_services_follow_and_only_operators_switch() {
         operator.load().await.unwrap().map(|s| s.jwks),
         Some(saved.jwks)
     );
+    let mut denial_pushes = service.subscribe_denials().await.unwrap();
     let denied = service.add_denials(&["sess_1".to_owned()]).await.unwrap();
     operator.add_denials(&["sess_2".to_owned()]).await.unwrap();
     let batches = service.denials_after(None, 10).await.unwrap();
     assert_eq!(batches.len(), 2);
     assert_eq!(batches[0], denied);
+    let hint = tokio::time::timeout(
+        Duration::from_secs(10),
+        futures::StreamExt::next(&mut denial_pushes),
+    )
+    .await
+    .unwrap();
+    assert!(hint.is_some(), "the service's user is told of new batches");
+    // And the API budget, through its script.
+    assert!(service.reserve(Duration::from_millis(10)).await.is_ok());
+    assert!(service.pause(Duration::from_millis(10)).await.is_ok());
+    assert!(operator.reserve(Duration::from_millis(10)).await.is_ok());
     // Everything a member does, on the service's user; the operator's user switches.
     check_switching(Arc::clone(&operator), || Arc::clone(&service)).await;
     let written = operator

@@ -87,17 +87,28 @@ impl AuthHealth {
             || keys.last_error.is_some()
             || fleet_lost
             || denylist.full
+            || !denylist.current
         {
             HealthStatus::Degraded
         } else {
             HealthStatus::Ok
         };
         let ready = keys.usable();
-        let problem = problem(&mode, &keys, fleet_lost).or_else(|| {
-            denylist.full.then(|| {
-                "the session denylist is full: only fully valid tokens are accepted until its entries expire".to_owned()
-            })
-        });
+        let denylist_problem = if denylist.full {
+            Some(
+                "the session denylist is full: only fully valid tokens are accepted until its entries expire",
+            )
+        } else if !denylist.current {
+            Some(
+                "the fleet's session denylist has not been read lately: only fully valid tokens are accepted until it is",
+            )
+        } else {
+            None
+        };
+        let problem = problem(&mode, &keys, fleet_lost)
+            // The keys first: without them nothing verifies; then the denylist.
+            .filter(|_| denylist_problem.is_none() || keys.key_count == 0 || keys.too_stale)
+            .or_else(|| denylist_problem.map(str::to_owned));
         Self {
             status,
             ready,

@@ -296,7 +296,9 @@ impl AuthPolicy {
     }
 
     /// Refuses the sessions `denylist` holds (instead of the policy's own, empty list): in
-    /// every mode, `Grace` and `Open` included.
+    /// every mode, `Grace` and `Open` included. Set it before
+    /// [`join_fleet`](Self::join_fleet), which keeps the policy's list in step with the
+    /// fleet's.
     #[must_use]
     pub fn with_denylist(mut self, denylist: SessionDenylist) -> Self {
         self.denylist = denylist;
@@ -306,6 +308,11 @@ impl AuthPolicy {
     /// The revoked sessions this policy refuses.
     pub fn denylist(&self) -> &SessionDenylist {
         &self.denylist
+    }
+
+    /// True when the denylist may miss a revoked session (full, or behind the fleet's).
+    fn denylist_in_doubt(&self) -> bool {
+        self.denylist.is_full() || !self.denylist.is_current()
     }
 
     /// The fleet's Backend API budget, when the policy is in a fleet: a client built for this
@@ -469,8 +476,9 @@ impl AuthPolicy {
                 return reject(RejectReason::Ambiguous);
             }
         };
-        // A full denylist may have dropped a revoked session: only fully valid tokens then.
-        let expiry = if self.denylist.is_full() {
+        // A full denylist may have dropped a revoked session, and one that has not read the
+        // fleet's lately may miss one: only fully valid tokens then.
+        let expiry = if self.denylist_in_doubt() {
             Expiry::Strict
         } else {
             expiry
@@ -507,7 +515,7 @@ impl AuthPolicy {
         mode: AuthMode,
         credentials: &Credentials<'_>,
     ) -> Decision {
-        let expiry = if self.denylist.is_full() {
+        let expiry = if self.denylist_in_doubt() {
             Expiry::Strict
         } else {
             Expiry::AllowExpiredFor(DEFAULT_GRACE_MAX_AGE)

@@ -14,13 +14,16 @@
 //! hold is not forgotten quietly: until the last such entry would have expired, the list is
 //! [full](SessionDenylist::is_full), and the policy then accepts only fully valid tokens
 //! (`Grace` accepts no expired token, `Open` keeps no expired identity), and the health says
-//! so. Failing closed costs availability, never a revoked session's access.
+//! so. A copy that follows a fleet's list does the same until it has read the list once, and
+//! whenever it has not read it for longer than its staleness bound
+//! ([`is_current`](SessionDenylist::is_current)): a lost store could hide a revocation. Failing
+//! closed costs availability, never a revoked session's access.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -44,12 +47,29 @@ struct Inner {
     capacity: usize,
     /// Session id → when its denial ends.
     entries: RwLock<HashMap<String, SystemTime>>,
-    /// While set and in the future: a denial was dropped for lack of room, and would have
-    /// lasted until then.
-    full_until: Mutex<Option<SystemTime>>,
+    /// Unix ms until which a denial that was dropped for lack of room would have lasted (0:
+    /// none was).
+    full_until_ms: AtomicU64,
     dropped: AtomicU64,
     refused: AtomicU64,
-    last_sync: Mutex<Option<SystemTime>>,
+    /// True once the list follows a fleet's: it must then have read it lately.
+    follows: AtomicBool,
+    /// How long the copy may go without reading the fleet's list, in ms.
+    max_staleness_ms: AtomicU64,
+    /// Unix ms of the last read of the fleet's list (0: none yet).
+    last_sync_ms: AtomicU64,
+}
+
+fn unix_ms(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |since| {
+        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+    })
+}
+
+fn from_unix_ms(ms: u64) -> Option<SystemTime> {
+    (ms != 0)
+        .then(|| UNIX_EPOCH.checked_add(Duration::from_millis(ms)))
+        .flatten()
 }
 
 /// The denylist as the health shows it.
@@ -65,6 +85,9 @@ pub struct DenylistHealth {
     pub full: bool,
     /// Denials dropped for lack of room since start.
     pub dropped: u64,
+    /// False while a copy that follows a fleet's list has not read it lately (or ever): only
+    /// fully valid tokens are accepted meanwhile.
+    pub current: bool,
     /// Requests refused because their session is denied.
     pub refused: u64,
     /// When the copy last read the fleet's list (absent outside a fleet).
@@ -84,16 +107,18 @@ impl SessionDenylist {
             inner: Arc::new(Inner {
                 capacity,
                 entries: RwLock::default(),
-                full_until: Mutex::default(),
+                full_until_ms: AtomicU64::new(0),
                 dropped: AtomicU64::new(0),
                 refused: AtomicU64::new(0),
-                last_sync: Mutex::default(),
+                follows: AtomicBool::new(false),
+                max_staleness_ms: AtomicU64::new(u64::MAX),
+                last_sync_ms: AtomicU64::new(0),
             }),
         }
     }
 
-    /// Denies `session_ids`, revoked at `revoked_at`, until [`DENIAL_TTL`] after that. Returns
-    /// how many it newly holds.
+    /// Denies `session_ids`, revoked at `revoked_at` (taken as now if it is in the future),
+    /// until [`DENIAL_TTL`] after that. Returns how many it newly holds.
     ///
     /// ```
     /// use std::time::SystemTime;
@@ -121,7 +146,11 @@ impl SessionDenylist {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let until = revoked_at + DENIAL_TTL;
+        // A time from the store is never trusted to lie ahead: that would make a denial, and
+        // a full list, last for ever.
+        let Some(until) = revoked_at.min(now).checked_add(DENIAL_TTL) else {
+            return 0;
+        };
         if until <= now {
             return 0;
         }
@@ -150,17 +179,15 @@ impl SessionDenylist {
             }
         }
         if let Some(until) = dropped_until {
-            let mut full = self
+            let before = self
                 .inner
-                .full_until
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if full.is_none_or(|end| end < until) {
+                .full_until_ms
+                .fetch_max(unix_ms(until), Ordering::Relaxed);
+            if before < unix_ms(now) {
                 tracing::error!(
                     capacity = self.inner.capacity,
                     "the session denylist is full: accepting only fully valid tokens until its entries expire"
                 );
-                *full = Some(until);
             }
         }
         added
@@ -180,11 +207,30 @@ impl SessionDenylist {
 
     /// True while a denial the list had no room for would still be in force.
     pub fn is_full(&self) -> bool {
-        self.inner
-            .full_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some_and(|until| until > SystemTime::now())
+        let until = self.inner.full_until_ms.load(Ordering::Relaxed);
+        until != 0 && until > unix_ms(SystemTime::now())
+    }
+
+    /// True unless the list follows a fleet's and has not read it within its staleness bound
+    /// (or not yet at all). The policy accepts only fully valid tokens while it is not.
+    pub fn is_current(&self) -> bool {
+        if !self.inner.follows.load(Ordering::Relaxed) {
+            return true;
+        }
+        let last = self.inner.last_sync_ms.load(Ordering::Relaxed);
+        last != 0
+            && unix_ms(SystemTime::now()).saturating_sub(last)
+                <= self.inner.max_staleness_ms.load(Ordering::Relaxed)
+    }
+
+    /// Makes the list follow a fleet's: from now on it is [current](Self::is_current) only
+    /// while it has read the fleet's list within `max_staleness`.
+    pub fn follow_fleet(&self, max_staleness: Duration) {
+        self.inner.max_staleness_ms.store(
+            u64::try_from(max_staleness.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        self.inner.follows.store(true, Ordering::Relaxed);
     }
 
     /// Counts a request refused because its session is denied.
@@ -194,11 +240,9 @@ impl SessionDenylist {
 
     /// Records that the copy read the fleet's list at `at`.
     pub fn mark_synced(&self, at: SystemTime) {
-        *self
-            .inner
-            .last_sync
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(at);
+        self.inner
+            .last_sync_ms
+            .fetch_max(unix_ms(at), Ordering::Relaxed);
     }
 
     /// The list as the health shows it.
@@ -209,12 +253,9 @@ impl SessionDenylist {
             capacity: self.inner.capacity,
             full: self.is_full(),
             dropped: self.inner.dropped.load(Ordering::Relaxed),
+            current: self.is_current(),
             refused: self.inner.refused.load(Ordering::Relaxed),
-            last_sync: *self
-                .inner
-                .last_sync
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
+            last_sync: from_unix_ms(self.inner.last_sync_ms.load(Ordering::Relaxed)),
         }
     }
 
@@ -325,6 +366,30 @@ mod tests {
         // Denying a session it holds again never needs room.
         assert_eq!(list.deny(["sess_b"], now), 0);
         assert_eq!(list.health().dropped, 1);
+    }
+
+    #[test]
+    fn a_time_from_the_future_is_taken_as_now() {
+        let list = SessionDenylist::with_capacity(1);
+        let far = SystemTime::now() + Duration::from_secs(100 * 86_400);
+        list.deny(["sess_a", "sess_b"], far);
+        assert!(list.is_full());
+        let until = list.inner.full_until_ms.load(Ordering::Relaxed);
+        let bound = unix_ms(SystemTime::now() + DENIAL_TTL) + 1000;
+        assert!(until <= bound, "full for one TTL from now, never longer");
+    }
+
+    #[test]
+    fn a_copy_that_follows_a_fleet_is_current_only_while_it_reads_it() {
+        let list = SessionDenylist::new();
+        assert!(list.is_current(), "a service's own list is always current");
+        list.follow_fleet(Duration::from_secs(60));
+        assert!(!list.is_current(), "not before the first read");
+        list.mark_synced(SystemTime::now() - Duration::from_secs(120));
+        assert!(!list.is_current(), "not after two minutes without a read");
+        list.mark_synced(SystemTime::now());
+        assert!(list.is_current());
+        assert!(list.health().current);
     }
 
     #[test]

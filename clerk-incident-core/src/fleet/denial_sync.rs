@@ -68,8 +68,9 @@ impl SessionDenier for FleetDenier {
         let mut failure = None;
         for chunk in session_ids.chunks(MAX_DENIAL_BATCH) {
             match bounded(self.timeout, self.store.add_denials(chunk)).await {
-                Ok(batch) => {
-                    self.local.deny(&batch.session_ids, batch.at_ms);
+                // By this instance's clock: a store's that lags must not shorten the denial.
+                Ok(_) => {
+                    self.local.deny(chunk, SystemTime::now());
                 }
                 Err(error) => {
                     self.local.deny(chunk, SystemTime::now());
@@ -113,7 +114,9 @@ async fn catch_up(
 }
 
 /// The task that keeps `local` in step with the fleet's denylist. A lost store leaves the
-/// copy as it is (its entries expire on their own schedule); the health shows the last sync.
+/// copy as it is (its entries expire on their own schedule); once it has not been read for
+/// longer than the copy's staleness bound, the policy accepts only fully valid tokens, and
+/// the health shows the last sync.
 pub(super) async fn follow_denials(
     store: Arc<dyn FleetStore>,
     local: SessionDenylist,
@@ -151,10 +154,9 @@ pub(super) async fn follow_denials(
                 }
             };
             tokio::select! {
+                // A push is a hint: what the store holds is read, never the message.
                 push = next_push => match push {
-                    Some(batch) => {
-                        local.deny(&batch.session_ids, batch.at_ms);
-                    }
+                    Some(_) => break,
                     // Subscribed again at the next poll.
                     None => updates = None,
                 },

@@ -28,7 +28,19 @@ pub struct DenialBatch {
     pub session_ids: Vec<String>,
 }
 
-/// Pushed batches; the stream ends when the store connection is lost.
+impl DenialBatch {
+    /// The batch at `cursor`, written at `at_ms`, of `session_ids`.
+    pub fn new(cursor: impl Into<String>, at_ms: SystemTime, session_ids: Vec<String>) -> Self {
+        Self {
+            cursor: cursor.into(),
+            at_ms,
+            session_ids,
+        }
+    }
+}
+
+/// Pushed batches, hints that the store holds new ones; the stream ends when the store
+/// connection is lost.
 pub type DenialUpdates = BoxStream<'static, DenialBatch>;
 
 /// Where a fleet keeps the sessions revoked during an incident, for [`DENIAL_TTL`] after each
@@ -49,7 +61,8 @@ pub trait DenylistStore: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<DenialBatch>, FleetError>;
 
-    /// Pushes every later batch; the stream ends when the connection is lost.
+    /// Pushes later batches (or some of them: a push is a hint to read, readers catch up with
+    /// [`denials_after`](Self::denials_after)); the stream ends when the connection is lost.
     async fn subscribe_denials(&self) -> Result<DenialUpdates, FleetError>;
 }
 

@@ -23,6 +23,10 @@ pub const DEFAULT_HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
 /// How often an instance reads the fleet's mode besides the pushes: 5 s.
 pub const DEFAULT_POLL_EVERY: Duration = Duration::from_secs(5);
 
+/// How long an instance may go without reading the fleet's denylist before it accepts only
+/// fully valid tokens: 60 s, twelve poll periods.
+pub const DEFAULT_DENYLIST_MAX_STALENESS: Duration = Duration::from_secs(60);
+
 /// How long one store call may take before it counts as a lost store: 2 s.
 pub const DEFAULT_STORE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -41,6 +45,10 @@ pub struct FleetConfig {
     pub poll_every: Duration,
     /// The bound on one store call ([`DEFAULT_STORE_TIMEOUT`]).
     pub store_timeout: Duration,
+    /// How long the instance may go without reading the fleet's denylist before it accepts
+    /// only fully valid tokens ([`DEFAULT_DENYLIST_MAX_STALENESS`]): a lost store could hide a
+    /// revocation.
+    pub denylist_max_staleness: Duration,
 }
 
 impl Default for FleetConfig {
@@ -52,6 +60,7 @@ impl Default for FleetConfig {
             heartbeat_every: DEFAULT_HEARTBEAT_EVERY,
             poll_every: DEFAULT_POLL_EVERY,
             store_timeout: DEFAULT_STORE_TIMEOUT,
+            denylist_max_staleness: DEFAULT_DENYLIST_MAX_STALENESS,
         }
     }
 }
@@ -212,6 +221,7 @@ impl FleetMember {
         );
         let mut tasks = Vec::with_capacity(3);
         if let Some(denylist) = &denylist {
+            denylist.follow_fleet(config.denylist_max_staleness);
             let denials = runtime.spawn(follow_denials(
                 Arc::clone(&store),
                 denylist.clone(),

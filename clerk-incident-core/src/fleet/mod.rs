@@ -67,8 +67,8 @@ pub use self::denylist_store::{
     DenialBatch, DenialUpdates, DenylistStore, MAX_DENIAL_BATCH, check_denial_batch,
 };
 pub use self::member::{
-    DEFAULT_HEARTBEAT_EVERY, DEFAULT_POLL_EVERY, DEFAULT_STORE_TIMEOUT, FleetConfig, FleetMember,
-    host_name,
+    DEFAULT_DENYLIST_MAX_STALENESS, DEFAULT_HEARTBEAT_EVERY, DEFAULT_POLL_EVERY,
+    DEFAULT_STORE_TIMEOUT, FleetConfig, FleetMember, host_name,
 };
 pub use self::memory::MemoryFleetStore;
 pub use self::name::{ENV_FLEET, FleetConnector, fleet_name};

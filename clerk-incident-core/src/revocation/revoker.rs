@@ -437,9 +437,12 @@ impl Worker<'_> {
         if self.plan.is_dry_run() {
             return outcome;
         }
+        // Denied before they are revoked, failed ones too: each is being signed out either
+        // way, and its tokens must not pass Grace anywhere meanwhile.
         to_deny.extend(prior.iter().cloned());
+        to_deny.extend(to_revoke.iter().cloned());
+        self.deny(&mut outcome, &to_deny).await;
         if to_revoke.is_empty() {
-            self.deny(&mut outcome, &to_deny).await;
             return outcome;
         }
         if let Err(err) = self.record_intent(&outcome.user_id, &prior, &to_revoke) {
@@ -469,10 +472,6 @@ impl Worker<'_> {
                 }
             }
         }
-        // Every targeted session, failed ones too: it is being signed out either way, and a
-        // denial that is not needed costs nothing.
-        to_deny.extend(to_revoke);
-        self.deny(&mut outcome, &to_deny).await;
         outcome
     }
 
