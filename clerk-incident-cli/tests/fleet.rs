@@ -516,3 +516,93 @@ async fn the_drill_switches_a_fleet_on_redis() {
     let real = RedisFleetStore::open(&redis.url(), FLEET).unwrap();
     assert_eq!(real.history(10).await.unwrap(), []);
 }
+
+/// `sessions revoke` with the fleet's store, as the operator runs it.
+fn revoke(redis: &TestServer, sim: &Sim, user: &str) -> Output {
+    command(Some(&redis.url()), &["sessions", "revoke", "--user", user, "--yes"])
+        .args(["--rate-limit", "1000/1s"])
+        .env("CLERK_API_URL", sim.base_url())
+        .env("CLERK_SECRET_KEY", sim.secret_key())
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+/// A user other than the admin with a live session, and that session.
+fn member_session(sim: &Sim) -> (String, String) {
+    let admin = sim.admin_user_id().unwrap();
+    sim.sessions()
+        .into_iter()
+        .find(|s| s.status.is_signed_in() && s.user_id != admin)
+        .map(|s| (s.user_id, s.id))
+        .expect("a member with a live session")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_revoked_through_the_cli_is_refused_in_grace_on_every_service() {
+    let mut redis = redis();
+    let sim = Sim::builder().users(40).sessions(80).start().await.unwrap();
+    let (axum, actix) = (example("axum-service"), example("actix-service-example"));
+    let services: Vec<Service> = [&axum, &actix]
+        .into_iter()
+        .map(|binary| start_service(binary, &sim, &redis))
+        .collect();
+    let store = RedisFleetStore::open(&redis.url(), FLEET).unwrap();
+    until_live(&store, 2).await;
+    let http = ReqwestClient::new().unwrap();
+    for service in &services {
+        until_listening(&http, service.port).await;
+    }
+    let output = tokio::task::block_in_place(|| {
+        bypass(&redis, &["grace", "--ttl", "45m", "--reason", "INC-12"])
+    });
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+
+    let expired = |session: &str| {
+        sim.mint_token(
+            &TokenRequest::for_session(session)
+                .issued_at(SystemTime::now() - Duration::from_secs(300)),
+        )
+        .unwrap()
+    };
+    let (user, session) = member_session(&sim);
+    let token = expired(&session);
+    assert!(
+        all_answer(&http, &services, &token, (200, Some("grace"))).await,
+        "before the revocation, Grace accepts the expired token"
+    );
+
+    let output = tokio::task::block_in_place(|| revoke(&redis, &sim, &user));
+    let revoked_at = std::time::Instant::now();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(
+        text(&output).contains("denied in the fleet"),
+        "{}",
+        text(&output)
+    );
+    tokio::time::timeout(Duration::from_secs(1), async {
+        while !all_answer(&http, &services, &token, (401, Some("grace"))).await {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("not refused everywhere within a second"));
+    let took = revoked_at.elapsed();
+    assert!(took < Duration::from_secs(1));
+
+    // Redis is gone: the revocation still happens, and says the denial did not.
+    let (user, session) = member_session(&sim);
+    redis.kill();
+    let output = tokio::task::block_in_place(|| revoke(&redis, &sim, &user));
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        text(&output).contains("could not be added to the fleet's denylist"),
+        "{}",
+        text(&output)
+    );
+    let still_live = sim
+        .sessions()
+        .into_iter()
+        .any(|s| s.id == session && s.status.is_signed_in());
+    assert!(!still_live, "the session is revoked at Clerk all the same");
+}
