@@ -519,13 +519,16 @@ async fn the_drill_switches_a_fleet_on_redis() {
 
 /// `sessions revoke` with the fleet's store, as the operator runs it.
 fn revoke(redis: &TestServer, sim: &Sim, user: &str) -> Output {
-    command(Some(&redis.url()), &["sessions", "revoke", "--user", user, "--yes"])
-        .args(["--rate-limit", "1000/1s"])
-        .env("CLERK_API_URL", sim.base_url())
-        .env("CLERK_SECRET_KEY", sim.secret_key())
-        .env_remove("RUST_LOG")
-        .output()
-        .unwrap()
+    command(
+        Some(&redis.url()),
+        &["sessions", "revoke", "--user", user, "--yes"],
+    )
+    .args(["--rate-limit", "1000/1s"])
+    .env("CLERK_API_URL", sim.base_url())
+    .env("CLERK_SECRET_KEY", sim.secret_key())
+    .env_remove("RUST_LOG")
+    .output()
+    .unwrap()
 }
 
 /// A user other than the admin with a live session, and that session.

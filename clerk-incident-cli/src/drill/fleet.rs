@@ -1,6 +1,7 @@
 //! Drill phase "switch the fleet": three instances of the service on one fleet store (in
 //! memory, or Redis with `drill --redis URL`), Grace everywhere with one write, acknowledged,
-//! then the bypass's end, which an instance cut off from the store keeps too.
+//! then the bypass's end, which an instance cut off from the store keeps too; then the state
+//! the fleet shares (`fleet_shared`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -388,4 +389,19 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder, redis: Option<&str>) 
         )
         .await;
     }
+
+    // The link comes back: the third instance reads the fleet (and its denylist) again.
+    cut.store(false, Ordering::Release);
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        while instances.iter().any(|policy| {
+            !policy.denylist().is_current()
+                || policy
+                    .fleet_health()
+                    .is_some_and(|fleet| fleet.lost_since.is_some())
+        }) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    super::fleet_shared::run(drill, rec, &store, &instances).await;
 }

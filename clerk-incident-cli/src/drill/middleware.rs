@@ -24,14 +24,14 @@ use super::{Drill, Observation, Recorder};
 const OPEN_TTL: Duration = Duration::from_secs(2);
 
 /// What one request through the service came back with.
-struct Answer {
-    status: u16,
+pub(super) struct Answer {
+    pub(super) status: u16,
     bypass: Option<String>,
     body: Value,
 }
 
 impl Answer {
-    fn describe(&self, path: &str) -> String {
+    pub(super) fn describe(&self, path: &str) -> String {
         let mut line = format!("GET {path} → {}", self.status);
         if let Some(bypass) = &self.bypass {
             line.push_str(&format!(", X-Auth-Bypass: {bypass}"));
@@ -46,7 +46,7 @@ impl Answer {
     }
 }
 
-async fn get(app: &Router, path: &str, token: Option<&str>) -> Answer {
+pub(super) async fn get(app: &Router, path: &str, token: Option<&str>) -> Answer {
     let mut request = http::Request::get(path);
     if let Some(token) = token {
         request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));

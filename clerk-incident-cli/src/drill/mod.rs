@@ -8,6 +8,7 @@
 
 mod connectivity;
 mod fleet;
+mod fleet_shared;
 mod key_rotation;
 mod middleware;
 mod restart;
