@@ -16,7 +16,7 @@ use tokio::time::Instant;
 /// When each request was sent, by every client sharing it.
 type Sent = Arc<Mutex<Vec<Instant>>>;
 
-/// Ten requests a second.
+/// Ten requests a second: the spacing of a development key's documented limit (100 per 10 s).
 fn limit() -> RateLimit {
     RateLimit::new(10, Duration::from_secs(1)).unwrap()
 }
@@ -57,7 +57,7 @@ fn client(
         *n += 1;
         std::future::ready(Ok::<_, TransportError>(response))
     };
-    let mut builder = ClerkApi::builder(SecretKey::new("sk_live_budget"))
+    let mut builder = ClerkApi::builder(SecretKey::new("sk_test_budget"))
         .base_url("http://127.0.0.1:9")
         .rate_limit(limit())
         .retry(RetryPolicy::default())
@@ -123,9 +123,17 @@ async fn a_429_seen_by_one_client_holds_them_all() {
         if n == 0 { too_many(3) } else { ok() }
     });
     let second = client(&sent, Some(Arc::new(store.connection())), |_| ok());
-    first.instance().await.unwrap();
+    // The second client asks 100 ms after the first saw the 429: on its own budget it would
+    // send then.
+    let start = Instant::now();
+    let (a, b) = tokio::join!(first.instance(), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        second.instance().await
+    });
+    a.unwrap();
+    b.unwrap();
     let after_429 = sent.lock().unwrap()[0];
-    second.instance().await.unwrap();
+    assert_eq!(after_429, start, "the first request is the 429");
     let times = sent.lock().unwrap().clone();
     assert_eq!(
         times.len(),
@@ -158,6 +166,40 @@ async fn a_lost_budget_falls_back_to_a_share_of_the_limit_and_returns() {
         "a quarter of the limit while the budget is lost"
     );
     link.set_reachable(true);
+    // A failed budget is not asked again for a moment.
+    tokio::time::sleep(Duration::from_secs(3)).await;
     api.instance().await.unwrap();
     assert!(!api.budget_lost(), "back on the shared budget");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_paced_below_the_limit_slows_only_itself() {
+    let store = MemoryFleetStore::new();
+    let (slow_sent, fast_sent): (Sent, Sent) = (Arc::default(), Arc::default());
+    let slow = ClerkApi::builder(SecretKey::new("sk_test_budget"))
+        .base_url("http://127.0.0.1:9")
+        .rate_limit(RateLimit::new(1, Duration::from_secs(1)).unwrap())
+        .http_client(Arc::new({
+            let sent = Arc::clone(&slow_sent);
+            move |_: HttpRequest| {
+                sent.lock().unwrap().push(Instant::now());
+                std::future::ready(Ok::<_, TransportError>(ok()))
+            }
+        }))
+        .shared_budget(Arc::new(store.connection()))
+        .build()
+        .unwrap();
+    let fast = client(&fast_sent, Some(Arc::new(store.connection())), |_| ok());
+    let start = Instant::now();
+    let (_, _) = tokio::join!(
+        send_all(std::slice::from_ref(&slow), 3),
+        send_all(std::slice::from_ref(&fast), 10)
+    );
+    let fast_done = fast_sent.lock().unwrap().iter().max().copied().unwrap();
+    assert!(
+        fast_done - start < Duration::from_secs(2),
+        "the fast client is not held behind the slow one's spacing: {:?}",
+        fast_done - start
+    );
+    assert!(smallest_gap(&slow_sent) >= Duration::from_secs(1));
 }

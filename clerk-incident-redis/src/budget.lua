@@ -13,7 +13,11 @@ local amount = tonumber(ARGV[2])
 if not amount or amount ~= amount or amount < 0 or amount > 3600 * 1000000 then
   return redis.error_reply('REFUSED the interval or pause is out of range')
 end
+-- A value beyond an hour ahead was not written by this script (a planted one, a clock that
+-- went back): it is dropped, never waited on.
+local horizon = now_us + 3600 * 1000000
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+if paused ~= paused or paused > horizon then paused = 0 end
 if ARGV[1] == 'pause' then
   local until_us = now_us + amount
   if until_us > paused then
@@ -25,6 +29,7 @@ if ARGV[1] ~= 'reserve' then
   return redis.error_reply('REFUSED unknown operation')
 end
 local next_free = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if next_free ~= next_free or next_free > horizon then next_free = 0 end
 local slot = math.max(now_us, next_free, paused)
 local after = slot + amount
 redis.call('SET', KEYS[1], string.format('%d', after), 'PX', math.floor((after - now_us) / 1000) + 1000)

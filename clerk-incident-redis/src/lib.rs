@@ -15,7 +15,7 @@
 //! | `changes` | the pub/sub channel each write is pushed on |
 //! | `instances`, `instance:<id>` | the live instances and their heartbeats (with a TTL) |
 //! | `keys` | the last known good signing keys (public keys only), for instances started while Clerk is down |
-//! | `denials`, `denied` | the revoked sessions (a stream of batches, trimmed to 25 h) and their push channel |
+//! | `denials` | the revoked sessions: a stream of batches, capped by length; each denial ends 25 h after it was written |
 //! | `budget`, `budget-pause` | the Backend API budget: the next free send slot, and the end of a 429's pause |
 //!
 //! The fleet's name (`CLERK_INCIDENT_FLEET`, by default `clerk-incident:<issuer host>`) keeps

@@ -45,14 +45,28 @@ fn keyed_instance(drill: &Drill, store: &Arc<dyn FleetStore>, id: &str) -> Optio
     .ok()
 }
 
-/// Until every app answers `token` with `status`, for at most `limit`: how long it took.
-async fn until_all(apps: &[Router], token: &str, status: u16, limit: Duration) -> Option<Duration> {
+/// Until every app answers `token` with `status` (and the rejection `reason`, when given), for
+/// at most `limit`: how long it took.
+async fn until_all(
+    apps: &[Router],
+    token: &str,
+    (status, reason): (u16, Option<&str>),
+    limit: Duration,
+) -> Option<Duration> {
     let started = Instant::now();
     tokio::time::timeout(limit, async {
         loop {
             let mut all = true;
             for app in apps {
-                all &= get(app, ME, Some(token)).await.status == status;
+                let answer = get(app, ME, Some(token)).await;
+                all &= answer.status == status
+                    && reason.is_none_or(|reason| {
+                        answer
+                            .body
+                            .get("reason")
+                            .and_then(serde_json::Value::as_str)
+                            == Some(reason)
+                    });
             }
             if all {
                 break;
@@ -131,7 +145,8 @@ pub(super) async fn run(
         }
         let ready = late.wait_ready(Duration::from_secs(5)).await;
         let in_grace = tokio::time::timeout(Duration::from_secs(5), async {
-            while late.switch().mode() != grace {
+            // Grace in force, and the fleet's denylist read: only then are expired tokens in.
+            while late.switch().mode() != grace || !late.denylist().is_current() {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })
@@ -177,7 +192,7 @@ pub(super) async fn run(
                     .issued_at(SystemTime::now() - Duration::from_secs(300)),
             )
             .unwrap_or_default();
-        if until_all(&apps, &token, 200, Duration::from_secs(5))
+        if until_all(&apps, &token, (200, None), Duration::from_secs(5))
             .await
             .is_none()
         {
@@ -200,7 +215,14 @@ pub(super) async fn run(
             }
             Err(error) => return Observation::unexpected(error.to_string()),
         };
-        match until_all(&apps, &token, 401, Duration::from_secs(1)).await {
+        match until_all(
+            &apps,
+            &token,
+            (401, Some("session_revoked")),
+            Duration::from_secs(1),
+        )
+        .await
+        {
             Some(took) => Observation::expected(format!(
                 "{} session(s) of {} denied in the fleet, then revoked: all {} instances refuse \
                  its expired token in grace ({} ms after the run returned)",

@@ -27,7 +27,7 @@ const OPEN_TTL: Duration = Duration::from_secs(2);
 pub(super) struct Answer {
     pub(super) status: u16,
     bypass: Option<String>,
-    body: Value,
+    pub(super) body: Value,
 }
 
 impl Answer {

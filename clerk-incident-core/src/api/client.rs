@@ -82,6 +82,34 @@ struct SharedPacing {
     share: f64,
     /// True while the budget cannot be reached (logged once per loss).
     lost: AtomicBool,
+    /// When the budget last failed: it is not asked again for a moment, so that a store that
+    /// hangs does not cost every request the budget's timeout.
+    failed_at: std::sync::Mutex<Option<tokio::time::Instant>>,
+}
+
+/// The longest wait a shared budget may hand out before it counts as gone wrong.
+const MAX_BUDGET_WAIT: Duration = Duration::from_secs(120);
+
+/// How long a failed budget is not asked again.
+const BUDGET_RETRY_AFTER: Duration = Duration::from_secs(2);
+
+impl SharedPacing {
+    fn breaker_open(&self) -> bool {
+        self.failed_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some_and(|at| at.elapsed() < BUDGET_RETRY_AFTER)
+    }
+
+    fn trip(&self) {
+        let mut failed_at = self
+            .failed_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if failed_at.is_none_or(|at| at.elapsed() >= BUDGET_RETRY_AFTER) {
+            *failed_at = Some(tokio::time::Instant::now());
+        }
+    }
 }
 
 impl fmt::Debug for ClerkApi {
@@ -154,22 +182,39 @@ impl ClerkApi {
             inner.pacer.acquire().await;
             return;
         };
-        match tokio::time::timeout(BUDGET_TIMEOUT, shared.budget.reserve(limit.interval())).await {
-            Ok(Ok(wait)) => {
+        // A client paced below its instance's documented limit (a cautious --rate-limit)
+        // takes the fleet's slots at the documented spacing and slows only itself.
+        let documented = RateLimit::for_key(&inner.key).interval();
+        let interval = limit.interval().min(documented);
+        let reserved = if shared.breaker_open() {
+            Err("failed moments ago".to_owned())
+        } else {
+            match tokio::time::timeout(BUDGET_TIMEOUT, shared.budget.reserve(interval)).await {
+                // A wait beyond any pause Clerk asks for is a store that went wrong (a planted
+                // value, a clock far behind): never slept on.
+                Ok(Ok(wait)) if wait <= MAX_BUDGET_WAIT => Ok(wait),
+                Ok(Ok(wait)) => Err(format!("it asks for a wait of {wait:?}")),
+                Ok(Err(error)) => Err(error.to_string()),
+                Err(_) => Err(format!("no answer within {BUDGET_TIMEOUT:?}")),
+            }
+        };
+        match reserved {
+            Ok(wait) => {
                 if shared.lost.swap(false, Ordering::Relaxed) {
                     tracing::info!(budget = %shared.budget.budget_location(), "the fleet's API budget answers again: pacing with the fleet");
                 }
                 tokio::time::sleep(wait).await;
-                // A 429 seen by this process holds it even if the budget could not be paused.
-                inner.pacer.hold().await;
+                if limit.interval() > interval {
+                    inner.pacer.acquire().await;
+                } else {
+                    // A 429 seen by this process holds it even if the budget missed the pause.
+                    inner.pacer.hold().await;
+                }
             }
-            failed => {
+            Err(error) => {
+                shared.trip();
                 if !shared.lost.swap(true, Ordering::Relaxed) {
-                    let error = match failed {
-                        Ok(Err(error)) => error.to_string(),
-                        _ => format!("no answer within {BUDGET_TIMEOUT:?}"),
-                    };
-                    tracing::warn!(budget = %shared.budget.budget_location(), %error, "the fleet's API budget cannot be reached: pacing locally at {:.0}% of the limit until it answers", shared.share * 100.0);
+                    tracing::warn!(budget = %shared.budget.budget_location(), %error, "the fleet's API budget cannot be used: pacing locally at {:.0}% of the limit until it answers", shared.share * 100.0);
                 }
                 shared.fallback.acquire().await;
             }
@@ -551,6 +596,7 @@ impl ClerkApiBuilder {
                     fallback: Pacer::new(rate_limit.map(|limit| limit.share(share))),
                     share,
                     lost: AtomicBool::new(false),
+                    failed_at: std::sync::Mutex::new(None),
                 }),
                 counters: AtomicCounters::default(),
             }),

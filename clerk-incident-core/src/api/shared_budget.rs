@@ -7,9 +7,19 @@
 //! every process, and a 429 seen by one of them holds every process's next slot for its
 //! `Retry-After`.
 //!
-//! When the budget cannot be reached, the client paces locally at a conservative share of the
-//! limit ([`DEFAULT_FALLBACK_SHARE`]), logs that it does so, and goes on: no request is lost,
-//! and it returns to the shared budget as soon as that answers again.
+//! When the budget cannot be reached (or hands out a wait beyond two minutes, which no pause
+//! asks for), the client paces locally at a conservative share of the limit
+//! ([`DEFAULT_FALLBACK_SHARE`]), logs that it does so, and goes on: no request is lost, and it
+//! asks the budget again two seconds later. A quarter keeps four processes that all lost the
+//! budget under the limit; when only some lose it, the others keep pacing at the whole limit,
+//! so the fleet may go over it by their share until the budget is back (Clerk's 429s then
+//! pause them).
+//!
+//! A client paced below its instance's documented limit (`--rate-limit` lower than 1000/10 s
+//! on a production key) takes the fleet's slots at the documented spacing and keeps its own
+//! lower pace on top, so that it slows only itself. A 429 holds the slots handed out after it;
+//! a request already waiting for an earlier slot still goes out (at most a client's
+//! concurrency of them), meets the 429 and waits for its `Retry-After` too.
 //!
 //! [`ClerkApiBuilder::shared_budget`]: super::ClerkApiBuilder::shared_budget
 

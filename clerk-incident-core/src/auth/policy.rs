@@ -333,9 +333,11 @@ impl AuthPolicy {
         }
     }
 
-    /// Puts the policy in a fleet: its health shows `membership`'s. What
-    /// [`join_fleet`](Self::join_fleet) does, with the [`FleetMember`](crate::fleet::FleetMember)
-    /// it starts.
+    /// Puts the policy in a fleet: its health shows `membership`'s, and revocations for it
+    /// report to the fleet's denylist. What [`join_fleet`](Self::join_fleet) does, with the
+    /// [`FleetMember`](crate::fleet::FleetMember) it starts; use `join_fleet`, which also keeps
+    /// this policy's [denylist](Self::denylist) in step with the fleet's (a member joined on
+    /// its own does not).
     #[must_use]
     pub fn with_fleet(mut self, membership: Arc<dyn FleetMembership>) -> Self {
         self.fleet = Some(membership);

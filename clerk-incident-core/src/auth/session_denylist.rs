@@ -56,8 +56,20 @@ struct Inner {
     follows: AtomicBool,
     /// How long the copy may go without reading the fleet's list, in ms.
     max_staleness_ms: AtomicU64,
-    /// Unix ms of the last read of the fleet's list (0: none yet).
+    /// Unix ms of the last read of the fleet's list (0: none yet), for the health.
     last_sync_ms: AtomicU64,
+    /// The same read on the monotonic clock ([`monotonic_ms`]; 0: none yet), which the
+    /// staleness is measured on: a wall clock stepped back must not make a stale copy current.
+    last_sync_monotonic: AtomicU64,
+}
+
+/// Milliseconds since the first call in this process, plus one (0 means never).
+fn monotonic_ms() -> u64 {
+    static BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let elapsed = BASE.get_or_init(std::time::Instant::now).elapsed();
+    u64::try_from(elapsed.as_millis())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1)
 }
 
 fn unix_ms(at: SystemTime) -> u64 {
@@ -76,7 +88,7 @@ fn from_unix_ms(ms: u64) -> Option<SystemTime> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct DenylistHealth {
-    /// Sessions denied now.
+    /// Sessions held (an expired denial is dropped when room is needed).
     pub size: usize,
     /// The most it holds.
     pub capacity: usize,
@@ -113,6 +125,7 @@ impl SessionDenylist {
                 follows: AtomicBool::new(false),
                 max_staleness_ms: AtomicU64::new(u64::MAX),
                 last_sync_ms: AtomicU64::new(0),
+                last_sync_monotonic: AtomicU64::new(0),
             }),
         }
     }
@@ -214,13 +227,16 @@ impl SessionDenylist {
     /// True unless the list follows a fleet's and has not read it within its staleness bound
     /// (or not yet at all). The policy accepts only fully valid tokens while it is not.
     pub fn is_current(&self) -> bool {
+        self.is_current_at(monotonic_ms())
+    }
+
+    /// [`is_current`](Self::is_current) at `now` on the monotonic clock.
+    fn is_current_at(&self, now: u64) -> bool {
         if !self.inner.follows.load(Ordering::Relaxed) {
             return true;
         }
-        let last = self.inner.last_sync_ms.load(Ordering::Relaxed);
-        last != 0
-            && unix_ms(SystemTime::now()).saturating_sub(last)
-                <= self.inner.max_staleness_ms.load(Ordering::Relaxed)
+        let last = self.inner.last_sync_monotonic.load(Ordering::Relaxed);
+        last != 0 && now.saturating_sub(last) <= self.inner.max_staleness_ms.load(Ordering::Relaxed)
     }
 
     /// Makes the list follow a fleet's: from now on it is [current](Self::is_current) only
@@ -238,18 +254,22 @@ impl SessionDenylist {
         self.inner.refused.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Records that the copy read the fleet's list at `at`.
+    /// Records that the copy read the fleet's list just now, `at` by the wall clock.
     pub fn mark_synced(&self, at: SystemTime) {
         self.inner
+            .last_sync_monotonic
+            .store(monotonic_ms(), Ordering::Relaxed);
+        self.inner
             .last_sync_ms
-            .fetch_max(unix_ms(at), Ordering::Relaxed);
+            .store(unix_ms(at), Ordering::Relaxed);
     }
 
     /// The list as the health shows it.
     pub fn health(&self) -> DenylistHealth {
-        let now = SystemTime::now();
         DenylistHealth {
-            size: self.read().values().filter(|until| **until > now).count(),
+            // Held entries (an expired one goes at the next purge): a health check, which
+            // anyone may send, must not walk the whole list.
+            size: self.read().len(),
             capacity: self.inner.capacity,
             full: self.is_full(),
             dropped: self.inner.dropped.load(Ordering::Relaxed),
@@ -385,10 +405,15 @@ mod tests {
         assert!(list.is_current(), "a service's own list is always current");
         list.follow_fleet(Duration::from_secs(60));
         assert!(!list.is_current(), "not before the first read");
-        list.mark_synced(SystemTime::now() - Duration::from_secs(120));
-        assert!(!list.is_current(), "not after two minutes without a read");
         list.mark_synced(SystemTime::now());
         assert!(list.is_current());
+        // Two minutes later by the monotonic clock, whatever the wall clock says.
+        let synced = list.inner.last_sync_monotonic.load(Ordering::Relaxed);
+        assert!(list.is_current_at(synced + 59_000));
+        assert!(
+            !list.is_current_at(synced + 120_000),
+            "not after two minutes without a read"
+        );
         assert!(list.health().current);
     }
 

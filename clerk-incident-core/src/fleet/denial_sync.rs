@@ -32,7 +32,10 @@ async fn bounded<T>(
 }
 
 /// Denies sessions fleet-wide: in the store, and at once in this instance's copy (which holds
-/// them even when the store cannot be reached). What a fleet member's
+/// them even when the store cannot be reached). What a call could not write is kept and
+/// written first by the next call that reaches the store; for a few seconds after a failure,
+/// calls do not wait on the store again. Either way the call reports the failure, so that a
+/// revocation counts those sessions as not denied. What a fleet member's
 /// [`denier`](crate::auth::FleetMembership::denier) is; the CLI's `sessions revoke` uses one
 /// of its own ([`new`](Self::new)).
 #[derive(Debug)]
@@ -40,7 +43,39 @@ pub struct FleetDenier {
     store: Arc<dyn FleetStore>,
     local: SessionDenylist,
     timeout: Duration,
+    /// When the store last failed: for a while after, calls fail at once instead of each
+    /// waiting for the timeout (a revocation denies once per user).
+    failed_at: std::sync::Mutex<Option<tokio::time::Instant>>,
+    /// What could not be written yet: written first by the next call that reaches the store.
+    pending: std::sync::Mutex<Vec<String>>,
 }
+
+/// The most session ids kept for a later write.
+const MAX_PENDING: usize = 200_000;
+
+/// Adds `ids` to `pending`, up to [`MAX_PENDING`] (the caller reports what failed either way).
+fn keep(pending: &mut Vec<String>, ids: impl Iterator<Item = String>) {
+    let room = MAX_PENDING.saturating_sub(pending.len());
+    pending.extend(ids.take(room));
+}
+
+impl FleetDenier {
+    fn pending(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn recently_failed(&self) -> bool {
+        self.failed_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some_and(|at| at.elapsed() < RETRY_AFTER_FAILURE)
+    }
+}
+
+/// How long a failed store is not tried again.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
 
 impl FleetDenier {
     /// A denier writing to `store`, each call bounded by the default store timeout.
@@ -58,6 +93,8 @@ impl FleetDenier {
             store,
             local,
             timeout,
+            failed_at: std::sync::Mutex::new(None),
+            pending: std::sync::Mutex::new(Vec::new()),
         }
     }
 }
@@ -65,26 +102,37 @@ impl FleetDenier {
 #[async_trait]
 impl SessionDenier for FleetDenier {
     async fn deny(&self, session_ids: &[String]) -> Result<(), DenyError> {
-        let mut failure = None;
-        for chunk in session_ids.chunks(MAX_DENIAL_BATCH) {
-            match bounded(self.timeout, self.store.add_denials(chunk)).await {
-                // By this instance's clock: a store's that lags must not shorten the denial.
-                Ok(_) => {
-                    self.local.deny(chunk, SystemTime::now());
-                }
-                Err(error) => {
-                    self.local.deny(chunk, SystemTime::now());
-                    failure.get_or_insert(error);
-                }
+        // This instance's copy at once, by its own clock: a store's that lags must not shorten
+        // the denial, and a lost store must not leave it out.
+        self.local.deny(session_ids, SystemTime::now());
+        let failed = |reason: String| DenyError {
+            target: self.describe(),
+            reason,
+        };
+        let mut batch = {
+            let mut pending = self.pending();
+            if self.recently_failed() {
+                keep(&mut pending, session_ids.iter().cloned());
+                return Err(failed("the fleet store failed moments ago".to_owned()));
+            }
+            std::mem::take(&mut *pending)
+        };
+        batch.extend(session_ids.iter().cloned());
+        let mut chunks = batch.chunks(MAX_DENIAL_BATCH);
+        while let Some(chunk) = chunks.next() {
+            if let Err(error) = bounded(self.timeout, self.store.add_denials(chunk)).await {
+                *self
+                    .failed_at
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some(tokio::time::Instant::now());
+                let mut pending = self.pending();
+                keep(&mut pending, chunk.iter().cloned());
+                keep(&mut pending, chunks.flatten().cloned());
+                return Err(failed(error.to_string()));
             }
         }
-        match failure {
-            None => Ok(()),
-            Some(error) => Err(DenyError {
-                target: self.describe(),
-                reason: error.to_string(),
-            }),
-        }
+        Ok(())
     }
 
     fn describe(&self) -> String {
