@@ -41,14 +41,7 @@ impl KeySnapshotStore for RedisFleetStore {
                 detail: format!("{len} bytes, larger than {} KiB", MAX_SNAPSHOT_BYTES / 1024),
             }),
             Ok(Ok(None)) => Ok(None),
-            Ok(Ok(Some(bytes))) => {
-                KeySnapshot::from_json(&bytes)
-                    .map(Some)
-                    .map_err(|detail| SnapshotError::Corrupt {
-                        location: self.location(),
-                        detail,
-                    })
-            }
+            Ok(Ok(Some(bytes))) => KeySnapshot::from_stored(&bytes, self.location()).map(Some),
         }
     }
 

@@ -156,6 +156,16 @@ impl KeySnapshot {
         Ok(encoded.snapshot)
     }
 
+    /// [`from_json`](Self::from_json) of what the store at `location` holds, its errors as a
+    /// store reports them.
+    ///
+    /// # Errors
+    ///
+    /// [`SnapshotError::Corrupt`] naming `location` and what is wrong.
+    pub fn from_stored(bytes: &[u8], location: String) -> Result<Self, SnapshotError> {
+        Self::from_json(bytes).map_err(|detail| SnapshotError::Corrupt { location, detail })
+    }
+
     /// A snapshot of `jwks`, fetched now.
     pub fn new(issuer: Option<String>, jwks: Jwks) -> Self {
         Self {

@@ -83,9 +83,7 @@ impl FileSnapshotStore {
             &mut bytes,
         )
         .map_err(|err| self.io("read", err))?;
-        KeySnapshot::from_json(&bytes)
-            .map(Some)
-            .map_err(|detail| self.corrupt(detail))
+        KeySnapshot::from_stored(&bytes, self.location()).map(Some)
     }
 
     fn save_now(&self, snapshot: &KeySnapshot) -> Result<(), SnapshotError> {

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use futures::StreamExt;
 
 use super::denylist_store::{DenialUpdates, MAX_DENIAL_BATCH};
+use super::push::next_push;
 use super::store::{FleetError, FleetStore};
 use crate::auth::{DenyError, SessionDenier, SessionDenylist};
 
@@ -195,12 +195,7 @@ pub(super) async fn follow_denials(
             }
         }
         loop {
-            let next_push = async {
-                match updates.as_mut() {
-                    Some(stream) => stream.next().await,
-                    None => std::future::pending().await,
-                }
-            };
+            let next_push = next_push(&mut updates);
             tokio::select! {
                 // A push is a hint: what the store holds is read, never the message.
                 push = next_push => match push {

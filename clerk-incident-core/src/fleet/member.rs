@@ -5,11 +5,11 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use futures::StreamExt;
 use tokio::task::AbortHandle;
 
 use super::denial_sync::{FleetDenier, follow_denials};
 use super::ordering::{self, Mark, Verdict};
+use super::push::next_push;
 use super::store::{DesiredMode, FleetError, FleetStore, Heartbeat, ModeUpdates};
 use crate::api::SharedBudget;
 use crate::auth::{
@@ -561,12 +561,7 @@ async fn follow(shared: Arc<MemberShared>) {
                 beat(&shared).await;
             }
         }
-        let next_push = async {
-            match updates.as_mut() {
-                Some(stream) => stream.next().await,
-                None => std::future::pending().await,
-            }
-        };
+        let next_push = next_push(&mut updates);
         tokio::select! {
             push = next_push => match push {
                 Some(desired) => match shared.judge(Some(&desired), false, false) {

@@ -337,12 +337,7 @@ impl KeySnapshotStore for MemoryFleetStore {
         let Some(bytes) = self.lock().keys.clone() else {
             return Ok(None);
         };
-        KeySnapshot::from_json(&bytes)
-            .map(Some)
-            .map_err(|detail| SnapshotError::Corrupt {
-                location: self.location(),
-                detail,
-            })
+        KeySnapshot::from_stored(&bytes, self.location()).map(Some)
     }
 
     async fn save(&self, snapshot: &KeySnapshot) -> Result<(), SnapshotError> {

@@ -59,6 +59,7 @@ mod member;
 mod memory;
 mod name;
 mod ordering;
+mod push;
 mod store;
 
 pub use self::acknowledgement::{Acknowledgements, wait_for_acknowledgements};
