@@ -382,3 +382,109 @@ async fn the_redis_store_keeps_the_budget_contract() {
     let server = server();
     check_budget_contract(store(&server, "budget"), store(&server, "budget")).await;
 }
+
+/// The fleet's keys when Redis is down, or back empty: an instance started then has no key
+/// (not ready, 503s), never a wrong one, and verifies once Clerk answers again.
+#[tokio::test]
+async fn without_the_fleets_keys_an_instance_waits_for_clerk() {
+    use clerk_incident_core::auth::AuthPolicy;
+    use clerk_incident_sim::{Faults, Outage, Sim};
+
+    let mut server = server();
+    let url = server.url();
+    let sim = Sim::builder().users(3).sessions(3).start().await.unwrap();
+    let vars = |name: &str| match name {
+        "CLERK_SECRET_KEY" => Some(sim.secret_key().to_owned()),
+        "CLERK_API_URL" => Some(sim.base_url().to_owned()),
+        "CLERK_ISSUER" => Some(sim.issuer()),
+        "CLERK_INCIDENT_REDIS_URL" => Some(url.clone()),
+        "CLERK_INCIDENT_FLEET" => Some("keys-lost".to_owned()),
+        _ => None,
+    };
+    let first = AuthPolicy::from_vars_with_fleet(vars, Some(&RedisConnector)).unwrap();
+    assert!(first.wait_ready(Duration::from_secs(10)).await);
+    sim.set_faults(Faults {
+        outage: Some(Outage::Unavailable),
+        ..Faults::default()
+    });
+    server.kill();
+    let down = AuthPolicy::from_vars_with_fleet(vars, Some(&RedisConnector)).unwrap();
+    assert!(
+        !down.wait_ready(Duration::from_secs(2)).await,
+        "Redis down and Clerk down: no key"
+    );
+    server.restart().unwrap_or_else(|error| panic!("{error}"));
+    let empty = AuthPolicy::from_vars_with_fleet(vars, Some(&RedisConnector)).unwrap();
+    assert!(
+        !empty.wait_ready(Duration::from_secs(2)).await,
+        "Redis back empty and Clerk down: no key"
+    );
+    assert!(
+        empty
+            .health()
+            .problem
+            .unwrap_or_default()
+            .contains("no verification key"),
+        "{:?}",
+        empty.health().problem
+    );
+    sim.set_faults(Faults::default());
+    assert!(
+        empty.wait_ready(Duration::from_secs(30)).await,
+        "Clerk back: the instance fetches its keys"
+    );
+}
+
+/// The shared budget when Redis dies mid-run, and when it comes back empty: every request
+/// still goes out (paced locally meanwhile), and the client returns to the fleet's budget.
+#[tokio::test]
+async fn a_client_on_the_fleets_budget_goes_on_without_redis() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use clerk_incident_core::api::{ClerkApi, RateLimit, SecretKey};
+    use clerk_incident_core::http::{HttpRequest, HttpResponse, TransportError};
+
+    let mut server = server();
+    let store = store(&server, "budget-lost");
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&sent);
+    let http = move |_: HttpRequest| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        let body = serde_json::json!({
+            "object": "instance", "id": "ins_b", "environment_type": "production",
+            "allowed_origins": [],
+        });
+        let response: HttpResponse = http::Response::builder()
+            .status(200)
+            .body(bytes::Bytes::from(serde_json::to_vec(&body).unwrap()))
+            .unwrap();
+        std::future::ready(Ok::<_, TransportError>(response))
+    };
+    let api = ClerkApi::builder(SecretKey::new("sk_test_budget"))
+        .base_url("http://127.0.0.1:9")
+        .rate_limit(RateLimit::new(100, Duration::from_secs(1)).unwrap())
+        .http_client(Arc::new(http))
+        .shared_budget(store)
+        .build()
+        .unwrap();
+    for _ in 0..5 {
+        api.instance().await.unwrap();
+    }
+    assert!(!api.budget_lost());
+    server.kill();
+    for _ in 0..5 {
+        api.instance()
+            .await
+            .expect("no request is lost without Redis");
+    }
+    assert!(api.budget_lost(), "pacing locally, and saying so");
+    server.restart().unwrap_or_else(|error| panic!("{error}"));
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while api.budget_lost() {
+            api.instance().await.unwrap();
+        }
+    })
+    .await
+    .expect("back on the fleet's budget once Redis answers");
+    assert!(sent.load(Ordering::Relaxed) >= 11);
+}
