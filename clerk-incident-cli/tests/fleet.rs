@@ -603,6 +603,11 @@ async fn a_session_revoked_through_the_cli_is_refused_in_grace_on_every_service(
         "{}",
         text(&output)
     );
+    assert!(
+        !text(&output).contains("refused by every instance"),
+        "never claims a denial that failed: {}",
+        text(&output)
+    );
     let still_live = sim
         .sessions()
         .into_iter()

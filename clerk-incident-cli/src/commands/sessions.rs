@@ -350,7 +350,7 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
     }
     if report.sessions_not_denied > 0 {
         terminal::problem(&format!(
-            "{} revoked session(s) could not be added to the fleet's denylist (the store was unreachable): services in Grace may accept their expired tokens. Once the store answers, run the revocation again without a checkpoint (or with a new one): it denies the sessions revoked in the last day again",
+            "{} session(s) (revoked by this run or in the last day) could not be added to the fleet's denylist (the store was unreachable): services in Grace may accept their expired tokens. Once the store answers, run the revocation again without a checkpoint (or with a new one): it denies the sessions revoked in the last day again",
             report.sessions_not_denied
         ));
     }
@@ -519,9 +519,16 @@ fn print_text(report: &RevocationReport, checkpoint: Option<&Path>, denied_in: O
     if let Some(denylist) = denied_in
         && !report.dry_run
     {
-        terminal::out(format!(
-            "Revoked sessions denied in {denylist}: refused by every instance, even in Grace."
-        ));
+        if report.sessions_not_denied == 0 {
+            terminal::out(format!(
+                "Revoked sessions denied in {denylist}: refused by every instance, even in Grace."
+            ));
+        } else {
+            terminal::out(format!(
+                "{} session(s) NOT denied in {denylist}: the store could not be reached.",
+                report.sessions_not_denied
+            ));
+        }
     }
     if report.sessions_kept > 0 {
         terminal::out(format!(

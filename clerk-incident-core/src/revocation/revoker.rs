@@ -179,6 +179,7 @@ impl SessionRevoker {
             plan: &self.plan,
             journal: journal.map(Mutex::new),
             denier: self.denier.as_deref(),
+            deny_failed: AtomicBool::new(false),
         };
 
         let mut seen: HashSet<String> = HashSet::new();
@@ -373,6 +374,8 @@ struct Worker<'a> {
     plan: &'a RevocationPlan,
     journal: Option<Mutex<Journal>>,
     denier: Option<&'a dyn SessionDenier>,
+    /// Set at the first denial that failed.
+    deny_failed: AtomicBool,
 }
 
 impl Worker<'_> {
@@ -485,7 +488,12 @@ impl Worker<'_> {
         }
         let ids: Vec<String> = sessions.iter().cloned().collect();
         if let Err(err) = denier.deny(&ids).await {
-            tracing::error!(user_id = %outcome.user_id, sessions = ids.len(), error = %err, "revoked sessions not denied everywhere: their expired tokens may pass Grace on other instances");
+            // Once per run at error level: the report counts them all.
+            if self.deny_failed.swap(true, Ordering::Relaxed) {
+                tracing::debug!(user_id = %outcome.user_id, sessions = ids.len(), error = %err, "sessions not denied");
+            } else {
+                tracing::error!(user_id = %outcome.user_id, sessions = ids.len(), error = %err, "revoked sessions not denied everywhere: their expired tokens may pass Grace on other instances (the report counts them)");
+            }
             outcome.not_denied += ids.len() as u64;
         }
     }
