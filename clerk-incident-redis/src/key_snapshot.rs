@@ -8,16 +8,6 @@ use redis::AsyncCommands;
 
 use crate::store::{RedisFleetStore, bounded};
 
-impl RedisFleetStore {
-    fn snapshot_io(&self, action: &'static str, error: &FleetError) -> SnapshotError {
-        SnapshotError::Io {
-            location: self.location(),
-            action,
-            source: std::io::Error::other(error.to_string()),
-        }
-    }
-}
-
 /// The same JSON as a snapshot file, and the same refusals when it is read: the cache checks
 /// the issuer and the age of what it loads, and anything that does not parse is corrupt.
 #[async_trait]
@@ -32,10 +22,10 @@ impl KeySnapshotStore for RedisFleetStore {
                 return Ok(Err(len));
             }
             let bytes: Option<Vec<u8>> = bounded(connection.get(&key)).await?;
-            Ok(Ok(bytes))
+            Ok::<_, FleetError>(Ok(bytes))
         };
         match read.await {
-            Err(error) => Err(self.snapshot_io("read", &error)),
+            Err(error) => Err(error.to_snapshot_error(self.location(), "read")),
             Ok(Err(len)) => Err(SnapshotError::Corrupt {
                 location: self.location(),
                 detail: format!("{len} bytes, larger than {} KiB", MAX_SNAPSHOT_BYTES / 1024),
@@ -53,7 +43,7 @@ impl KeySnapshotStore for RedisFleetStore {
         };
         write
             .await
-            .map_err(|error| self.snapshot_io("written", &error))
+            .map_err(|error| error.to_snapshot_error(self.location(), "written"))
     }
 
     fn location(&self) -> String {

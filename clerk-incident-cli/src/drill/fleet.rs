@@ -140,28 +140,19 @@ impl SharedBudget for Severable {
 #[async_trait]
 impl KeySnapshotStore for Severable {
     async fn load(&self) -> Result<Option<KeySnapshot>, SnapshotError> {
-        self.check().map_err(|error| self.cut_off("read", &error))?;
+        self.check()
+            .map_err(|error| error.to_snapshot_error(self.location(), "read"))?;
         self.store.load().await
     }
 
     async fn save(&self, snapshot: &KeySnapshot) -> Result<(), SnapshotError> {
         self.check()
-            .map_err(|error| self.cut_off("written", &error))?;
+            .map_err(|error| error.to_snapshot_error(self.location(), "written"))?;
         self.store.save(snapshot).await
     }
 
     fn location(&self) -> String {
         self.store.location()
-    }
-}
-
-impl Severable {
-    fn cut_off(&self, action: &'static str, error: &FleetError) -> SnapshotError {
-        SnapshotError::Io {
-            location: self.location(),
-            action,
-            source: std::io::Error::other(error.to_string()),
-        }
     }
 }
 

@@ -94,21 +94,7 @@ impl AuthHealth {
             HealthStatus::Ok
         };
         let ready = keys.usable();
-        let denylist_problem = if denylist.full {
-            Some(
-                "the session denylist is full: only fully valid tokens are accepted until its entries expire",
-            )
-        } else if !denylist.current {
-            Some(
-                "the fleet's session denylist has not been read lately: only fully valid tokens are accepted until it is",
-            )
-        } else {
-            None
-        };
-        let problem = problem(&mode, &keys, fleet_lost)
-            // The keys first: without them nothing verifies; then the denylist.
-            .filter(|_| denylist_problem.is_none() || keys.key_count == 0 || keys.too_stale)
-            .or_else(|| denylist_problem.map(str::to_owned));
+        let problem = problem(&mode, &keys, fleet_lost, &denylist);
         Self {
             status,
             ready,
@@ -122,9 +108,15 @@ impl AuthHealth {
     }
 }
 
-/// Why a health is not `ok`: the keys first (they decide whether tokens verify), then a lost
-/// fleet store, then a bypass.
-fn problem(mode: &ModeState, keys: &KeyStatus, fleet_lost: bool) -> Option<String> {
+/// Why a health is not `ok`: the keys first (they decide whether tokens verify), then a
+/// denylist that may miss a revoked session (only fully valid tokens pass), then a lost fleet
+/// store, then a bypass.
+fn problem(
+    mode: &ModeState,
+    keys: &KeyStatus,
+    fleet_lost: bool,
+    denylist: &DenylistHealth,
+) -> Option<String> {
     let last_error = keys.last_error.as_deref();
     let keys_reason = if keys.too_stale {
         // The age is in the details (`keys.staleness_secs`), not here: this is public.
@@ -150,6 +142,21 @@ fn problem(mode: &ModeState, keys: &KeyStatus, fleet_lost: bool) -> Option<Strin
         last_error
             .map(|error| format!("the last JWKS refresh failed, cached keys still verify: {error}"))
     };
+    let keys_unusable = keys.key_count == 0 || keys.too_stale;
+    if !keys_unusable {
+        if denylist.full {
+            return Some(
+                "the session denylist is full: only fully valid tokens are accepted until its entries expire"
+                    .to_owned(),
+            );
+        }
+        if !denylist.current {
+            return Some(
+                "the fleet's session denylist has not been read lately: only fully valid tokens are accepted until it is"
+                    .to_owned(),
+            );
+        }
+    }
     if keys_reason.is_none() && fleet_lost {
         return Some(match mode.mode {
             AuthMode::Enforce => {

@@ -50,6 +50,9 @@ pub struct FleetDenier {
     pending: std::sync::Mutex<Vec<String>>,
 }
 
+/// How long a failed store is not tried again.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
+
 /// The most session ids kept for a later write.
 const MAX_PENDING: usize = 200_000;
 
@@ -72,12 +75,7 @@ impl FleetDenier {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .is_some_and(|at| at.elapsed() < RETRY_AFTER_FAILURE)
     }
-}
 
-/// How long a failed store is not tried again.
-const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(5);
-
-impl FleetDenier {
     /// A denier writing to `store`, each call bounded by the default store timeout.
     pub fn new(store: Arc<dyn FleetStore>) -> Self {
         Self::with_local(store, SessionDenylist::new(), super::DEFAULT_STORE_TIMEOUT)

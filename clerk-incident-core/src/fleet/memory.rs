@@ -328,12 +328,8 @@ impl SharedBudget for MemoryFleetStore {
 #[async_trait]
 impl KeySnapshotStore for MemoryFleetStore {
     async fn load(&self) -> Result<Option<KeySnapshot>, SnapshotError> {
-        let unreachable = |err: FleetError| SnapshotError::Io {
-            location: self.location(),
-            action: "read",
-            source: std::io::Error::other(err.to_string()),
-        };
-        self.reachable().map_err(unreachable)?;
+        self.reachable()
+            .map_err(|err| err.to_snapshot_error(self.location(), "read"))?;
         let Some(bytes) = self.lock().keys.clone() else {
             return Ok(None);
         };
@@ -341,11 +337,8 @@ impl KeySnapshotStore for MemoryFleetStore {
     }
 
     async fn save(&self, snapshot: &KeySnapshot) -> Result<(), SnapshotError> {
-        self.reachable().map_err(|err| SnapshotError::Io {
-            location: self.location(),
-            action: "written",
-            source: std::io::Error::other(err.to_string()),
-        })?;
+        self.reachable()
+            .map_err(|err| err.to_snapshot_error(self.location(), "written"))?;
         self.lock().keys = Some(snapshot.to_json());
         Ok(())
     }

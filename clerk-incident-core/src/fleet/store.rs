@@ -9,7 +9,9 @@ use futures::stream::BoxStream;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::api::SharedBudget;
-use crate::auth::{AuthMode, KeySnapshotStore, MAX_BYPASS_TTL, MAX_GRACE_MAX_AGE, Rfc3339};
+use crate::auth::{
+    AuthMode, KeySnapshotStore, MAX_BYPASS_TTL, MAX_GRACE_MAX_AGE, Rfc3339, SnapshotError,
+};
 
 /// The mode every instance of the fleet should be in, as the store holds it.
 ///
@@ -238,6 +240,18 @@ pub enum FleetError {
     /// The configuration names no usable store or fleet.
     #[error("{0}")]
     Config(String),
+}
+
+impl FleetError {
+    /// This failure as a [`SnapshotError`] of the key snapshot at `location` (the store is
+    /// also the fleet's [`KeySnapshotStore`]): it could not be `action` (`read`, `written`).
+    pub fn to_snapshot_error(&self, location: String, action: &'static str) -> SnapshotError {
+        SnapshotError::Io {
+            location,
+            action,
+            source: std::io::Error::other(self.to_string()),
+        }
+    }
 }
 
 /// Pushed changes of the fleet's mode; the stream ends when the store connection is lost.
