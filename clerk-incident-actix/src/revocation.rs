@@ -53,8 +53,9 @@ pub fn revocation_routes(
         static WARNED: std::sync::Once = std::sync::Once::new();
         WARNED.call_once(|| tracing::warn!("{warning}"));
     }
-    // What the jobs revoke, this service (or its fleet) refuses, even in Grace.
-    let jobs = web::Data::new(jobs.deny_with(policy.session_denier()));
+    // What the jobs revoke, this service (or its fleet) refuses, even in Grace; in a fleet,
+    // one job runs at a time for every replica.
+    let jobs = web::Data::new(jobs.for_service(&policy));
     let guard = ClerkAuth::new(policy).rule(RouteRule::operator());
     move |config| {
         config
@@ -84,7 +85,7 @@ async fn start(
         .headers()
         .get(CONTENT_TYPE)
         .map(|value| value.as_bytes());
-    endpoint_response(jobs.handle_start(&auth, content_type, &body))
+    endpoint_response(jobs.handle_start(&auth, content_type, &body).await)
 }
 
 async fn status(
@@ -92,7 +93,7 @@ async fn status(
     auth: Auth,
     job: web::Path<String>,
 ) -> HttpResponse {
-    endpoint_response(jobs.handle_status(&auth, &job))
+    endpoint_response(jobs.handle_status(&auth, &job).await)
 }
 
 async fn cancel(
@@ -100,7 +101,7 @@ async fn cancel(
     auth: Auth,
     job: web::Path<String>,
 ) -> HttpResponse {
-    endpoint_response(jobs.handle_cancel(&auth, &job))
+    endpoint_response(jobs.handle_cancel(&auth, &job).await)
 }
 
 /// Core's answer as an actix response.

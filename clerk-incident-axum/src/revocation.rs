@@ -56,24 +56,25 @@ where
     if let Some(warning) = policy.operators().unconfigured_warning() {
         tracing::warn!("{warning}");
     }
-    // What the jobs revoke, this service (or its fleet) refuses, even in Grace.
-    let jobs = jobs.deny_with(policy.session_denier());
+    // What the jobs revoke, this service (or its fleet) refuses, even in Grace; in a fleet,
+    // one job runs at a time for every replica.
+    let jobs = jobs.for_service(&policy);
     let start_jobs = jobs.clone();
     let start = move |auth: Auth, headers: HeaderMap, body: Bytes| {
         let jobs = start_jobs.clone();
         async move {
             let content_type = headers.get(CONTENT_TYPE).map(HeaderValue::as_bytes);
-            endpoint_response(jobs.handle_start(&auth, content_type, &body))
+            endpoint_response(jobs.handle_start(&auth, content_type, &body).await)
         }
     };
     let status_jobs = jobs.clone();
     let status = move |auth: Auth, Path(job): Path<String>| {
         let jobs = status_jobs.clone();
-        async move { endpoint_response(jobs.handle_status(&auth, &job)) }
+        async move { endpoint_response(jobs.handle_status(&auth, &job).await) }
     };
     let cancel = move |auth: Auth, Path(job): Path<String>| {
         let jobs = jobs.clone();
-        async move { endpoint_response(jobs.handle_cancel(&auth, &job)) }
+        async move { endpoint_response(jobs.handle_cancel(&auth, &job).await) }
     };
     Router::new()
         .route(REVOKE_PATH, post(start))

@@ -661,7 +661,7 @@ async fn job_life<F, Fut>(
     let step = "status once finished → 200 with the report";
     let ended = tokio::time::timeout(Duration::from_secs(60), jobs.wait(&job)).await;
     sim.set_faults(Faults::default());
-    if ended.ok().flatten().is_none() {
+    if ended.ok().and_then(Result::ok).flatten().is_none() {
         fail(step, "the job did not end within 60 s".to_owned());
         return;
     }
@@ -711,7 +711,7 @@ async fn job_life<F, Fut>(
         Some(dry_job) if dry.status == 202 => {
             let ended = tokio::time::timeout(Duration::from_secs(60), jobs.wait(&dry_job)).await;
             let view = body_json(&send(get(&format!("{REVOKE_PATH}/{dry_job}"))).await);
-            if ended.ok().flatten().is_none()
+            if ended.ok().and_then(Result::ok).flatten().is_none()
                 || view.get("dry_run").and_then(Value::as_bool) != Some(true)
                 || view.pointer("/report/revoked").and_then(Value::as_u64) != Some(0)
                 || view

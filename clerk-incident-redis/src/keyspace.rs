@@ -66,6 +66,36 @@ impl Keyspace {
         format!("{}:budget-pause", self.prefix)
     }
 
+    /// The revocation lease: a hash (job, holder, fence) that expires unless renewed.
+    pub(crate) fn revocation_lease(&self) -> String {
+        format!("{}:revocation-lease", self.prefix)
+    }
+
+    /// The job holding the revocation slot until it ends.
+    pub(crate) fn revocation_current(&self) -> String {
+        format!("{}:revocation-current", self.prefix)
+    }
+
+    /// The fencing counter of the revocation lease.
+    pub(crate) fn revocation_fence(&self) -> String {
+        format!("{}:revocation-fence", self.prefix)
+    }
+
+    /// A revocation job's record (its status JSON).
+    pub(crate) fn revocation_job(&self, job: &str) -> String {
+        format!("{}:revocation-job:{job}", self.prefix)
+    }
+
+    /// A revocation job's checkpoint lines, a list.
+    pub(crate) fn revocation_checkpoint(&self, job: &str) -> String {
+        format!("{}:revocation-job:{job}:checkpoint", self.prefix)
+    }
+
+    /// A revocation job's cancel request.
+    pub(crate) fn revocation_cancel(&self, job: &str) -> String {
+        format!("{}:revocation-job:{job}:cancel", self.prefix)
+    }
+
     /// One instance's heartbeat, a JSON string with a TTL.
     pub(crate) fn instance(&self, id: &str) -> String {
         format!("{}:instance:{id}", self.prefix)
@@ -91,6 +121,12 @@ mod tests {
             keys.denials(),
             keys.budget(),
             keys.budget_pause(),
+            keys.revocation_lease(),
+            keys.revocation_current(),
+            keys.revocation_fence(),
+            keys.revocation_job("job_1"),
+            keys.revocation_checkpoint("job_1"),
+            keys.revocation_cancel("job_1"),
         ] {
             assert!(
                 key.starts_with("{clerk-incident:clerk.example.com}:"),

@@ -17,6 +17,8 @@
 //! | `keys` | the last known good signing keys (public keys only), for instances started while Clerk is down |
 //! | `denials` | the revoked sessions: a stream of batches, capped by length; each denial ends 25 h after it was written |
 //! | `budget`, `budget-pause` | the Backend API budget: the next free send slot, and the end of a 429's pause |
+//! | `revocation-lease`, `revocation-current`, `revocation-fence` | the one mass revocation at a time: its lease (job, holder, fencing token; expires unless renewed), the job holding the slot until it ends, the token counter |
+//! | `revocation-job:<id>`, `…:checkpoint`, `…:cancel` | each job's status, checkpoint lines and cancel request, kept 7 days |
 //!
 //! The fleet's name (`CLERK_INCIDENT_FLEET`, by default `clerk-incident:<issuer host>`) keeps
 //! staging from switching production. Start a service in the fleet with
@@ -53,6 +55,7 @@ mod budget;
 mod denylist;
 mod key_snapshot;
 mod keyspace;
+mod revocation_jobs;
 mod store;
 mod test_server;
 

@@ -51,6 +51,7 @@ struct Inner {
     connection: OnceCell<ConnectionManager>,
     set_mode: Script,
     budget: Script,
+    revocation_jobs: Script,
 }
 
 impl RedisFleetStore {
@@ -82,6 +83,7 @@ impl RedisFleetStore {
                 connection: OnceCell::new(),
                 set_mode: Script::new(include_str!("set_mode.lua")),
                 budget: Script::new(include_str!("budget.lua")),
+                revocation_jobs: Script::new(include_str!("revocation_jobs.lua")),
             }),
         })
     }
@@ -94,6 +96,11 @@ impl RedisFleetStore {
     /// The script that moves the API budget.
     pub(crate) fn budget_script(&self) -> &Script {
         &self.inner.budget
+    }
+
+    /// The script that keeps the revocation slot.
+    pub(crate) fn revocation_jobs_script(&self) -> &Script {
+        &self.inner.revocation_jobs
     }
 
     /// The client, for connections of their own (pub/sub).

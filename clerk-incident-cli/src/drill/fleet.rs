@@ -18,6 +18,9 @@ use clerk_incident_core::fleet::{
     Heartbeat, MemoryFleetStore, ModeRequest, ModeUpdates, wait_for_acknowledgements,
 };
 use clerk_incident_core::incident::EntryKind;
+use clerk_incident_core::revocation::{
+    CurrentJob, JobLease, JobStoreError, LeaseGrant, RevocationJobStore,
+};
 use clerk_incident_redis::RedisFleetStore;
 use clerk_incident_sim::{DEFAULT_AZP, TokenRequest};
 use futures::StreamExt;
@@ -134,6 +137,75 @@ impl SharedBudget for Severable {
 
     fn budget_location(&self) -> String {
         self.store.budget_location()
+    }
+}
+
+impl Severable {
+    fn check_jobs(&self) -> Result<(), JobStoreError> {
+        self.check()
+            .map_err(|error| JobStoreError::Unavailable(error.to_string()))
+    }
+}
+
+#[async_trait]
+impl RevocationJobStore for Severable {
+    async fn acquire_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<LeaseGrant, JobStoreError> {
+        self.check_jobs()?;
+        self.store.acquire_lease(job, holder, ttl).await
+    }
+
+    async fn renew_lease(&self, lease: &JobLease, ttl: Duration) -> Result<bool, JobStoreError> {
+        self.check_jobs()?;
+        self.store.renew_lease(lease, ttl).await
+    }
+
+    async fn release_lease(&self, lease: &JobLease) -> Result<bool, JobStoreError> {
+        self.check_jobs()?;
+        self.store.release_lease(lease).await
+    }
+
+    async fn current_job(&self) -> Result<Option<CurrentJob>, JobStoreError> {
+        self.check_jobs()?;
+        self.store.current_job().await
+    }
+
+    async fn write_job(&self, lease: &JobLease, record: &str) -> Result<bool, JobStoreError> {
+        self.check_jobs()?;
+        self.store.write_job(lease, record).await
+    }
+
+    async fn job(&self, job: &str) -> Result<Option<String>, JobStoreError> {
+        self.check_jobs()?;
+        self.store.job(job).await
+    }
+
+    async fn append_checkpoint(
+        &self,
+        lease: &JobLease,
+        lines: &[String],
+    ) -> Result<bool, JobStoreError> {
+        self.check_jobs()?;
+        self.store.append_checkpoint(lease, lines).await
+    }
+
+    async fn checkpoint(&self, job: &str) -> Result<Vec<String>, JobStoreError> {
+        self.check_jobs()?;
+        self.store.checkpoint(job).await
+    }
+
+    async fn request_cancel(&self, job: &str, request: &str) -> Result<String, JobStoreError> {
+        self.check_jobs()?;
+        self.store.request_cancel(job, request).await
+    }
+
+    async fn cancel_request(&self, job: &str) -> Result<Option<String>, JobStoreError> {
+        self.check_jobs()?;
+        self.store.cancel_request(job).await
     }
 }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::session_denylist::SessionDenier;
 use crate::api::SharedBudget;
+use crate::revocation::SharedJobs;
 
 /// The variable naming the fleet store: `redis://…` or `rediss://…`, with the ACL user and
 /// password in the URL. Unset: no fleet.
@@ -27,6 +28,10 @@ pub trait FleetMembership: fmt::Debug + Send + Sync {
     /// The fleet's Backend API budget, which every process's client shares
     /// ([`ClerkApiBuilder::shared_budget`](crate::api::ClerkApiBuilder::shared_budget)).
     fn api_budget(&self) -> Arc<dyn SharedBudget>;
+
+    /// The fleet's revocation jobs, as this instance runs them: one at a time fleet-wide
+    /// ([`RevocationJobs::share`](crate::revocation::RevocationJobs::share)).
+    fn shared_jobs(&self) -> SharedJobs;
 }
 
 /// The fleet as one instance sees it: part of what its health endpoint serves.

@@ -35,7 +35,7 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::env_value::{shown, value};
 use super::session::{Check, SessionClaimStatus, VerifiedSession};
@@ -64,7 +64,7 @@ struct PinnedRole {
 }
 
 /// How an [`Operator`] qualified.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "via", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Qualification {
@@ -81,7 +81,7 @@ pub enum Qualification {
 
 /// A session that qualified as an operator: who, and how. What the audit line of an
 /// instance-wide action names.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Operator {
     /// The operator's user id.

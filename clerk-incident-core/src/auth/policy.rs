@@ -322,6 +322,13 @@ impl AuthPolicy {
         self.fleet.as_ref().map(|fleet| fleet.api_budget())
     }
 
+    /// The fleet's revocation jobs, when the policy is in a fleet: the admin routes'
+    /// [`RevocationJobs`](crate::revocation::RevocationJobs) share them, so that one mass
+    /// revocation runs at a time fleet-wide, visible and cancellable from every replica.
+    pub fn fleet_jobs(&self) -> Option<crate::revocation::SharedJobs> {
+        self.fleet.as_ref().map(|fleet| fleet.shared_jobs())
+    }
+
     /// Where a revocation made for this service reports the sessions it revoked: the fleet's
     /// denylist in a fleet (every instance refuses them), else this policy's own list. The
     /// admin routes use it; give it to a [`SessionRevoker`](crate::revocation::SessionRevoker)

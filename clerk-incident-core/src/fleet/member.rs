@@ -16,6 +16,7 @@ use crate::auth::{
     AuthMode, AuthPolicy, BypassSwitch, FleetHealth, FleetMembership, KeyStatus, Rfc3339,
     SessionDenier, SessionDenylist, Verifier,
 };
+use crate::revocation::{DEFAULT_JOB_LEASE_TTL, RevocationJobStore, SharedJobs};
 
 /// How often an instance renews its heartbeat unless told otherwise: 2 s.
 pub const DEFAULT_HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
@@ -49,6 +50,10 @@ pub struct FleetConfig {
     /// only fully valid tokens ([`DEFAULT_DENYLIST_MAX_STALENESS`]): a lost store could hide a
     /// revocation.
     pub denylist_max_staleness: Duration,
+    /// How long this instance's lease on a fleet revocation job lasts without renewal
+    /// ([`DEFAULT_JOB_LEASE_TTL`]): if it dies, another replica resumes the job this long
+    /// after its last renewal.
+    pub job_lease_ttl: Duration,
 }
 
 impl Default for FleetConfig {
@@ -61,6 +66,7 @@ impl Default for FleetConfig {
             poll_every: DEFAULT_POLL_EVERY,
             store_timeout: DEFAULT_STORE_TIMEOUT,
             denylist_max_staleness: DEFAULT_DENYLIST_MAX_STALENESS,
+            job_lease_ttl: DEFAULT_JOB_LEASE_TTL,
         }
     }
 }
@@ -292,6 +298,14 @@ impl FleetMembership for FleetMember {
 
     fn api_budget(&self) -> Arc<dyn SharedBudget> {
         Arc::clone(&self.shared.store) as Arc<dyn SharedBudget>
+    }
+
+    fn shared_jobs(&self) -> SharedJobs {
+        SharedJobs::new(
+            Arc::clone(&self.shared.store) as Arc<dyn RevocationJobStore>,
+            self.shared.config.instance_id.clone(),
+        )
+        .lease_ttl(self.shared.config.job_lease_ttl)
     }
 
     fn denier(&self) -> Arc<dyn SessionDenier> {

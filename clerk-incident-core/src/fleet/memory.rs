@@ -1,7 +1,7 @@
 //! [`MemoryFleetStore`]: the fleet store in the process, for tests, the drill and a service
 //! that runs as several instances on one host.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
@@ -18,6 +18,7 @@ use super::store::{
 };
 use crate::api::{BudgetError, SharedBudget};
 use crate::auth::{AuthMode, DENIAL_TTL, KeySnapshot, KeySnapshotStore, SnapshotError};
+use crate::revocation::{CurrentJob, JobLease, JobStoreError, LeaseGrant, RevocationJobStore};
 
 /// The longest interval or pause the budget takes, as the Redis script.
 const MAX_BUDGET_SPAN: Duration = Duration::from_secs(3600);
@@ -79,6 +80,35 @@ struct Data {
     budget_next: Option<Instant>,
     /// Until when a 429 holds every slot.
     budget_paused: Option<Instant>,
+    /// The revocation lease and when it expires.
+    job_lease: Option<(JobLease, Instant)>,
+    /// The last fencing token granted.
+    job_fence: u64,
+    /// The job holding the revocation slot until it ends.
+    current_job: Option<String>,
+    /// Each job's record, checkpoint lines and cancel request.
+    job_records: HashMap<String, String>,
+    job_checkpoints: HashMap<String, Vec<String>>,
+    job_cancels: HashMap<String, String>,
+}
+
+impl Data {
+    /// The live lease, if any (an expired one is forgotten).
+    fn live_lease(&mut self) -> Option<&JobLease> {
+        if self
+            .job_lease
+            .as_ref()
+            .is_some_and(|(_, expiry)| *expiry <= Instant::now())
+        {
+            self.job_lease = None;
+        }
+        self.job_lease.as_ref().map(|(lease, _)| lease)
+    }
+
+    /// True while `lease` is the live lease.
+    fn holds(&mut self, lease: &JobLease) -> bool {
+        self.live_lease() == Some(lease)
+    }
 }
 
 impl MemoryFleetStore {
@@ -122,6 +152,11 @@ impl MemoryFleetStore {
 
     fn lock(&self) -> MutexGuard<'_, Data> {
         self.data.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn job_link(&self) -> Result<(), JobStoreError> {
+        self.reachable()
+            .map_err(|err| JobStoreError::Unavailable(err.to_string()))
     }
 
     fn reachable(&self) -> Result<(), FleetError> {
@@ -322,6 +357,125 @@ impl SharedBudget for MemoryFleetStore {
 
     fn budget_location(&self) -> String {
         "the fleet's API budget in memory".to_owned()
+    }
+}
+
+#[async_trait]
+impl RevocationJobStore for MemoryFleetStore {
+    async fn acquire_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<LeaseGrant, JobStoreError> {
+        self.job_link()?;
+        let mut data = self.lock();
+        if let Some(lease) = data.live_lease() {
+            return Ok(LeaseGrant::Held {
+                job: lease.job.clone(),
+            });
+        }
+        if let Some(current) = data.current_job.as_ref().filter(|current| *current != job) {
+            return Ok(LeaseGrant::Held {
+                job: current.clone(),
+            });
+        }
+        data.job_fence += 1;
+        let lease = JobLease::new(job, holder, data.job_fence);
+        data.job_lease = Some((lease.clone(), Instant::now() + ttl));
+        data.current_job = Some(job.to_owned());
+        Ok(LeaseGrant::Granted(lease))
+    }
+
+    async fn renew_lease(&self, lease: &JobLease, ttl: Duration) -> Result<bool, JobStoreError> {
+        self.job_link()?;
+        let mut data = self.lock();
+        if !data.holds(lease) {
+            return Ok(false);
+        }
+        data.job_lease = Some((lease.clone(), Instant::now() + ttl));
+        Ok(true)
+    }
+
+    async fn release_lease(&self, lease: &JobLease) -> Result<bool, JobStoreError> {
+        self.job_link()?;
+        let mut data = self.lock();
+        if !data.holds(lease) {
+            return Ok(false);
+        }
+        data.job_lease = None;
+        if data.current_job.as_deref() == Some(lease.job.as_str()) {
+            data.current_job = None;
+        }
+        Ok(true)
+    }
+
+    async fn current_job(&self) -> Result<Option<CurrentJob>, JobStoreError> {
+        self.job_link()?;
+        let mut data = self.lock();
+        let holder = data.live_lease().map(|lease| lease.holder.clone());
+        Ok(data
+            .current_job
+            .clone()
+            .map(|job| CurrentJob::new(job, holder)))
+    }
+
+    async fn write_job(&self, lease: &JobLease, record: &str) -> Result<bool, JobStoreError> {
+        self.job_link()?;
+        let mut data = self.lock();
+        if !data.holds(lease) {
+            return Ok(false);
+        }
+        data.job_records
+            .insert(lease.job.clone(), record.to_owned());
+        Ok(true)
+    }
+
+    async fn job(&self, job: &str) -> Result<Option<String>, JobStoreError> {
+        self.job_link()?;
+        Ok(self.lock().job_records.get(job).cloned())
+    }
+
+    async fn append_checkpoint(
+        &self,
+        lease: &JobLease,
+        lines: &[String],
+    ) -> Result<bool, JobStoreError> {
+        self.job_link()?;
+        let mut data = self.lock();
+        if !data.holds(lease) {
+            return Ok(false);
+        }
+        data.job_checkpoints
+            .entry(lease.job.clone())
+            .or_default()
+            .extend(lines.iter().cloned());
+        Ok(true)
+    }
+
+    async fn checkpoint(&self, job: &str) -> Result<Vec<String>, JobStoreError> {
+        self.job_link()?;
+        Ok(self
+            .lock()
+            .job_checkpoints
+            .get(job)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn request_cancel(&self, job: &str, request: &str) -> Result<String, JobStoreError> {
+        self.job_link()?;
+        let mut data = self.lock();
+        Ok(data
+            .job_cancels
+            .entry(job.to_owned())
+            .or_insert_with(|| request.to_owned())
+            .clone())
+    }
+
+    async fn cancel_request(&self, job: &str) -> Result<Option<String>, JobStoreError> {
+        self.job_link()?;
+        Ok(self.lock().job_cancels.get(job).cloned())
     }
 }
 

@@ -12,6 +12,7 @@ use crate::api::SharedBudget;
 use crate::auth::{
     AuthMode, KeySnapshotStore, MAX_BYPASS_TTL, MAX_GRACE_MAX_AGE, Rfc3339, SnapshotError,
 };
+use crate::revocation::RevocationJobStore;
 
 /// The mode every instance of the fleet should be in, as the store holds it.
 ///
@@ -262,7 +263,8 @@ pub type ModeUpdates = BoxStream<'static, DesiredMode>;
 /// instance that starts while Clerk is down verifies with the keys another one fetched) and
 /// the revoked sessions ([`DenylistStore`](super::DenylistStore): refused by every instance,
 /// even in `Grace`), and the Backend API budget ([`SharedBudget`]: every process's requests
-/// together under Clerk's rate limit).
+/// together under Clerk's rate limit), and the revocation jobs ([`RevocationJobStore`]: one
+/// mass revocation at a time for the whole fleet, visible and resumable from every replica).
 ///
 /// Object safe (`Arc<dyn FleetStore>`); [`MemoryFleetStore`](super::MemoryFleetStore) keeps it
 /// in the process, `clerk-incident-redis` on Redis. Every call is bounded in time by the
@@ -270,7 +272,14 @@ pub type ModeUpdates = BoxStream<'static, DesiredMode>;
 /// the store keeps the mode it has until that mode's own expiry.
 #[async_trait]
 pub trait FleetStore:
-    KeySnapshotStore + super::DenylistStore + SharedBudget + fmt::Debug + Send + Sync + 'static
+    KeySnapshotStore
+    + super::DenylistStore
+    + SharedBudget
+    + RevocationJobStore
+    + fmt::Debug
+    + Send
+    + Sync
+    + 'static
 {
     /// The fleet's mode, or `None` when none was ever written (or the store restarted empty):
     /// `Enforce`.

@@ -21,15 +21,21 @@
 //! grow with the number of users done. A line cut short by a crash is the last one, was
 //! never acted upon (actions wait for the whole line), and is dropped on resume. The file is
 //! locked while a run uses it.
+//!
+//! A fleet's revocation job keeps the same lines in the fleet store instead
+//! ([`RevocationJobStore::append_checkpoint`]), each append fenced by the job's lease, so that
+//! the replica that resumes a job whose holder died resumes it as exactly as a file would.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::{File, TryLockError};
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
 use super::error::RevocationError;
+use super::job_store::{JobLease, JobStoreError, RevocationJobStore};
 use super::plan::{RevocationPlan, RevocationTarget};
 
 /// The journal format version this code writes and reads.
@@ -170,17 +176,34 @@ pub(crate) struct Replay {
     pub(crate) counts: UserCounts,
 }
 
-/// An open checkpoint file, locked, appended to.
-#[derive(Debug)]
+/// An open checkpoint, appended to: a locked file, or a job's lines in the fleet store.
 pub(crate) struct Journal {
-    path: PathBuf,
-    file: File,
+    sink: Sink,
+}
+
+enum Sink {
+    File {
+        path: PathBuf,
+        file: Mutex<File>,
+    },
+    Shared {
+        store: Arc<dyn RevocationJobStore>,
+        lease: JobLease,
+    },
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("at", &self.location())
+            .finish()
+    }
 }
 
 impl Journal {
     /// Opens (or creates) the checkpoint at `path` for `plan`, replaying what it holds. A new
     /// file starts with the plan and `active_since`.
-    pub(crate) fn open(
+    pub(crate) async fn open(
         path: &Path,
         plan: &PlanFingerprint,
         active_since: i64,
@@ -209,27 +232,29 @@ impl Journal {
         file.read_to_string(&mut text)
             .map_err(|err| RevocationError::io(path, err))?;
 
-        let mut journal = Journal {
-            path: path.to_owned(),
-            file,
-        };
         // A line without its newline was being written when the run died: never acted upon.
         let complete = text.rfind('\n').map_or(0, |end| end + 1);
         if complete < text.len() {
             tracing::warn!(path = %path.display(), "dropping a checkpoint line cut short by a crash");
-            journal
-                .file
-                .set_len(complete as u64)
+            file.set_len(complete as u64)
                 .map_err(|err| RevocationError::io(path, err))?;
         }
+        let journal = Journal {
+            sink: Sink::File {
+                path: path.to_owned(),
+                file: Mutex::new(file),
+            },
+        };
         let text = text.get(..complete).unwrap_or_default();
         if text.trim().is_empty() {
-            journal.append(&Record::Start {
-                version: VERSION,
-                plan: plan.clone(),
-                active_since,
-                started_at,
-            })?;
+            journal
+                .append(&Record::Start {
+                    version: VERSION,
+                    plan: plan.clone(),
+                    active_since,
+                    started_at,
+                })
+                .await?;
             return Ok((
                 journal,
                 Replay {
@@ -238,7 +263,8 @@ impl Journal {
                 },
             ));
         }
-        let (stored, replay) = replay(path, text)?;
+        let (stored, replay) = replay_lines(text.lines())
+            .map_err(|(line, reason)| RevocationError::corrupt(path, line, reason))?;
         let differences = plan.differences(&stored);
         if !differences.is_empty() {
             return Err(RevocationError::PlanMismatch {
@@ -249,10 +275,72 @@ impl Journal {
         Ok((journal, replay))
     }
 
+    /// Opens the checkpoint of `lease`'s job in the fleet store, replaying what it holds: a
+    /// new job's starts with `plan` and `active_since`; a resumed job's gives its own plan
+    /// ([`stored_plan`](Self::stored_plan) reads it first).
+    pub(crate) async fn shared(
+        store: Arc<dyn RevocationJobStore>,
+        lease: JobLease,
+        plan: &PlanFingerprint,
+        active_since: i64,
+        started_at: i64,
+    ) -> Result<(Self, Replay), RevocationError> {
+        let lines = store
+            .checkpoint(&lease.job)
+            .await
+            .map_err(|err| RevocationError::shared(&lease.job, err))?;
+        let job = lease.job.clone();
+        let journal = Journal {
+            sink: Sink::Shared { store, lease },
+        };
+        if lines.is_empty() {
+            journal
+                .append(&Record::Start {
+                    version: VERSION,
+                    plan: plan.clone(),
+                    active_since,
+                    started_at,
+                })
+                .await?;
+            return Ok((
+                journal,
+                Replay {
+                    active_since,
+                    ..Replay::default()
+                },
+            ));
+        }
+        let (stored, replay) = replay_shared(&job, &lines)?;
+        let differences = plan.differences(&stored);
+        if !differences.is_empty() {
+            return Err(RevocationError::shared(
+                &job,
+                JobStoreError::Invalid(format!(
+                    "the checkpoint was written for a different plan ({})",
+                    differences.join(", ")
+                )),
+            ));
+        }
+        Ok((journal, replay))
+    }
+
+    /// The plan of a job's checkpoint in the fleet store (with the default concurrency).
+    pub(crate) async fn stored_plan(
+        store: &dyn RevocationJobStore,
+        job: &str,
+    ) -> Result<RevocationPlan, RevocationError> {
+        let lines = store
+            .checkpoint(job)
+            .await
+            .map_err(|err| RevocationError::shared(job, err))?;
+        let (plan, _) = replay_shared(job, &lines)?;
+        Ok(plan.to_plan())
+    }
+
     /// Records that `sessions` of `user_id` are about to be revoked. Returns once the line is
     /// in the file.
-    pub(crate) fn intent(
-        &mut self,
+    pub(crate) async fn intent(
+        &self,
         user_id: &str,
         sessions: &BTreeSet<String>,
     ) -> Result<(), RevocationError> {
@@ -260,11 +348,12 @@ impl Journal {
             user_id: user_id.to_owned(),
             sessions: sessions.clone(),
         })
+        .await
     }
 
     /// Records that `user_id` is done, with its counts.
-    pub(crate) fn done(
-        &mut self,
+    pub(crate) async fn done(
+        &self,
         user_id: &str,
         counts: UserCounts,
     ) -> Result<(), RevocationError> {
@@ -272,20 +361,57 @@ impl Journal {
             user_id: user_id.to_owned(),
             counts,
         })
+        .await
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
+    /// Where the checkpoint is, for logs.
+    pub(crate) fn location(&self) -> String {
+        match &self.sink {
+            Sink::File { path, .. } => path.display().to_string(),
+            Sink::Shared { lease, .. } => format!("the fleet store (job {})", lease.job),
+        }
     }
 
-    fn append(&mut self, record: &Record) -> Result<(), RevocationError> {
-        let mut line = serde_json::to_vec(record)
-            .map_err(|err| RevocationError::io(&self.path, std::io::Error::other(err)))?;
-        line.push(b'\n');
-        self.file
-            .write_all(&line)
-            .map_err(|err| RevocationError::io(&self.path, err))
+    /// Appends one whole line: a single `write` to the file, or one fenced append to the
+    /// store (refused once another instance took the job's lease over).
+    async fn append(&self, record: &Record) -> Result<(), RevocationError> {
+        let line = serde_json::to_string(record).map_err(|err| match &self.sink {
+            Sink::File { path, .. } => RevocationError::io(path, std::io::Error::other(err)),
+            Sink::Shared { lease, .. } => {
+                RevocationError::shared(&lease.job, JobStoreError::Invalid(err.to_string()))
+            }
+        })?;
+        match &self.sink {
+            Sink::File { path, file } => {
+                let mut bytes = line.into_bytes();
+                bytes.push(b'\n');
+                file.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .write_all(&bytes)
+                    .map_err(|err| RevocationError::io(path, err))
+            }
+            Sink::Shared { store, lease } => match store.append_checkpoint(lease, &[line]).await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(RevocationError::LeaseLost {
+                    job: lease.job.clone(),
+                }),
+                Err(err) => Err(RevocationError::shared(&lease.job, err)),
+            },
+        }
     }
+}
+
+/// Replays a job's checkpoint lines from the fleet store.
+fn replay_shared(
+    job: &str,
+    lines: &[String],
+) -> Result<(PlanFingerprint, Replay), RevocationError> {
+    replay_lines(lines.iter().map(String::as_str)).map_err(|(line, reason)| {
+        RevocationError::shared(
+            job,
+            JobStoreError::Invalid(format!("checkpoint line {line}: {reason}")),
+        )
+    })
 }
 
 /// The plan stored in the checkpoint at `path` (with the default concurrency), so that a run
@@ -296,14 +422,17 @@ pub(crate) fn stored_plan(path: &Path) -> Result<RevocationPlan, RevocationError
         .and_then(|mut file| file.read_to_string(&mut text))
         .map_err(|err| RevocationError::io(path, err))?;
     let complete = text.rfind('\n').map_or(0, |end| end + 1);
-    let (plan, _) = replay(path, text.get(..complete).unwrap_or_default())?;
+    let (plan, _) = replay_lines(text.get(..complete).unwrap_or_default().lines())
+        .map_err(|(line, reason)| RevocationError::corrupt(path, line, reason))?;
     Ok(plan.to_plan())
 }
 
-/// Reads the journal's complete lines.
-fn replay(path: &Path, text: &str) -> Result<(PlanFingerprint, Replay), RevocationError> {
-    let mut lines = text
-        .lines()
+/// Reads the journal's complete lines; an error names the first unreadable line (from 1) and
+/// what is wrong with it.
+fn replay_lines<'a>(
+    lines: impl Iterator<Item = &'a str>,
+) -> Result<(PlanFingerprint, Replay), (usize, String)> {
+    let mut lines = lines
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty());
     let (plan, mut replay) = match lines.next() {
@@ -321,27 +450,22 @@ fn replay(path: &Path, text: &str) -> Result<(PlanFingerprint, Replay), Revocati
                 },
             ),
             Ok(Record::Start { version, .. }) => {
-                return Err(RevocationError::corrupt(
-                    path,
+                return Err((
                     1,
                     format!("format version {version}; this version reads {VERSION}"),
                 ));
             }
-            Ok(_) => return Err(RevocationError::corrupt(path, 1, "no start record")),
-            Err(err) => return Err(RevocationError::corrupt(path, 1, err.to_string())),
+            Ok(_) => return Err((1, "no start record".to_owned())),
+            Err(err) => return Err((1, err.to_string())),
         },
-        None => return Err(RevocationError::corrupt(path, 1, "the file is empty")),
+        None => return Err((1, "the checkpoint is empty".to_owned())),
     };
     for (index, line) in lines {
-        let record = serde_json::from_str::<Record>(line)
-            .map_err(|err| RevocationError::corrupt(path, index + 1, err.to_string()))?;
+        let record =
+            serde_json::from_str::<Record>(line).map_err(|err| (index + 1, err.to_string()))?;
         match record {
             Record::Start { .. } => {
-                return Err(RevocationError::corrupt(
-                    path,
-                    index + 1,
-                    "a second start record",
-                ));
+                return Err((index + 1, "a second start record".to_owned()));
             }
             Record::Intent { user_id, sessions } => {
                 if !replay.done.contains(&user_id) {
@@ -378,26 +502,26 @@ mod tests {
         )
     }
 
-    #[test]
-    fn replays_intents_and_done_users() {
+    #[tokio::test]
+    async fn replays_intents_and_done_users() {
         let path = temp_path("replay");
         let _ = std::fs::remove_file(&path);
         {
-            let (mut journal, replay) = Journal::open(&path, &plan(), 42, 1000).unwrap();
+            let (journal, replay) = Journal::open(&path, &plan(), 42, 1000).await.unwrap();
             assert_eq!(replay.active_since, 42);
             let sessions: BTreeSet<String> = ["sess_1".to_owned()].into();
-            journal.intent("user_a", &sessions).unwrap();
-            journal.intent("user_b", &sessions).unwrap();
+            journal.intent("user_a", &sessions).await.unwrap();
+            journal.intent("user_b", &sessions).await.unwrap();
             let counts = UserCounts {
                 found: 1,
                 revoked: 1,
                 ..UserCounts::default()
             };
-            journal.done("user_a", counts).unwrap();
+            journal.done("user_a", counts).await.unwrap();
             // A duplicate done line must not count twice.
-            journal.done("user_a", counts).unwrap();
+            journal.done("user_a", counts).await.unwrap();
         }
-        let (_journal, replay) = Journal::open(&path, &plan(), 99, 2000).unwrap();
+        let (_journal, replay) = Journal::open(&path, &plan(), 99, 2000).await.unwrap();
         assert_eq!(replay.active_since, 42, "the first run's bound is kept");
         assert!(replay.done.contains("user_a"));
         assert_eq!(replay.counts.revoked, 1);
@@ -407,45 +531,45 @@ mod tests {
         let _ = std::fs::remove_file(&path);
     }
 
-    #[test]
-    fn a_torn_last_line_is_dropped_and_a_torn_middle_is_corrupt() {
+    #[tokio::test]
+    async fn a_torn_last_line_is_dropped_and_a_torn_middle_is_corrupt() {
         let path = temp_path("torn");
         let _ = std::fs::remove_file(&path);
-        drop(Journal::open(&path, &plan(), 1, 1).unwrap());
+        drop(Journal::open(&path, &plan(), 1, 1).await.unwrap());
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(br#"{"record":"done","user_id":"user_a","cou"#)
             .unwrap();
         drop(file);
-        let (mut journal, replay) = Journal::open(&path, &plan(), 1, 1).unwrap();
+        let (journal, replay) = Journal::open(&path, &plan(), 1, 1).await.unwrap();
         assert!(replay.done.is_empty());
-        journal.done("user_b", UserCounts::default()).unwrap();
+        journal.done("user_b", UserCounts::default()).await.unwrap();
         drop(journal);
-        let (_journal, replay) = Journal::open(&path, &plan(), 1, 1).unwrap();
+        let (_journal, replay) = Journal::open(&path, &plan(), 1, 1).await.unwrap();
         assert!(replay.done.contains("user_b"), "appends continue cleanly");
         drop(_journal);
 
         std::fs::write(&path, "{\"record\":\"start\"\n{}\n").unwrap();
         assert!(matches!(
-            Journal::open(&path, &plan(), 1, 1),
+            Journal::open(&path, &plan(), 1, 1).await,
             Err(RevocationError::CorruptCheckpoint { line: 1, .. })
         ));
         let _ = std::fs::remove_file(&path);
     }
 
-    #[test]
-    fn another_plan_or_a_second_run_is_refused() {
+    #[tokio::test]
+    async fn another_plan_or_a_second_run_is_refused() {
         let path = temp_path("mismatch");
         let _ = std::fs::remove_file(&path);
-        let journal = Journal::open(&path, &plan(), 1, 1).unwrap();
+        let journal = Journal::open(&path, &plan(), 1, 1).await.unwrap();
         assert!(matches!(
-            Journal::open(&path, &plan(), 1, 1),
+            Journal::open(&path, &plan(), 1, 1).await,
             Err(RevocationError::CheckpointInUse { .. })
         ));
         drop(journal);
         let other = PlanFingerprint::of(
             &RevocationPlan::new(RevocationTarget::Organization("org_1".into())).dry_run(true),
         );
-        let err = Journal::open(&path, &other, 1, 1).unwrap_err();
+        let err = Journal::open(&path, &other, 1, 1).await.unwrap_err();
         let RevocationError::PlanMismatch { differences, .. } = &err else {
             panic!("{err:?}");
         };

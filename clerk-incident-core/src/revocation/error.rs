@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::job_store::JobStoreError;
 use super::report::RevocationReport;
 use crate::api::ApiError;
 
@@ -57,6 +58,26 @@ pub enum RevocationError {
         /// The checkpoint file.
         path: PathBuf,
     },
+    /// The fleet store could not keep a fleet job's checkpoint, or holds one this version
+    /// cannot read.
+    #[error("cannot use the fleet store's checkpoint of revocation job {job}")]
+    SharedCheckpoint {
+        /// The job.
+        job: String,
+        /// What the store said.
+        #[source]
+        source: JobStoreError,
+    },
+    /// Another instance took the fleet job over: this instance's lease expired (it lost the
+    /// store for longer than the lease, or was paused). It stops at once and leaves the rest
+    /// to the new holder, which counts what this one did.
+    #[error(
+        "revocation job {job} was taken over by another instance after this one's lease expired"
+    )]
+    LeaseLost {
+        /// The job.
+        job: String,
+    },
     /// The run stopped before every candidate user was processed. The checkpoint (if any)
     /// holds everything done so far: resume from it once the cause is fixed.
     #[error(
@@ -84,6 +105,13 @@ impl RevocationError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
         RevocationError::Checkpoint {
             path: path.to_owned(),
+            source,
+        }
+    }
+
+    pub(crate) fn shared(job: &str, source: JobStoreError) -> Self {
+        RevocationError::SharedCheckpoint {
+            job: job.to_owned(),
             source,
         }
     }

@@ -1,12 +1,20 @@
 //! [`RevocationJobs`]: revocation runs in the background, one at a time, for the adapters'
 //! admin endpoints (`POST /admin/clerk/sessions/revoke`, `GET …/revoke/{job}`,
-//! `DELETE …/revoke/{job}`).
+//! `DELETE …/revoke/{job}`; see [`REVOKE_PATH`](super::REVOKE_PATH)).
 //!
-//! Everything the two endpoints decide lives here, framework-free: parsing the body
-//! ([`RevokeRequest`]), refusing a second job while one runs, the job's status, and the
-//! status code and JSON of every answer ([`EndpointResponse`]). The `clerk-incident-axum` and
-//! `clerk-incident-actix` adapters only translate an [`EndpointResponse`] into their response
-//! type, so that both behave identically.
+//! On its own, a `RevocationJobs` runs one job at a time in its process. Shared with a fleet
+//! ([`share`](RevocationJobs::share), which the adapters' routers do for a policy in a fleet),
+//! it runs one job at a time for the whole fleet:
+//!
+//! * a job starts only once its instance holds the fleet's lease
+//!   ([`RevocationJobStore`]); a second start on any replica answers `409 job_running`;
+//! * its status and progress are in the store, readable from every replica, and any replica
+//!   can cancel it: the holder sees the request within a [tick](SharedJobs::tick) and stops;
+//! * its checkpoint is in the store: when the holder dies, its lease expires and the first
+//!   replica to take it over resumes the job where the checkpoint stops, counting every
+//!   session once;
+//! * without the store, no job starts (503), and a running one stops at its next checkpoint
+//!   write, to be resumed once the store is back: a lost store never lets two run at once.
 //!
 //! # Example
 //!
@@ -22,129 +30,46 @@
 //!     .without_rate_limit()
 //!     .build()?;
 //! let jobs = RevocationJobs::new(api);
-//! let job = jobs.start(RevocationPlan::new(RevocationTarget::AllUsers), None)?;
-//! let status = jobs.wait(job.as_str()).await.ok_or("unknown job")?;
+//! let job = jobs.start(RevocationPlan::new(RevocationTarget::AllUsers), None).await?;
+//! let status = jobs.wait(job.as_str()).await?.ok_or("unknown job")?;
 //! assert_eq!(status.state, JobState::Finished);
 //! # Ok(())
 //! # }
 //! ```
 
-use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::fmt::Write as _;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-use serde_json::json;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::AbortHandle;
 
-use super::plan::{RevocationPlan, RevocationTarget};
-use super::report::{PlanPreview, Progress, RevocationReport, Totals};
+use super::checkpoint::{Journal, PlanFingerprint, Replay};
+use super::error::RevocationError;
+use super::job_status::{CancelOutcome, CancelRequest, JobId, JobState, JobStatus, now_ms};
+use super::job_store::{CurrentJob, JobLease, JobStoreError, LeaseGrant, SharedJobs};
+use super::lease_keeper::{self, Stop};
+use super::plan::RevocationPlan;
+use super::report::{Progress, RevocationReport};
 use super::revoker::SessionRevoker;
 use crate::api::{ClerkApi, SecretKey, SharedBudget};
-use crate::auth::{AuthContext, AuthPolicy, Operator, OperatorRefusal, Rejection, SessionDenier};
+use crate::auth::{AuthPolicy, Operator, SessionDenier};
 use crate::error_chain::error_chain;
-
-/// Where the admin endpoints are served: `POST` starts a job, `GET {REVOKE_PATH}/{job}` reads
-/// it, `DELETE {REVOKE_PATH}/{job}` cancels it.
-pub const REVOKE_PATH: &str = "/admin/clerk/sessions/revoke";
 
 /// Finished jobs kept for `GET`, oldest forgotten first.
 pub const JOBS_KEPT: usize = 64;
 
-/// The identifier of a background job: 32 unguessable hex digits after `job_`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct JobId(String);
-
-impl JobId {
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// A fresh id: two SipHash outputs under the process's random keys, over a counter and the
-    /// clock, so that ids cannot be guessed from one another.
-    fn generate(counter: u64) -> Self {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| since.as_nanos());
-        let mut id = String::from("job_");
-        for half in 0_u8..2 {
-            let mut hasher = RandomState::new().build_hasher();
-            hasher.write_u64(counter);
-            hasher.write_u8(half);
-            hasher.write_u128(nanos);
-            let _ = write!(id, "{:016x}", hasher.finish());
-        }
-        Self(id)
-    }
-}
-
-impl fmt::Display for JobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Where a job is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum JobState {
-    /// Still revoking.
-    Running,
-    /// Done; [`JobStatus::report`] holds the result (failures of single sessions included).
-    Finished,
-    /// Stopped early or could not start; [`JobStatus::error`] says why, and
-    /// [`JobStatus::report`] holds what was done, if anything.
-    Failed,
-    /// Cancelled by an operator ([`JobStatus::cancelled_by`]); [`JobStatus::progress`] holds
-    /// what had completed.
-    Cancelled,
-}
-
-/// What `GET …/revoke/{job}` answers: the progress of a running job, or its report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct JobStatus {
-    /// The job.
-    pub id: JobId,
-    /// Where it is.
-    pub state: JobState,
-    /// The user who started it, if known.
-    pub requested_by: Option<String>,
-    /// The operator who started it and how they qualified, when started through the admin
-    /// endpoint.
-    pub operator: Option<Operator>,
-    /// True for a dry run.
-    pub dry_run: bool,
-    /// When it started, Unix ms.
-    pub started_at_ms: i64,
-    /// When it ended, Unix ms.
-    pub finished_at_ms: Option<i64>,
-    /// The size of the plan, once counted.
-    pub preview: Option<PlanPreview>,
-    /// Totals so far.
-    pub progress: Totals,
-    /// The report, once the job ended (a partial one for an interrupted run).
-    pub report: Option<RevocationReport>,
-    /// Why the job failed, with its causes.
-    pub error: Option<String>,
-    /// The operator who cancelled it.
-    pub cancelled_by: Option<Operator>,
-}
+/// How long a cancel on the holder waits for its job to stop and free the fleet's slot.
+const CANCEL_WAIT: Duration = Duration::from_secs(5);
 
 /// Why [`RevocationJobs::start`] started nothing.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JobError {
-    /// A job is running; only one runs at a time.
+    /// A job is running (in a fleet: on any replica, or waiting to be resumed); only one runs
+    /// at a time.
     #[error("revocation job {job} is still running")]
     AlreadyRunning {
         /// The running job.
@@ -156,6 +81,10 @@ pub enum JobError {
     /// `start` was called outside a Tokio runtime.
     #[error("no Tokio runtime to run the job on")]
     NoRuntime,
+    /// In a fleet, the store cannot be reached: no job starts where one at a time cannot be
+    /// ensured.
+    #[error("cannot start a fleet revocation job")]
+    Store(#[source] JobStoreError),
 }
 
 /// Background revocation jobs, one running at a time, through one [`ClerkApi`]. Cheap to
@@ -171,6 +100,10 @@ struct Inner {
     registry: Mutex<Registry>,
     /// Where the jobs report the sessions they revoke.
     denier: Mutex<Option<Arc<dyn SessionDenier>>>,
+    /// The fleet's jobs, once shared.
+    shared: OnceLock<SharedJobs>,
+    /// Set once the task that resumes orphaned fleet jobs runs.
+    resumer_started: AtomicBool,
 }
 
 #[derive(Default)]
@@ -180,6 +113,19 @@ struct Registry {
     jobs: HashMap<JobId, Arc<watch::Sender<JobStatus>>>,
     /// The task of the running job, to cancel it.
     task: Option<AbortHandle>,
+    /// Wakes the running fleet job's task when it is cancelled on this instance.
+    cancel: Option<Arc<Notify>>,
+}
+
+/// How a launched job keeps its record.
+enum Keeping {
+    /// In this process only.
+    Local,
+    /// In the fleet store, under `lease`, with the checkpoint opened.
+    Shared {
+        lease: JobLease,
+        journal: Box<(Journal, Replay)>,
+    },
 }
 
 impl fmt::Debug for RevocationJobs {
@@ -189,6 +135,7 @@ impl fmt::Debug for RevocationJobs {
             .field("api", &self.inner.api)
             .field("running", &registry.running)
             .field("jobs", &registry.jobs.len())
+            .field("shared", &self.inner.shared.get())
             .finish()
     }
 }
@@ -202,6 +149,8 @@ impl RevocationJobs {
                 next: AtomicU64::new(0),
                 registry: Mutex::new(Registry::default()),
                 denier: Mutex::new(None),
+                shared: OnceLock::new(),
+                resumer_started: AtomicBool::new(false),
             }),
         }
     }
@@ -218,6 +167,30 @@ impl RevocationJobs {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(denier);
         self
+    }
+
+    /// Runs the jobs for the whole fleet of `shared` (see the [module](self)): one at a time
+    /// fleet-wide, status and cancel from any replica, resumed elsewhere when this instance
+    /// dies. From then on this instance also resumes the fleet's orphaned jobs. Set once;
+    /// later calls change nothing.
+    #[must_use]
+    pub fn share(self, shared: SharedJobs) -> Self {
+        if self.inner.shared.set(shared).is_ok() {
+            self.start_resumer();
+        }
+        self
+    }
+
+    /// What the adapters' routers do for the service of `policy`: the jobs report to its
+    /// [`session_denier`](AuthPolicy::session_denier) and, in a fleet, are
+    /// [shared](Self::share) with it ([`AuthPolicy::fleet_jobs`]).
+    #[must_use]
+    pub fn for_service(self, policy: &AuthPolicy) -> Self {
+        let jobs = self.deny_with(policy.session_denier());
+        match policy.fleet_jobs() {
+            Some(shared) => jobs.share(shared),
+            None => jobs,
+        }
     }
 
     /// Jobs revoking through a client built from `CLERK_SECRET_KEY` and `CLERK_API_URL`
@@ -264,16 +237,18 @@ impl RevocationJobs {
         builder.build().map(|api| Some(Self::new(api)))
     }
 
-    /// Starts running `plan` on the current Tokio runtime and returns at once.
+    /// Starts running `plan` on the current Tokio runtime and returns once it runs (in a
+    /// fleet: once this instance holds the fleet's lease for it).
     ///
     /// # Errors
     ///
-    /// [`JobError::AlreadyRunning`] while another job runs, [`JobError::InvalidPlan`],
-    /// [`JobError::NoRuntime`] outside a Tokio runtime.
+    /// [`JobError::AlreadyRunning`] while another job runs (in a fleet, anywhere),
+    /// [`JobError::InvalidPlan`], [`JobError::NoRuntime`] outside a Tokio runtime,
+    /// [`JobError::Store`] when the fleet's store cannot be reached.
     ///
     /// `operator` is who asked (the admin endpoint passes the [`Operator`] its guard
     /// qualified); the job's status and its audit log line name them.
-    pub fn start(
+    pub async fn start(
         &self,
         plan: RevocationPlan,
         operator: Option<&Operator>,
@@ -281,26 +256,82 @@ impl RevocationJobs {
         plan.validate()
             .map_err(|err| JobError::InvalidPlan(err.to_string()))?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| JobError::NoRuntime)?;
-        let mut registry = self.registry();
-        if let Some(job) = &registry.running {
-            return Err(JobError::AlreadyRunning { job: job.clone() });
+        if let Some(job) = self.running() {
+            return Err(JobError::AlreadyRunning { job });
         }
         let id = JobId::generate(self.inner.next.fetch_add(1, Ordering::Relaxed));
-        let (sender, _) = watch::channel(JobStatus {
-            id: id.clone(),
-            state: JobState::Running,
-            requested_by: operator.map(|operator| operator.user_id.clone()),
-            operator: operator.cloned(),
-            dry_run: plan.is_dry_run(),
-            started_at_ms: now_ms(),
-            finished_at_ms: None,
-            preview: None,
-            progress: Totals::default(),
-            report: None,
-            error: None,
-            cancelled_by: None,
-        });
-        let sender = Arc::new(sender);
+        let Some(shared) = self.inner.shared.get() else {
+            let status = JobStatus::started(id, operator, plan.is_dry_run(), None);
+            return self.launch(&runtime, status, plan, Keeping::Local);
+        };
+        self.start_resumer();
+        let lease = match shared
+            .store
+            .acquire_lease(id.as_str(), &shared.instance_id, shared.lease_ttl)
+            .await
+            .map_err(JobError::Store)?
+        {
+            LeaseGrant::Granted(lease) => lease,
+            LeaseGrant::Held { job } => {
+                return Err(JobError::AlreadyRunning {
+                    job: JobId::from_store(job),
+                });
+            }
+        };
+        let status = JobStatus::started(
+            id,
+            operator,
+            plan.is_dry_run(),
+            Some(shared.instance_id.clone()),
+        );
+        let now = now_ms();
+        let opened = Journal::shared(
+            Arc::clone(&shared.store),
+            lease.clone(),
+            &PlanFingerprint::of(&plan),
+            plan.active_since(now),
+            now,
+        )
+        .await;
+        let journal = match opened {
+            Ok(journal) => journal,
+            Err(err) => {
+                release(shared, &lease).await;
+                return Err(JobError::Store(store_error(&err)));
+            }
+        };
+        // The record exists before anything is revoked: every replica sees the job at once.
+        if let Err(err) = lease_keeper::publish(shared, &lease, &status).await {
+            release(shared, &lease).await;
+            return Err(JobError::Store(err));
+        }
+        self.launch(
+            &runtime,
+            status,
+            plan,
+            Keeping::Shared {
+                lease,
+                journal: Box::new(journal),
+            },
+        )
+    }
+
+    /// Puts the job of `status` in the registry and spawns its run.
+    fn launch(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        status: JobStatus,
+        plan: RevocationPlan,
+        keeping: Keeping,
+    ) -> Result<JobId, JobError> {
+        let mut registry = self.registry();
+        if let Some(job) = &registry.running {
+            // Only a local race: in a fleet, the lease lets one start through.
+            return Err(JobError::AlreadyRunning { job: job.clone() });
+        }
+        let id = status.id.clone();
+        let by = operator_name(status.operator.as_ref());
+        let sender = Arc::new(watch::Sender::new(status));
         registry.running = Some(id.clone());
         registry.order.push_back(id.clone());
         registry.jobs.insert(id.clone(), Arc::clone(&sender));
@@ -308,75 +339,137 @@ impl RevocationJobs {
 
         // The registry stays locked until the task's handle is in it, so that neither the
         // task's end nor a cancel can come in between.
-        let by = operator_name(operator);
         tracing::warn!(job = %id, operator = %by, dry_run = plan.is_dry_run(), target = ?plan.target(), "mass session revocation job started by {by}");
         let guard = RunningGuard {
             jobs: self.clone(),
             id: id.clone(),
-            sender: Arc::clone(&sender),
+            sender,
         };
-        let mut revoker = SessionRevoker::new(self.inner.api.clone(), plan);
+        let revoker = self.revoker(plan);
+        let task = match keeping {
+            Keeping::Local => runtime.spawn(async move {
+                let result = revoker
+                    .run(None, progress_of(Arc::clone(&guard.sender)))
+                    .await;
+                guard.finish(result);
+            }),
+            Keeping::Shared { lease, journal } => {
+                let cancel = Arc::new(Notify::new());
+                registry.cancel = Some(Arc::clone(&cancel));
+                let shared = self.inner.shared.get().cloned();
+                runtime.spawn(async move {
+                    if let Some(shared) = shared {
+                        guard
+                            .run_shared(&shared, revoker, lease, *journal, &cancel)
+                            .await;
+                    }
+                })
+            }
+        };
+        registry.task = Some(task.abort_handle());
+        drop(registry);
+        Ok(id)
+    }
+
+    /// A revoker of `plan` reporting to the jobs' denier.
+    fn revoker(&self, plan: RevocationPlan) -> SessionRevoker {
+        let revoker = SessionRevoker::new(self.inner.api.clone(), plan);
         let denier = self
             .inner
             .denier
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
-        if let Some(denier) = denier {
-            revoker = revoker.deny_with(denier);
+        match denier {
+            Some(denier) => revoker.deny_with(denier),
+            None => revoker,
         }
-        let task = runtime.spawn(async move {
-            let progress = Arc::clone(&guard.sender);
-            let result = revoker
-                .run(None, move |event| {
-                    // A cancelled job's status stays as the cancel left it, even for the
-                    // moment the task runs on before its abort takes effect.
-                    progress.send_if_modified(|status| {
-                        if status.state != JobState::Running {
-                            return false;
-                        }
-                        match event {
-                            Progress::Planned { preview, .. } => status.preview = Some(preview),
-                            Progress::UserDone { totals, .. } | Progress::Finished { totals } => {
-                                status.progress = totals;
-                            }
-                        }
-                        true
-                    });
-                })
-                .await;
-            guard.finish(result);
-        });
-        registry.task = Some(task.abort_handle());
-        drop(registry);
-        Ok(id)
     }
 
-    /// Cancels job `id` if it is running, on behalf of `operator`: `Ok` with its status, now
-    /// [`JobState::Cancelled`]; `Err` with the status of a job that had already ended, left as
-    /// it is; `None` for an unknown job.
+    /// Cancels job `id` if it is running, on behalf of `operator`.
     ///
-    /// The run's task is aborted, which takes effect at its next await: no further user is
-    /// listed and no further session revoked after that. The calls in flight at that instant
-    /// are abandoned, so the sessions they were revoking may or may not be revoked;
-    /// [`JobStatus::progress`] counts what had completed, and a later run (or the CLI's
-    /// `sessions revoke`) counts the rest as already inactive.
-    pub fn cancel(
+    /// On its own, the run's task is aborted, which takes effect at its next await: no
+    /// further user is listed and no further session revoked after that. The calls in flight
+    /// at that instant are abandoned, so the sessions they were revoking may or may not be
+    /// revoked; [`JobStatus::progress`] counts what had completed, and a later run (or the
+    /// CLI's `sessions revoke`) counts the rest as already inactive.
+    ///
+    /// In a fleet, the request goes to the store: cancelled on the holder, the job stops at
+    /// once and this returns once it has; cancelled elsewhere, the holder stops within a
+    /// [tick](SharedJobs::tick), and the status returned already says `cancelled`.
+    ///
+    /// # Errors
+    ///
+    /// [`JobStoreError`] when a fleet's store cannot be reached: the request is not recorded
+    /// (without the store the job makes no progress either; cancel again once it is back).
+    pub async fn cancel(
         &self,
         id: &str,
         operator: Option<&Operator>,
-    ) -> Option<Result<JobStatus, JobStatus>> {
-        let sender = self.sender(id)?;
+    ) -> Result<CancelOutcome, JobStoreError> {
+        let Some(shared) = self.inner.shared.get() else {
+            return Ok(self.cancel_local(id, operator));
+        };
+        let Some(job) = JobId::parse(id) else {
+            return Ok(CancelOutcome::Unknown);
+        };
+        let request = CancelRequest {
+            by: operator.cloned(),
+            at_ms: now_ms(),
+        };
+        let encoded = serde_json::to_string(&request)
+            .map_err(|err| JobStoreError::Invalid(err.to_string()))?;
+        let local = {
+            let registry = self.registry();
+            (registry.running.as_ref() == Some(&job))
+                .then(|| registry.cancel.clone())
+                .flatten()
+        };
+        if let Some(notify) = local {
+            // The record first, so that the cancel holds even if this instance dies now.
+            shared.store.request_cancel(job.as_str(), &encoded).await?;
+            notify.notify_one();
+            let by = operator_name(operator);
+            tracing::warn!(job = id, operator = %by, "mass session revocation job cancelled by {by}");
+            let ended = tokio::time::timeout(CANCEL_WAIT, self.wait_local(id)).await;
+            let status = match ended {
+                Ok(Some(status)) => status,
+                _ => match self.local_status(id) {
+                    Some(status) => status,
+                    None => return Ok(CancelOutcome::Unknown),
+                },
+            };
+            return Ok(if status.state == JobState::Cancelled {
+                CancelOutcome::Cancelled(status)
+            } else {
+                CancelOutcome::AlreadyEnded(status)
+            });
+        }
+        let Some(status) = self.stored_status(shared, &job).await? else {
+            return Ok(match self.local_status(id) {
+                Some(status) => CancelOutcome::AlreadyEnded(status),
+                None => CancelOutcome::Unknown,
+            });
+        };
+        if status.state != JobState::Running {
+            return Ok(CancelOutcome::AlreadyEnded(status));
+        }
+        let in_force = shared.store.request_cancel(job.as_str(), &encoded).await?;
+        let mut status = status;
+        let first = serde_json::from_str::<CancelRequest>(&in_force).unwrap_or(request);
+        status.cancel(first.by, first.at_ms);
+        let by = operator_name(operator);
+        tracing::warn!(job = id, operator = %by, holder = status.instance.as_deref(), "mass session revocation job cancelled by {by}; its holder stops it");
+        Ok(CancelOutcome::Cancelled(status))
+    }
+
+    fn cancel_local(&self, id: &str, operator: Option<&Operator>) -> CancelOutcome {
+        let Some(sender) = self.sender(id) else {
+            return CancelOutcome::Unknown;
+        };
         let mut registry = self.registry();
-        let cancelled = sender.send_if_modified(|status| {
-            if status.state != JobState::Running {
-                return false;
-            }
-            status.state = JobState::Cancelled;
-            status.finished_at_ms = Some(now_ms());
-            status.cancelled_by = operator.cloned();
-            true
-        });
+        let cancelled =
+            sender.send_if_modified(|status| status.cancel(operator.cloned(), now_ms()));
         if cancelled {
             if registry
                 .running
@@ -393,23 +486,98 @@ impl RevocationJobs {
             tracing::warn!(job = id, operator = %by, "mass session revocation job cancelled by {by}");
         }
         let status = sender.borrow().clone();
-        Some(if cancelled { Ok(status) } else { Err(status) })
+        if cancelled {
+            CancelOutcome::Cancelled(status)
+        } else {
+            CancelOutcome::AlreadyEnded(status)
+        }
     }
 
-    /// The status of job `id`; `None` for an unknown (or long forgotten) job.
-    pub fn status(&self, id: &str) -> Option<JobStatus> {
+    /// The status of job `id`; `None` for an unknown (or long forgotten) job. In a fleet, of
+    /// a job run anywhere: this instance's view of the job it runs, else the store's record
+    /// (with a cancel request not yet acted upon shown as `cancelled`).
+    ///
+    /// # Errors
+    ///
+    /// [`JobStoreError`] when a fleet's store cannot be reached and this instance does not
+    /// know the job.
+    pub async fn status(&self, id: &str) -> Result<Option<JobStatus>, JobStoreError> {
+        let Some(shared) = self.inner.shared.get() else {
+            return Ok(self.local_status(id));
+        };
+        let Some(job) = JobId::parse(id) else {
+            return Ok(None);
+        };
+        if self.running().as_ref() == Some(&job) {
+            return Ok(self.local_status(id));
+        }
+        match self.stored_status(shared, &job).await {
+            Ok(Some(status)) => Ok(Some(status)),
+            Ok(None) => Ok(self.local_status(id)),
+            Err(err) => self.local_status(id).map(Some).ok_or(err),
+        }
+    }
+
+    /// The store's record of `job`, with a pending cancel request applied.
+    async fn stored_status(
+        &self,
+        shared: &SharedJobs,
+        job: &JobId,
+    ) -> Result<Option<JobStatus>, JobStoreError> {
+        let Some(record) = shared.store.job(job.as_str()).await? else {
+            return Ok(None);
+        };
+        let mut status: JobStatus = serde_json::from_str(&record)
+            .map_err(|err| JobStoreError::Invalid(format!("job {job}: {err}")))?;
+        if status.state == JobState::Running
+            && let Some(request) = shared.store.cancel_request(job.as_str()).await?
+        {
+            let request =
+                serde_json::from_str::<CancelRequest>(&request).unwrap_or(CancelRequest {
+                    by: None,
+                    at_ms: now_ms(),
+                });
+            status.cancel(request.by, request.at_ms);
+        }
+        Ok(Some(status))
+    }
+
+    fn local_status(&self, id: &str) -> Option<JobStatus> {
         let sender = self.sender(id)?;
         let status = sender.borrow().clone();
         Some(status)
     }
 
-    /// The running job, if any.
+    /// The job running on this instance, if any.
     pub fn running(&self) -> Option<JobId> {
         self.registry().running.clone()
     }
 
-    /// Waits until job `id` has ended and returns its final status; `None` for an unknown job.
-    pub async fn wait(&self, id: &str) -> Option<JobStatus> {
+    /// Waits until job `id` has ended and returns its final status; `None` for an unknown
+    /// job. In a fleet, a job run elsewhere is read from the store every
+    /// [tick](SharedJobs::tick).
+    ///
+    /// # Errors
+    ///
+    /// As [`status`](Self::status).
+    pub async fn wait(&self, id: &str) -> Result<Option<JobStatus>, JobStoreError> {
+        let Some(shared) = self.inner.shared.get() else {
+            return Ok(self.wait_local(id).await);
+        };
+        loop {
+            if self.sender(id).is_some() && self.running().is_some_and(|job| job.as_str() == id) {
+                return Ok(self.wait_local(id).await);
+            }
+            match self.status(id).await? {
+                Some(status) if status.state == JobState::Running => {
+                    tokio::time::sleep(shared.tick()).await;
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    async fn wait_local(&self, id: &str) -> Option<JobStatus> {
         let mut receiver = self.sender(id)?.subscribe();
         let status = receiver
             .wait_for(|status| status.state != JobState::Running)
@@ -419,110 +587,6 @@ impl RevocationJobs {
         // The sender lives in the registry, so the wait ends with the job; should it be
         // forgotten meanwhile, its last status is still the answer.
         Some(status.unwrap_or_else(|| receiver.borrow().clone()))
-    }
-
-    /// The `POST` endpoint: checks the caller and the body, starts a job.
-    ///
-    /// | Answer | When |
-    /// | --- | --- |
-    /// | 202 `{"job": id}` with `Location` | started |
-    /// | 400 `{"error":"invalid_request","reason":…}` | the body is not a valid [`RevokeRequest`] |
-    /// | 401 | the context is not fully verified (bypassed, degraded, anonymous) |
-    /// | 403 | the context names no [`Operator`] (the route's guard is not [`RouteRule::operator`](crate::auth::RouteRule::operator)) |
-    /// | 409 `{"error":"job_running","job": id}` | a job runs |
-    /// | 415 | the content type is not `application/json` (so that no browser form can post it) |
-    /// | 503 | no runtime (never inside a served app) |
-    pub fn handle_start(
-        &self,
-        context: &AuthContext,
-        content_type: Option<&[u8]>,
-        body: &[u8],
-    ) -> EndpointResponse {
-        if let Some(refusal) = refuse_unverified(context) {
-            return refusal;
-        }
-        let Some(operator) = &context.operator else {
-            return not_an_operator();
-        };
-        if !is_json(content_type) {
-            return EndpointResponse::json(
-                415,
-                &json!({ "error": "unsupported_media_type", "reason": "the body must be application/json" }),
-            );
-        }
-        let plan = match RevokeRequest::parse(body).and_then(RevokeRequest::into_plan) {
-            Ok(plan) => plan,
-            Err(reason) => {
-                return EndpointResponse::json(
-                    400,
-                    &json!({ "error": "invalid_request", "reason": reason }),
-                );
-            }
-        };
-        match self.start(plan, Some(operator)) {
-            Ok(job) => {
-                let mut response = EndpointResponse::json(202, &json!({ "job": job }));
-                response.location = Some(format!("{REVOKE_PATH}/{job}"));
-                response
-            }
-            Err(JobError::AlreadyRunning { job }) => {
-                EndpointResponse::json(409, &json!({ "error": "job_running", "job": job }))
-            }
-            Err(JobError::InvalidPlan(reason)) => EndpointResponse::json(
-                400,
-                &json!({ "error": "invalid_request", "reason": reason }),
-            ),
-            Err(JobError::NoRuntime) => {
-                let mut response = EndpointResponse::json(
-                    503,
-                    &json!({ "error": "temporarily_unavailable", "reason": "no_runtime" }),
-                );
-                response.retry_after_secs = Some(5);
-                response
-            }
-        }
-    }
-
-    /// The `DELETE` endpoint: cancels the job ([`cancel`](Self::cancel)) and answers 200 with
-    /// its status; 409 `{"error":"job_ended","state":…}` for a job that has already ended, 404
-    /// for an unknown job, 401 for a context that is not fully verified, 403 without an
-    /// operator.
-    pub fn handle_cancel(&self, context: &AuthContext, job: &str) -> EndpointResponse {
-        if let Some(refusal) = refuse_unverified(context) {
-            return refusal;
-        }
-        let Some(operator) = &context.operator else {
-            return not_an_operator();
-        };
-        match self.cancel(job, Some(operator)) {
-            Some(Ok(status)) => EndpointResponse::json(200, &status),
-            Some(Err(status)) => EndpointResponse::json(
-                409,
-                &json!({ "error": "job_ended", "state": status.state, "job": status.id }),
-            ),
-            None => EndpointResponse::json(
-                404,
-                &json!({ "error": "not_found", "reason": "no such revocation job" }),
-            ),
-        }
-    }
-
-    /// The `GET` endpoint: 200 with the [`JobStatus`], 404 for an unknown job, 401 for a
-    /// context that is not fully verified.
-    pub fn handle_status(&self, context: &AuthContext, job: &str) -> EndpointResponse {
-        if let Some(refusal) = refuse_unverified(context) {
-            return refusal;
-        }
-        if context.operator.is_none() {
-            return not_an_operator();
-        }
-        match self.status(job) {
-            Some(status) => EndpointResponse::json(200, &status),
-            None => EndpointResponse::json(
-                404,
-                &json!({ "error": "not_found", "reason": "no such revocation job" }),
-            ),
-        }
     }
 
     fn sender(&self, id: &str) -> Option<Arc<watch::Sender<JobStatus>>> {
@@ -538,6 +602,135 @@ impl RevocationJobs {
             .registry
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts, once and when a runtime is at hand, the task that resumes the fleet's orphaned
+    /// job: every tick, when this instance runs nothing and the current job's lease has
+    /// expired, it takes the lease and resumes the job from its checkpoint. The task ends
+    /// with the last clone of these jobs.
+    fn start_resumer(&self) {
+        let Some(shared) = self.inner.shared.get().cloned() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.inner.resumer_started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        runtime.spawn(async move {
+            let mut ticks = tokio::time::interval(shared.tick());
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Some(inner) = weak.upgrade() else {
+                    return;
+                };
+                let jobs = RevocationJobs { inner };
+                if jobs.running().is_some() {
+                    continue;
+                }
+                match shared.store.current_job().await {
+                    Ok(Some(CurrentJob {
+                        job, holder: None, ..
+                    })) => jobs.resume(&shared, &job).await,
+                    Ok(_) => {}
+                    Err(err) => {
+                        tracing::debug!(error = %err, "cannot look for a fleet revocation job to resume");
+                    }
+                }
+            }
+        });
+    }
+
+    /// Takes over `job`, whose holder stopped, and resumes it from its checkpoint (or ends
+    /// it, when it was cancelled or cannot be resumed).
+    async fn resume(&self, shared: &SharedJobs, job: &str) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let lease = match shared
+            .store
+            .acquire_lease(job, &shared.instance_id, shared.lease_ttl)
+            .await
+        {
+            Ok(LeaseGrant::Granted(lease)) => lease,
+            Ok(_) => return,
+            Err(err) => {
+                tracing::debug!(job, error = %err, "cannot take over the fleet revocation job");
+                return;
+            }
+        };
+        let id = JobId::from_store(job.to_owned());
+        let record = match self.stored_status(shared, &id).await {
+            Ok(record) => record,
+            Err(err) => {
+                // Readable later, perhaps: the lease expires and the next tick tries again.
+                tracing::warn!(job, error = %err, "cannot read the fleet revocation job to resume");
+                return;
+            }
+        };
+        let mut status = record.unwrap_or_else(|| JobStatus::started(id, None, false, None));
+        let previous = status.instance.replace(shared.instance_id.clone());
+        if status.state != JobState::Running {
+            // Cancelled (or ended) while no one held it: the record says so; the slot is free.
+            tracing::warn!(job, state = ?status.state, "ending the fleet revocation job its stopped holder left");
+            end_shared(shared, &lease, &status).await;
+            return;
+        }
+        let plan = match Journal::stored_plan(shared.store.as_ref(), job).await {
+            Ok(plan) => plan,
+            Err(err) => {
+                fail_unresumable(shared, &lease, &mut status, &err).await;
+                return;
+            }
+        };
+        status.dry_run = plan.is_dry_run();
+        let now = now_ms();
+        let journal = match Journal::shared(
+            Arc::clone(&shared.store),
+            lease.clone(),
+            &PlanFingerprint::of(&plan),
+            plan.active_since(now),
+            now,
+        )
+        .await
+        {
+            Ok(journal) => journal,
+            Err(err) => {
+                fail_unresumable(shared, &lease, &mut status, &err).await;
+                return;
+            }
+        };
+        status.resumes = status.resumes.saturating_add(1);
+        tracing::warn!(
+            job,
+            previous_holder = previous.as_deref(),
+            resumes = status.resumes,
+            "resuming the fleet revocation job from its checkpoint: its holder stopped"
+        );
+        if lease_keeper::publish(shared, &lease, &status)
+            .await
+            .is_err()
+        {
+            return;
+        }
+        if self
+            .launch(
+                &runtime,
+                status,
+                plan,
+                Keeping::Shared {
+                    lease: lease.clone(),
+                    journal: Box::new(journal),
+                },
+            )
+            .is_err()
+        {
+            // A local start came in between: leave the lease to expire, resumed later.
+            tracing::debug!(job, "not resuming: a job started here meanwhile");
+        }
     }
 }
 
@@ -559,6 +752,26 @@ impl Registry {
     }
 }
 
+/// Updates a job's status from the run's progress events.
+fn progress_of(sender: Arc<watch::Sender<JobStatus>>) -> impl FnMut(Progress) + Send {
+    move |event| {
+        // A cancelled job's status stays as the cancel left it, even for the moment the task
+        // runs on before its abort takes effect.
+        sender.send_if_modified(|status| {
+            if status.state != JobState::Running {
+                return false;
+            }
+            match event {
+                Progress::Planned { preview, .. } => status.preview = Some(preview),
+                Progress::UserDone { totals, .. } | Progress::Finished { totals } => {
+                    status.progress = totals;
+                }
+            }
+            true
+        });
+    }
+}
+
 /// Ends the job when the run returns, and also when the task is dropped (runtime shutdown) or
 /// panics, so that a dead job never blocks the next one.
 struct RunningGuard {
@@ -567,19 +780,82 @@ struct RunningGuard {
     sender: Arc<watch::Sender<JobStatus>>,
 }
 
+/// How a fleet job's run ended on its holder.
+enum Ending {
+    /// The record and the lease are written and released: the job is over for the fleet.
+    Final(JobStatus),
+    /// The job stays the fleet's current one, to be resumed by whoever takes its lease next
+    /// (this instance lost it, or the store): only this instance's view ends.
+    Left(String),
+}
+
 impl RunningGuard {
-    fn finish(self, result: Result<RevocationReport, super::RevocationError>) {
-        self.end(|status| match result {
-            Ok(report) => {
-                status.state = JobState::Finished;
-                status.report = Some(report);
+    fn finish(self, result: Result<RevocationReport, RevocationError>) {
+        self.end(|status| apply_result(status, result));
+    }
+
+    /// Runs a fleet job: the run, beside the keeper of its lease, until one of them or a
+    /// cancel on this instance ends it; then the final record and the release.
+    async fn run_shared(
+        self,
+        shared: &SharedJobs,
+        revoker: SessionRevoker,
+        lease: JobLease,
+        journal: (Journal, Replay),
+        cancel: &Notify,
+    ) {
+        let run = revoker.run_journaled(Some(journal), progress_of(Arc::clone(&self.sender)));
+        let keeper = lease_keeper::keep(shared, &lease, &self.sender);
+        let mut last = self.sender.borrow().clone();
+        let ending = tokio::select! {
+            result = run => match result {
+                Err(err) if leaves_the_job(&err) => Ending::Left(format!(
+                    "this instance stopped the job: {}; it resumes on the first instance that takes its lease",
+                    error_chain(&err)
+                )),
+                result => {
+                    apply_result(&mut last, result);
+                    Ending::Final(last)
+                }
+            },
+            stop = keeper => match stop {
+                Stop::Cancelled(request) => {
+                    last.cancel(request.by, request.at_ms);
+                    Ending::Final(last)
+                }
+                Stop::LeaseLost => Ending::Left(
+                    "another instance took the job over after this one's lease expired".into(),
+                ),
+                Stop::StoreLost(err) => Ending::Left(format!(
+                    "this instance lost the fleet store ({err}) for half the job's lease and stopped before the lease could expire; the job resumes once the store is back"
+                )),
+            },
+            () = cancel.notified() => {
+                let request = shared
+                    .store
+                    .cancel_request(lease.job.as_str())
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|request| serde_json::from_str::<CancelRequest>(&request).ok());
+                let request = request.unwrap_or(CancelRequest { by: None, at_ms: now_ms() });
+                last.cancel(request.by, request.at_ms);
+                Ending::Final(last)
             }
-            Err(err) => {
-                status.state = JobState::Failed;
-                status.report = err.partial_report().cloned();
-                status.error = Some(error_chain(&err));
+        };
+        match ending {
+            Ending::Final(status) => {
+                end_shared(shared, &lease, &status).await;
+                self.end(move |current| *current = status);
             }
-        });
+            Ending::Left(reason) => {
+                tracing::warn!(job = %self.id, "{reason}");
+                self.end(move |status| {
+                    status.state = JobState::Failed;
+                    status.error = Some(reason);
+                });
+            }
+        }
     }
 
     /// Frees the slot, then publishes the final status (once): whoever sees the job ended
@@ -589,6 +865,7 @@ impl RunningGuard {
         if registry.running.as_ref() == Some(&self.id) {
             registry.running = None;
             registry.task = None;
+            registry.cancel = None;
         }
         let ended = self.sender.send_if_modified(|status| {
             if status.state != JobState::Running {
@@ -620,138 +897,89 @@ impl Drop for RunningGuard {
     }
 }
 
-/// The body of `POST /admin/clerk/sessions/revoke`: exactly one target (`all`, `user_ids` or
-/// `organization_id`), the users to spare, the creation-time cutoff, and dry run.
-///
-/// ```
-/// use clerk_incident_core::revocation::RevokeRequest;
-///
-/// let request = RevokeRequest::parse(br#"{"all": true, "exclude_user_ids": ["user_oncall"], "dry_run": true}"#)?;
-/// let plan = request.into_plan()?;
-/// assert!(plan.is_dry_run());
-/// assert!(RevokeRequest::parse(b"{}").and_then(RevokeRequest::into_plan).is_err());
-/// # Ok::<(), String>(())
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-#[non_exhaustive]
-pub struct RevokeRequest {
-    /// Every user of the instance.
-    pub all: bool,
-    /// These users.
-    pub user_ids: Vec<String>,
-    /// The members of this organisation.
-    pub organization_id: Option<String>,
-    /// Users left signed in (such as the on-call admins).
-    pub exclude_user_ids: Vec<String>,
-    /// Only sessions created before this moment, Unix ms.
-    pub created_before: Option<i64>,
-    /// Count, revoke nothing.
-    pub dry_run: bool,
-}
-
-impl RevokeRequest {
-    /// Reads a JSON body.
-    ///
-    /// # Errors
-    ///
-    /// What is wrong with it, for a 400.
-    pub fn parse(body: &[u8]) -> Result<Self, String> {
-        serde_json::from_slice(body).map_err(|err| format!("invalid body: {err}"))
-    }
-
-    /// The plan the request describes.
-    ///
-    /// # Errors
-    ///
-    /// When it names no target or more than one, or an empty id.
-    pub fn into_plan(self) -> Result<RevocationPlan, String> {
-        let mut targets = Vec::new();
-        if self.all {
-            targets.push(RevocationTarget::AllUsers);
+/// The final state of a run that returned.
+fn apply_result(status: &mut JobStatus, result: Result<RevocationReport, RevocationError>) {
+    status.finished_at_ms = Some(now_ms());
+    match result {
+        Ok(report) => {
+            status.state = JobState::Finished;
+            status.report = Some(report);
         }
-        if !self.user_ids.is_empty() {
-            targets.push(RevocationTarget::Users(self.user_ids));
-        }
-        if let Some(organization) = self.organization_id {
-            targets.push(RevocationTarget::Organization(organization));
-        }
-        let target = match targets.len() {
-            1 => targets.pop(),
-            _ => None,
-        }
-        .ok_or_else(|| {
-            "name exactly one target: `all`, `user_ids` or `organization_id`".to_owned()
-        })?;
-        if self.exclude_user_ids.iter().any(|id| id.trim().is_empty()) {
-            return Err("an excluded user id is empty".to_owned());
-        }
-        let mut plan = RevocationPlan::new(target)
-            .exclude_users(self.exclude_user_ids)
-            .dry_run(self.dry_run);
-        if let Some(cutoff) = self.created_before {
-            plan = plan.sessions_created_before(cutoff);
-        }
-        plan.validate().map_err(|err| err.to_string())?;
-        Ok(plan)
-    }
-}
-
-/// A framework-free answer of the admin endpoints, which the adapters translate as is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct EndpointResponse {
-    /// The HTTP status.
-    pub status: u16,
-    /// The `Location` header (202 only).
-    pub location: Option<String>,
-    /// The `WWW-Authenticate` header (401 only).
-    pub www_authenticate: Option<&'static str>,
-    /// The `Retry-After` header, seconds (503 only).
-    pub retry_after_secs: Option<u32>,
-    /// The JSON body.
-    pub body: String,
-}
-
-impl EndpointResponse {
-    /// The content type of [`body`](Self::body).
-    pub const CONTENT_TYPE: &'static str = "application/json";
-
-    fn json(status: u16, body: &impl Serialize) -> Self {
-        Self {
-            status,
-            location: None,
-            www_authenticate: None,
-            retry_after_secs: None,
-            body: serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned()),
+        Err(err) => {
+            status.state = JobState::Failed;
+            status.report = err.partial_report().cloned();
+            status.error = Some(error_chain(&err));
         }
     }
 }
 
-/// A 401 unless the context verified in full: guards normally refuse earlier, this holds even
-/// under a lenient rule.
-fn refuse_unverified(context: &AuthContext) -> Option<EndpointResponse> {
-    if context.is_fully_verified() {
-        return None;
-    }
-    let mut response = EndpointResponse::json(
-        401,
-        &json!({ "error": "invalid_token", "reason": "not_fully_verified" }),
-    );
-    response.www_authenticate = Some(r#"Bearer error="invalid_token""#);
-    Some(response)
+/// True when a run stopped because this instance can no longer keep the fleet job (its lease
+/// was taken over, or the store lost): the job is not over, another instance resumes it.
+fn leaves_the_job(err: &RevocationError) -> bool {
+    let cause = match err {
+        RevocationError::Interrupted { cause, .. } => cause.as_ref(),
+        other => other,
+    };
+    matches!(
+        cause,
+        RevocationError::LeaseLost { .. }
+            | RevocationError::SharedCheckpoint {
+                source: JobStoreError::Unavailable(_),
+                ..
+            }
+    )
 }
 
-/// A 403 for a context without an operator (the route was mounted without the operator
-/// guard), with the guard's own body.
-fn not_an_operator() -> EndpointResponse {
-    let rejection = Rejection::NotOperator(OperatorRefusal::NotAnOperator);
-    EndpointResponse {
-        status: rejection.status(),
-        location: None,
-        www_authenticate: rejection.www_authenticate(),
-        retry_after_secs: None,
-        body: rejection.json_body(),
+/// Writes a fleet job's final record and frees the fleet's slot.
+async fn end_shared(shared: &SharedJobs, lease: &JobLease, status: &JobStatus) {
+    match lease_keeper::publish(shared, lease, status).await {
+        Ok(true) => release(shared, lease).await,
+        Ok(false) => {
+            tracing::warn!(job = %lease.job, "the job's lease was taken over before its end was recorded");
+        }
+        Err(err) => {
+            // The lease expires; whoever takes it next sees the cancel request, or finds the
+            // checkpoint complete and ends the job.
+            tracing::error!(job = %lease.job, error = %err, "cannot record the end of the fleet revocation job");
+        }
+    }
+}
+
+/// Ends a job that cannot be resumed (its checkpoint is unreadable), so that it no longer
+/// holds the fleet's slot.
+async fn fail_unresumable(
+    shared: &SharedJobs,
+    lease: &JobLease,
+    status: &mut JobStatus,
+    err: &RevocationError,
+) {
+    if leaves_the_job(err) {
+        return;
+    }
+    tracing::error!(job = %lease.job, error = %error_chain(err), "the fleet revocation job cannot be resumed; ending it");
+    status.state = JobState::Failed;
+    status.finished_at_ms = Some(now_ms());
+    status.error = Some(format!("cannot be resumed: {}", error_chain(err)));
+    end_shared(shared, lease, status).await;
+}
+
+async fn release(shared: &SharedJobs, lease: &JobLease) {
+    match shared.store.release_lease(lease).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(job = %lease.job, "the job's lease was taken over before it was released")
+        }
+        Err(err) => {
+            tracing::error!(job = %lease.job, error = %err, "cannot release the fleet revocation job's lease; it expires by itself")
+        }
+    }
+}
+
+/// The store error behind a checkpoint that could not be opened.
+fn store_error(err: &RevocationError) -> JobStoreError {
+    match err {
+        RevocationError::SharedCheckpoint { source, .. } => source.clone(),
+        other => JobStoreError::Invalid(error_chain(other)),
     }
 }
 
@@ -760,27 +988,11 @@ fn operator_name(operator: Option<&Operator>) -> String {
     operator.map_or_else(|| "-".to_owned(), ToString::to_string)
 }
 
-/// `application/json`, with or without parameters.
-fn is_json(content_type: Option<&[u8]>) -> bool {
-    let Some(value) = content_type.and_then(|value| std::str::from_utf8(value).ok()) else {
-        return false;
-    };
-    let essence = value.split(';').next().unwrap_or_default().trim();
-    essence.eq_ignore_ascii_case("application/json")
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-        })
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::revocation::RevocationTarget;
     use clerk_incident_sim::{Faults, Sim};
 
     async fn jobs(sim: &Sim) -> RevocationJobs {
@@ -806,13 +1018,13 @@ mod tests {
             session_id: "sess_admin".to_owned(),
             qualification: crate::auth::Qualification::AllowList,
         };
-        let first = jobs.start(plan.clone(), Some(&operator)).unwrap();
+        let first = jobs.start(plan.clone(), Some(&operator)).await.unwrap();
         assert!(first.as_str().starts_with("job_") && first.as_str().len() == 36);
-        match jobs.start(plan.clone(), None) {
+        match jobs.start(plan.clone(), None).await {
             Err(JobError::AlreadyRunning { job }) => assert_eq!(job, first),
             other => panic!("expected AlreadyRunning, got {other:?}"),
         }
-        let running = jobs.status(first.as_str()).unwrap();
+        let running = jobs.status(first.as_str()).await.unwrap().unwrap();
         assert_eq!(running.state, JobState::Running);
         assert_eq!(running.requested_by.as_deref(), Some("user_admin"));
         assert_eq!(
@@ -830,21 +1042,21 @@ mod tests {
             .iter()
             .filter(|s| s.status.is_signed_in())
             .count() as u64;
-        let done = jobs.wait(first.as_str()).await.unwrap();
+        let done = jobs.wait(first.as_str()).await.unwrap().unwrap();
         assert_eq!(done.state, JobState::Finished, "{:?}", done.error);
         let report = done.report.unwrap();
         assert_eq!(report.revoked, live_before);
         assert_eq!(done.progress.revoked, live_before);
         assert!(jobs.running().is_none());
         assert_eq!(
-            jobs.status(first.as_str()).unwrap().state,
+            jobs.status(first.as_str()).await.unwrap().unwrap().state,
             JobState::Finished
         );
 
-        let second = jobs.start(plan, None).unwrap();
+        let second = jobs.start(plan, None).await.unwrap();
         assert_ne!(second, first);
-        assert!(jobs.status("job_unknown").is_none());
-        assert!(jobs.wait("job_unknown").await.is_none());
+        assert!(jobs.status("job_unknown").await.unwrap().is_none());
+        assert!(jobs.wait("job_unknown").await.unwrap().is_none());
     }
 
     #[tokio::test]
@@ -865,20 +1077,31 @@ mod tests {
         let before = live();
         let job = jobs
             .start(RevocationPlan::new(RevocationTarget::AllUsers), None)
+            .await
             .unwrap();
         let operator = Operator {
             user_id: "user_oncall".to_owned(),
             session_id: "sess_oncall".to_owned(),
             qualification: crate::auth::Qualification::AllowList,
         };
-        let cancelled = jobs.cancel(job.as_str(), Some(&operator)).unwrap().unwrap();
+        let CancelOutcome::Cancelled(cancelled) =
+            jobs.cancel(job.as_str(), Some(&operator)).await.unwrap()
+        else {
+            panic!("not cancelled");
+        };
         assert_eq!(cancelled.state, JobState::Cancelled);
         assert_eq!(cancelled.cancelled_by, Some(operator.clone()));
         assert!(jobs.running().is_none());
-        // A second cancel changes nothing; an unknown job is None.
-        let again = jobs.cancel(job.as_str(), None).unwrap().unwrap_err();
+        // A second cancel changes nothing; an unknown job is Unknown.
+        let CancelOutcome::AlreadyEnded(again) = jobs.cancel(job.as_str(), None).await.unwrap()
+        else {
+            panic!("cancelled twice");
+        };
         assert_eq!(again.cancelled_by, Some(operator));
-        assert!(jobs.cancel("job_unknown", None).is_none());
+        assert_eq!(
+            jobs.cancel("job_unknown", None).await.unwrap(),
+            CancelOutcome::Unknown
+        );
 
         // The slot is free, and by the time a whole dry run has gone through the same slow
         // answers, the cancelled run has revoked nothing.
@@ -887,48 +1110,16 @@ mod tests {
                 RevocationPlan::new(RevocationTarget::AllUsers).dry_run(true),
                 None,
             )
+            .await
             .unwrap();
         assert_eq!(
-            jobs.wait(dry.as_str()).await.unwrap().state,
+            jobs.wait(dry.as_str()).await.unwrap().unwrap().state,
             JobState::Finished
         );
         assert_eq!(live(), before);
         assert_eq!(
-            jobs.wait(job.as_str()).await.unwrap().state,
+            jobs.wait(job.as_str()).await.unwrap().unwrap().state,
             JobState::Cancelled
         );
-    }
-
-    #[test]
-    fn requests_name_exactly_one_target() {
-        let plan =
-            |body: &str| RevokeRequest::parse(body.as_bytes()).and_then(RevokeRequest::into_plan);
-        assert!(plan(r#"{"all":true}"#).is_ok());
-        assert!(plan(r#"{"user_ids":["user_a"],"created_before":5}"#).is_ok());
-        assert!(plan(r#"{"organization_id":"org_a","dry_run":true}"#).is_ok());
-        for bad in [
-            "{}",
-            "not json",
-            r#"{"all":true,"user_ids":["user_a"]}"#,
-            r#"{"all":true,"surprise":1}"#,
-            r#"{"organization_id":""}"#,
-            r#"{"all":true,"exclude_user_ids":[""]}"#,
-            r#"{"all":"yes"}"#,
-        ] {
-            assert!(plan(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn content_types() {
-        assert!(is_json(Some(b"application/json")));
-        assert!(is_json(Some(b"Application/JSON; charset=utf-8")));
-        assert!(!is_json(Some(b"text/plain")));
-        assert!(!is_json(None));
-    }
-
-    #[test]
-    fn job_ids_are_unguessable() {
-        assert!(JobId::generate(1) != JobId::generate(1));
     }
 }

@@ -55,17 +55,24 @@
 //! ```
 
 mod checkpoint;
+mod endpoints;
 mod error;
+mod job_status;
+mod job_store;
 mod jobs;
+mod lease_keeper;
 mod plan;
 mod report;
 mod revoker;
 
+pub use self::endpoints::{EndpointResponse, REVOKE_PATH, RevokeRequest};
 pub use self::error::RevocationError;
-pub use self::jobs::{
-    EndpointResponse, JOBS_KEPT, JobError, JobId, JobState, JobStatus, REVOKE_PATH, RevocationJobs,
-    RevokeRequest,
+pub use self::job_status::{CancelOutcome, JobId, JobState, JobStatus};
+pub use self::job_store::{
+    CurrentJob, DEFAULT_JOB_LEASE_TTL, JOB_RECORD_TTL, JobLease, JobStoreError, LeaseGrant,
+    RevocationJobStore, SharedJobs,
 };
+pub use self::jobs::{JOBS_KEPT, JobError, RevocationJobs};
 pub use self::plan::{
     DEFAULT_CONCURRENCY, DEFAULT_MAX_SESSION_LIFETIME, RevocationPlan, RevocationTarget,
 };

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiCounters, ApiError};
 use crate::error_chain::error_chain;
 
 /// The size of a plan, from two `GET /v1/users/count` calls per target batch: what an operator
 /// confirms before anything is revoked.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PlanPreview {
     /// Users of the target.
@@ -25,7 +25,7 @@ pub struct PlanPreview {
 }
 
 /// Running totals, carried by [`Progress`] events.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Totals {
     /// Candidate users done with (scanned or excluded), including those a checkpoint held:
@@ -76,7 +76,7 @@ pub enum Progress {
 }
 
 /// A user or session the run could not process, after the client's retries.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RevocationFailure {
     /// The user.
@@ -105,7 +105,7 @@ impl RevocationFailure {
 ///
 /// With no failures, `sessions_found == revoked + already_inactive` (in a dry run, `revoked`
 /// and `already_inactive` are 0 and `sessions_found` is what a real run would revoke).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct RevocationReport {
     /// True when nothing was revoked on purpose.
@@ -137,7 +137,7 @@ pub struct RevocationReport {
     /// tokens are older than the grace window. 0 without a denylist.
     pub sessions_not_denied: u64,
     /// Wall time of this run (not of earlier, resumed parts).
-    #[serde(rename = "elapsed_ms", serialize_with = "millis")]
+    #[serde(rename = "elapsed_ms", with = "millis")]
     pub elapsed: Duration,
     /// Requests of this run, retries included, from the client's counters (requests of other
     /// users of the same client during the run included).
@@ -151,6 +151,22 @@ impl RevocationReport {
     }
 }
 
-fn millis<S: serde::Serializer>(elapsed: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_u64(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+/// A duration as whole milliseconds.
+mod millis {
+    use std::time::Duration;
+
+    use serde::Deserialize as _;
+
+    pub(super) fn serialize<S: serde::Serializer>(
+        elapsed: &Duration,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub(super) fn deserialize<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_millis)
+    }
 }

@@ -2,8 +2,8 @@
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, BoxStream};
@@ -122,6 +122,28 @@ impl SessionRevoker {
     pub async fn run<F>(
         &self,
         checkpoint: Option<&Path>,
+        on_progress: F,
+    ) -> Result<RevocationReport, RevocationError>
+    where
+        F: FnMut(Progress) + Send,
+    {
+        self.plan.validate()?;
+        let now = now_ms();
+        let journal = match checkpoint {
+            Some(path) => {
+                let fingerprint = PlanFingerprint::of(&self.plan);
+                Some(Journal::open(path, &fingerprint, self.plan.active_since(now), now).await?)
+            }
+            None => None,
+        };
+        self.run_journaled(journal, on_progress).await
+    }
+
+    /// [`run`](Self::run) with a checkpoint already opened (and replayed): a file, or a fleet
+    /// job's lines in the fleet store.
+    pub(crate) async fn run_journaled<F>(
+        &self,
+        journal: Option<(Journal, Replay)>,
         mut on_progress: F,
     ) -> Result<RevocationReport, RevocationError>
     where
@@ -130,19 +152,12 @@ impl SessionRevoker {
         self.plan.validate()?;
         let started = tokio::time::Instant::now();
         let counters_before = self.api.counters();
-        let now = now_ms();
-
-        let (journal, replay) = match checkpoint {
-            Some(path) => {
-                let fingerprint = PlanFingerprint::of(&self.plan);
-                let (journal, replay) =
-                    Journal::open(path, &fingerprint, self.plan.active_since(now), now)?;
-                (Some(journal), replay)
-            }
+        let (journal, replay) = match journal {
+            Some((journal, replay)) => (Some(journal), replay),
             None => (
                 None,
                 Replay {
-                    active_since: self.plan.active_since(now),
+                    active_since: self.plan.active_since(now_ms()),
                     ..Replay::default()
                 },
             ),
@@ -177,7 +192,7 @@ impl SessionRevoker {
         let worker = Worker {
             api: &self.api,
             plan: &self.plan,
-            journal: journal.map(Mutex::new),
+            journal,
             denier: self.denier.as_deref(),
             deny_failed: AtomicBool::new(false),
         };
@@ -245,7 +260,7 @@ impl SessionRevoker {
                         stopping.store(true, Ordering::Relaxed);
                         stop_reason.get_or_insert(fatal);
                     } else if clean
-                        && let Err(err) = worker.record_done(&outcome.user_id, outcome.counts)
+                        && let Err(err) = worker.record_done(&outcome.user_id, outcome.counts).await
                     {
                         stopping.store(true, Ordering::Relaxed);
                         stop_reason.get_or_insert(err);
@@ -372,7 +387,7 @@ struct UserOutcome {
 struct Worker<'a> {
     api: &'a ClerkApi,
     plan: &'a RevocationPlan,
-    journal: Option<Mutex<Journal>>,
+    journal: Option<Journal>,
     denier: Option<&'a dyn SessionDenier>,
     /// Set at the first denial that failed.
     deny_failed: AtomicBool,
@@ -448,7 +463,10 @@ impl Worker<'_> {
         if to_revoke.is_empty() {
             return outcome;
         }
-        if let Err(err) = self.record_intent(&outcome.user_id, &prior, &to_revoke) {
+        if let Err(err) = self
+            .record_intent(&outcome.user_id, &prior, &to_revoke)
+            .await
+        {
             // Without the record, a kill could make a resumed run miscount: revoke nothing.
             outcome.counts.found -= to_revoke.len() as u64;
             outcome.fatal = Some(err);
@@ -500,7 +518,7 @@ impl Worker<'_> {
 
     /// Appends the sessions about to be revoked (with those of an earlier intent) to the
     /// checkpoint.
-    fn record_intent(
+    async fn record_intent(
         &self,
         user_id: &str,
         prior: &BTreeSet<String>,
@@ -513,19 +531,15 @@ impl Worker<'_> {
             return Ok(());
         }
         let sessions: BTreeSet<String> = prior.union(to_revoke).cloned().collect();
-        journal
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .intent(user_id, &sessions)
+        journal.intent(user_id, &sessions).await
     }
 
-    fn record_done(&self, user_id: &str, counts: UserCounts) -> Result<(), RevocationError> {
+    async fn record_done(&self, user_id: &str, counts: UserCounts) -> Result<(), RevocationError> {
         let Some(journal) = &self.journal else {
             return Ok(());
         };
-        let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
-        journal.done(user_id, counts).inspect_err(|_| {
-            tracing::error!(path = %journal.path().display(), "cannot append to the checkpoint");
+        journal.done(user_id, counts).await.inspect_err(|_| {
+            tracing::error!(checkpoint = %journal.location(), "cannot append to the checkpoint");
         })
     }
 }

@@ -184,7 +184,7 @@ mod tests {
         let response = with.oneshot(post()).await.unwrap();
         assert_eq!(response.status(), 202);
         let job = jobs.running().expect("a running job");
-        let status = jobs.wait(job.as_str()).await.unwrap();
+        let status = jobs.wait(job.as_str()).await.unwrap().unwrap();
         assert_eq!(status.state, JobState::Finished, "{:?}", status.error);
         assert_eq!(status.requested_by.as_deref(), Some(admin_id.as_str()));
         assert_eq!(
