@@ -336,9 +336,20 @@ fn example(name: &str) -> PathBuf {
 }
 
 fn start_service(binary: &Path, sim: &Sim, redis: &TestServer) -> Service {
+    start_service_with(binary, sim, redis, &[])
+}
+
+/// [`start_service`] with more variables.
+fn start_service_with(
+    binary: &Path,
+    sim: &Sim,
+    redis: &TestServer,
+    vars: &[(&str, &str)],
+) -> Service {
     let port = free_port();
     let child = Command::new(binary)
         .env_clear()
+        .envs(vars.iter().copied())
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("CLERK_SECRET_KEY", sim.secret_key())
@@ -613,4 +624,211 @@ async fn a_session_revoked_through_the_cli_is_refused_in_grace_on_every_service(
         .into_iter()
         .any(|s| s.id == session && s.status.is_signed_in());
     assert!(!still_live, "the session is revoked at Clerk all the same");
+}
+
+/// The operator's live session, and a fresh token for it.
+fn operator_token(sim: &Sim) -> String {
+    let admin = sim.admin_user_id().unwrap();
+    let session = sim
+        .sessions()
+        .into_iter()
+        .find(|s| s.status.is_signed_in() && s.user_id == admin)
+        .expect("the admin has a live session");
+    sim.mint_token(&TokenRequest::for_session(session.id))
+        .unwrap()
+}
+
+/// One call of the revocation endpoints on `port`, as the operator: the status and the JSON.
+async fn admin_call(
+    http: &ReqwestClient,
+    sim: &Sim,
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(format!("http://127.0.0.1:{port}{path}"))
+        .header("authorization", format!("Bearer {}", operator_token(sim)));
+    if body.is_some() {
+        request = request.header("content-type", "application/json");
+    }
+    let body = body.map_or_else(Bytes::new, |body| Bytes::from(body.to_string()));
+    let response = http.send(request.body(body).unwrap()).await.unwrap();
+    let status = response.status().as_u16();
+    let json = serde_json::from_slice(response.body()).unwrap_or(serde_json::Value::Null);
+    (status, json)
+}
+
+const REVOKE: &str = "/admin/clerk/sessions/revoke";
+
+/// Reads job `job` on `port` until `done` says so (within 60 s).
+async fn until_job(
+    http: &ReqwestClient,
+    sim: &Sim,
+    port: u16,
+    job: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let last = std::sync::Mutex::new((0, serde_json::Value::Null));
+    tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let (status, view) =
+                admin_call(http, sim, port, "GET", &format!("{REVOKE}/{job}"), None).await;
+            if status == 200 && done(&view) {
+                return view;
+            }
+            *last.lock().unwrap() = (status, view);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| {
+        let (status, view) = &*last.lock().unwrap();
+        panic!("job {job} on port {port}: not as expected within 60 s; last {status} {view}")
+    })
+}
+
+fn users_processed(view: &serde_json::Value) -> u64 {
+    view.pointer("/progress/users_processed")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
+}
+
+/// Two replicas (axum, actix) behind one Redis: a mass revocation started on one is refused a
+/// twin, watched and cancelled on the other; the next one, its holder killed mid-job, is
+/// resumed by the other from the checkpoint in Redis, with exact counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_mass_revocation_for_the_fleet_watched_cancelled_and_resumed_across_replicas() {
+    let redis = redis();
+    // A development key: Clerk's 100 requests per 10 s, shared by both replicas, keeps each
+    // job running for seconds.
+    let sim = Sim::builder()
+        .users(200)
+        .sessions(300)
+        .start()
+        .await
+        .unwrap();
+    let admin = sim.admin_user_id().unwrap();
+    let vars = [
+        ("CLERK_INCIDENT_OPERATORS", admin.as_str()),
+        ("CLERK_INCIDENT_JOB_LEASE_SECS", "1"),
+    ];
+    let start = |binary: &Path| start_service_with(binary, &sim, &redis, &vars);
+    let mut holder = start(&example("axum-service"));
+    let other = start(&example("actix-service-example"));
+    let http = ReqwestClient::new().unwrap();
+    until_listening(&http, holder.port).await;
+    until_listening(&http, other.port).await;
+    let everyone_but_the_operator = serde_json::json!({ "all": true, "exclude_user_ids": [admin] });
+
+    let (status, started) = admin_call(
+        &http,
+        &sim,
+        holder.port,
+        "POST",
+        REVOKE,
+        Some(everyone_but_the_operator.clone()),
+    )
+    .await;
+    assert_eq!(status, 202, "{started}");
+    let job = started["job"].as_str().unwrap().to_owned();
+    let (status, refused) = admin_call(
+        &http,
+        &sim,
+        other.port,
+        "POST",
+        REVOKE,
+        Some(everyone_but_the_operator.clone()),
+    )
+    .await;
+    assert_eq!(status, 409, "a second job on the other replica: {refused}");
+    assert_eq!(refused["job"], job.as_str());
+    let watched = until_job(&http, &sim, other.port, &job, |view| {
+        users_processed(view) >= 2
+    })
+    .await;
+    assert_eq!(watched["state"], "running", "{watched}");
+    let (status, cancelled) = admin_call(
+        &http,
+        &sim,
+        other.port,
+        "DELETE",
+        &format!("{REVOKE}/{job}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(cancelled["state"], "cancelled");
+    assert_eq!(cancelled["cancelled_by"]["user_id"], admin.as_str());
+    let stopped = until_job(&http, &sim, holder.port, &job, |view| {
+        view["state"] == "cancelled"
+    })
+    .await;
+    let candidates = stopped
+        .pointer("/preview/candidate_users")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or_else(|| panic!("{stopped}"));
+    assert!(
+        users_processed(&stopped) < candidates,
+        "stopped early: {stopped}"
+    );
+
+    // The next job, started on the same replica once the slot is free; its holder is
+    // killed mid-job.
+    let live_others = || {
+        sim.sessions()
+            .iter()
+            .filter(|s| s.status.is_signed_in() && s.user_id != admin)
+            .count() as u64
+    };
+    let before = live_others();
+    assert!(before > 10, "the cancelled job left sessions to revoke");
+    let next = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let (status, view) = admin_call(
+                &http,
+                &sim,
+                holder.port,
+                "POST",
+                REVOKE,
+                Some(everyone_but_the_operator.clone()),
+            )
+            .await;
+            match status {
+                202 => return view["job"].as_str().unwrap().to_owned(),
+                409 => tokio::time::sleep(Duration::from_millis(50)).await,
+                other => panic!("{other} {view}"),
+            }
+        }
+    })
+    .await
+    .unwrap();
+    until_job(&http, &sim, other.port, &next, |view| {
+        users_processed(view) >= 3
+    })
+    .await;
+    holder.child.kill().unwrap();
+    holder.child.wait().unwrap();
+
+    let resumed = until_job(&http, &sim, other.port, &next, |view| {
+        view["state"] != "running"
+    })
+    .await;
+    assert_eq!(resumed["state"], "finished", "{resumed}");
+    assert_eq!(resumed["resumes"], 1, "{resumed}");
+    let report = &resumed["report"];
+    assert!(
+        report["users_from_checkpoint"].as_u64().unwrap() > 0,
+        "{report}"
+    );
+    assert_eq!(report["sessions_found"], before, "{report}");
+    assert_eq!(
+        report["revoked"], before,
+        "each session counted once: {report}"
+    );
+    assert_eq!(report["already_inactive"], 0, "{report}");
+    assert_eq!(report["failed"], serde_json::json!([]), "{report}");
+    assert_eq!(live_others(), 0, "nothing missed");
 }

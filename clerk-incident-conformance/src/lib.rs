@@ -21,13 +21,16 @@
 //! job's life (202, 409 while it runs, status until done), which both adapters run with
 //! [`run_revocation`]. The `VerifiedWebhook` extractor has one too, [`webhook_cases`]: signed,
 //! tampered and incomplete deliveries with the status each gets, run by [`run_webhooks`].
-//! The fleet store contract and the fleet's semantics are in [`fleet_store`], run on the
-//! in-memory store here and on Redis by `clerk-incident-redis`.
+//! The fleet store contract and the fleet's semantics are in [`fleet_store`], the shared keys,
+//! denylist and budget in [`fleet_shared`], and one mass revocation at a time in
+//! [`fleet_jobs`], each run on the in-memory store here and on Redis by
+//! `clerk-incident-redis`.
 //! The example services' server limits (header-read and request timeouts, the webhook body
 //! limit) are checked on a real socket by the functions of [`limits`].
 
 mod case;
 mod fixture;
+pub mod fleet_jobs;
 pub mod fleet_shared;
 pub mod fleet_store;
 pub mod limits;

@@ -2,6 +2,10 @@
 
 use std::sync::Arc;
 
+use clerk_incident_conformance::fleet_jobs::{
+    check_a_job_resumed_after_its_holder_stopped, check_job_store_contract,
+    check_jobs_without_the_store, check_one_job_for_the_fleet,
+};
 use clerk_incident_conformance::fleet_shared::{
     check_budget_contract, check_denylist_contract,
     check_keys_for_an_instance_started_in_an_outage, check_revoked_sessions_refused_everywhere,
@@ -90,4 +94,51 @@ async fn a_revoked_session_is_refused_everywhere() {
 async fn the_memory_store_keeps_the_budget_contract() {
     let store = MemoryFleetStore::new();
     check_budget_contract(Arc::new(store.clone()), Arc::new(store.connection())).await;
+}
+
+#[tokio::test]
+async fn the_memory_store_keeps_the_job_store_contract() {
+    let store = MemoryFleetStore::new();
+    check_job_store_contract(Arc::new(store.clone()), Arc::new(store.connection())).await;
+}
+
+#[tokio::test]
+async fn one_revocation_job_runs_for_the_fleet_and_is_cancelled_from_another_replica() {
+    let store = MemoryFleetStore::new();
+    check_one_job_for_the_fleet(Arc::new(store.connection()), Arc::new(store.connection())).await;
+}
+
+#[tokio::test]
+async fn a_job_whose_holder_was_cut_off_is_resumed_elsewhere_with_exact_counts() {
+    let store = MemoryFleetStore::new();
+    let holder = store.connection();
+    let cut = holder.clone();
+    check_a_job_resumed_after_its_holder_stopped(
+        Arc::new(holder),
+        Arc::new(store.connection()),
+        move || cut.set_reachable(false),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn no_job_runs_without_the_store_and_one_runs_once_it_is_back_empty() {
+    let store = MemoryFleetStore::new();
+    let (a, b) = (store.connection(), store.connection());
+    let (cut_a, cut_b) = (a.clone(), b.clone());
+    let (back_a, back_b) = (a.clone(), b.clone());
+    check_jobs_without_the_store(
+        Arc::new(a),
+        Arc::new(b),
+        move || {
+            cut_a.set_reachable(false);
+            cut_b.set_reachable(false);
+        },
+        async move || {
+            store.clear();
+            back_a.set_reachable(true);
+            back_b.set_reachable(true);
+        },
+    )
+    .await;
 }

@@ -7,6 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use clerk_incident_conformance::fleet_jobs::{
+    check_job_store_contract, check_jobs_without_the_store, check_one_job_for_the_fleet,
+};
 use clerk_incident_conformance::fleet_shared::{
     check_budget_contract, check_denylist_contract,
     check_keys_for_an_instance_started_in_an_outage, check_revoked_sessions_refused_everywhere,
@@ -17,6 +20,7 @@ use clerk_incident_conformance::fleet_store::{
 };
 use clerk_incident_core::auth::{KeySnapshot, KeySnapshotStore, SnapshotError};
 use clerk_incident_core::fleet::{FleetError, FleetStore};
+use clerk_incident_core::revocation::LeaseGrant;
 use clerk_incident_redis::{RedisConnector, RedisFleetStore, TestServer};
 
 fn server() -> TestServer {
@@ -245,6 +249,32 @@ async fn the_documented_acls_let_services_follow_and_only_operators_switch() {
     // And the API budget, through its script.
     assert!(service.reserve(Duration::from_millis(10)).await.is_ok());
     assert!(service.pause(Duration::from_millis(10)).await.is_ok());
+    // And the revocation jobs of its admin routes: the lease, the record, the checkpoint.
+    let job = format!("job_{:032x}", 7);
+    let LeaseGrant::Granted(lease) = service
+        .acquire_lease(&job, "replica-a", Duration::from_secs(10))
+        .await
+        .unwrap()
+    else {
+        panic!("the service's user takes the lease");
+    };
+    assert!(service.write_job(&lease, "{}").await.unwrap());
+    assert!(
+        service
+            .append_checkpoint(&lease, &["{}".to_owned()])
+            .await
+            .unwrap()
+    );
+    assert_eq!(service.checkpoint(&job).await.unwrap().len(), 1);
+    assert_eq!(service.request_cancel(&job, "r").await.unwrap(), "r");
+    assert!(
+        service
+            .renew_lease(&lease, Duration::from_secs(10))
+            .await
+            .unwrap()
+    );
+    assert!(service.current_job().await.unwrap().is_some());
+    assert!(service.release_lease(&lease).await.unwrap());
     assert!(operator.reserve(Duration::from_millis(10)).await.is_ok());
     // Everything a member does, on the service's user; the operator's user switches.
     check_switching(Arc::clone(&operator), || Arc::clone(&service)).await;
@@ -487,4 +517,39 @@ async fn a_client_on_the_fleets_budget_goes_on_without_redis() {
     .await
     .expect("back on the fleet's budget once Redis answers");
     assert!(sent.load(Ordering::Relaxed) >= 11);
+}
+
+#[tokio::test]
+async fn the_redis_store_keeps_the_job_store_contract() {
+    let server = server();
+    check_job_store_contract(store(&server, "jobs"), store(&server, "jobs")).await;
+}
+
+#[tokio::test]
+async fn one_revocation_job_runs_for_the_fleet_and_is_cancelled_from_another_replica() {
+    let server = server();
+    check_one_job_for_the_fleet(store(&server, "one-job"), store(&server, "one-job")).await;
+}
+
+/// Redis killed mid-job: the holder stops, nothing starts; Redis back empty: the next job runs.
+#[tokio::test]
+async fn no_job_runs_without_redis_and_one_runs_once_it_is_back_empty() {
+    let server = std::sync::Mutex::new(server());
+    let (a, b) = {
+        let server = server.lock().unwrap();
+        (store(&server, "jobs-down"), store(&server, "jobs-down"))
+    };
+    check_jobs_without_the_store(
+        a,
+        b,
+        || server.lock().unwrap().kill(),
+        async || {
+            server
+                .lock()
+                .unwrap()
+                .restart()
+                .unwrap_or_else(|error| panic!("{error}"));
+        },
+    )
+    .await;
 }

@@ -93,6 +93,23 @@ pub struct Operator {
     pub qualification: Qualification,
 }
 
+impl Operator {
+    /// The operator `user_id`, acting in `session_id`, qualified by `qualification`: what the
+    /// operator guard attaches, for code that decides who is an operator by other means (and
+    /// for tests).
+    pub fn new(
+        user_id: impl Into<String>,
+        session_id: impl Into<String>,
+        qualification: Qualification,
+    ) -> Self {
+        Self {
+            user_id: user_id.into(),
+            session_id: session_id.into(),
+            qualification,
+        }
+    }
+}
+
 impl fmt::Display for Operator {
     /// `user_1 (allow-listed)` or `user_1 (org:admin of org_2)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

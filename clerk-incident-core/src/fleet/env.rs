@@ -11,6 +11,27 @@ use crate::auth::{
     pinned_issuers,
 };
 
+/// The variable setting how long an instance's lease on a fleet revocation job lasts, in
+/// whole seconds (1 to 300; default 15): a crashed holder's job is resumed elsewhere this long
+/// after its last renewal.
+pub const ENV_JOB_LEASE_SECS: &str = "CLERK_INCIDENT_JOB_LEASE_SECS";
+
+/// The fleet configuration the environment asks for.
+fn config_from(get: &impl Fn(&str) -> Option<String>) -> Result<FleetConfig, EnvConfigError> {
+    let mut config = FleetConfig::default();
+    if let Some(secs) = value(get, ENV_JOB_LEASE_SECS) {
+        let secs = secs
+            .parse::<u64>()
+            .ok()
+            .filter(|secs| (1..=300).contains(secs))
+            .ok_or_else(|| EnvConfigError::Fleet {
+                message: format!("{ENV_JOB_LEASE_SECS} must be a whole number of seconds from 1 to 300, not {secs:?}"),
+            })?;
+        config.job_lease_ttl = std::time::Duration::from_secs(secs);
+    }
+    Ok(config)
+}
+
 fn fleet_error(error: &FleetError) -> EnvConfigError {
     EnvConfigError::Fleet {
         message: error.to_string(),
@@ -55,6 +76,7 @@ impl AuthPolicy {
         let Some(connector) = connector else {
             return Err(EnvConfigError::NoFleetStore);
         };
+        let config = config_from(&get)?;
         let issuers = pinned_issuers(&get)?;
         let name = fleet_name(
             value(&get, ENV_FLEET).as_deref(),
@@ -73,7 +95,7 @@ impl AuthPolicy {
             );
         }
         policy
-            .join_fleet(store, FleetConfig::default())
+            .join_fleet(store, config)
             .map_err(|error| fleet_error(&error))
     }
 }

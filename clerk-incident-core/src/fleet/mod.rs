@@ -67,6 +67,8 @@ pub use self::denial_sync::FleetDenier;
 pub use self::denylist_store::{
     DenialBatch, DenialUpdates, DenylistStore, MAX_DENIAL_BATCH, check_denial_batch,
 };
+#[cfg(feature = "reqwest")]
+pub use self::env::ENV_JOB_LEASE_SECS;
 pub use self::member::{
     DEFAULT_DENYLIST_MAX_STALENESS, DEFAULT_HEARTBEAT_EVERY, DEFAULT_POLL_EVERY,
     DEFAULT_STORE_TIMEOUT, FleetConfig, FleetMember, host_name,

@@ -806,7 +806,8 @@ impl RunningGuard {
     ) {
         let run = revoker.run_journaled(Some(journal), progress_of(Arc::clone(&self.sender)));
         let keeper = lease_keeper::keep(shared, &lease, &self.sender);
-        let mut last = self.sender.borrow().clone();
+        // The status as it stands when the run ends, with its last progress.
+        let now = || self.sender.borrow().clone();
         let ending = tokio::select! {
             result = run => match result {
                 Err(err) if leaves_the_job(&err) => Ending::Left(format!(
@@ -814,12 +815,14 @@ impl RunningGuard {
                     error_chain(&err)
                 )),
                 result => {
+                    let mut last = now();
                     apply_result(&mut last, result);
                     Ending::Final(last)
                 }
             },
             stop = keeper => match stop {
                 Stop::Cancelled(request) => {
+                    let mut last = now();
                     last.cancel(request.by, request.at_ms);
                     Ending::Final(last)
                 }
@@ -839,6 +842,7 @@ impl RunningGuard {
                     .flatten()
                     .and_then(|request| serde_json::from_str::<CancelRequest>(&request).ok());
                 let request = request.unwrap_or(CancelRequest { by: None, at_ms: now_ms() });
+                let mut last = now();
                 last.cancel(request.by, request.at_ms);
                 Ending::Final(last)
             }
