@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use clerk_incident_core::fleet::FleetError;
 use clerk_incident_core::revocation::{
     CurrentJob, JOB_RECORD_TTL, JobLease, JobStoreError, LeaseGrant, RevocationJobStore,
 };
@@ -87,8 +88,13 @@ impl RedisFleetStore {
     }
 }
 
-fn unavailable(error: clerk_incident_core::fleet::FleetError) -> JobStoreError {
-    JobStoreError::Unavailable(error.to_string())
+/// The fleet store's error as the job store's, without repeating its words.
+fn unavailable(error: FleetError) -> JobStoreError {
+    match error {
+        FleetError::Invalid(reason) => JobStoreError::Invalid(reason),
+        FleetError::Unavailable(reason) => JobStoreError::Unavailable(reason),
+        other => JobStoreError::Unavailable(other.to_string()),
+    }
 }
 
 #[async_trait]

@@ -1,6 +1,7 @@
 //! The end of drill phase 11, the fleet's shared state: a replica started during a Clerk
-//! outage verifies with the keys another one saved in the fleet's store, and a session
-//! revoked with the fleet's denylist is refused in Grace by every instance.
+//! outage verifies with the keys another one saved in the fleet's store, a session revoked
+//! with the fleet's denylist is refused in Grace by every instance, and a mass revocation
+//! started on one replica is refused a twin and watched from another.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -12,7 +13,10 @@ use clerk_incident_core::auth::{
 };
 use clerk_incident_core::fleet::{FleetConfig, FleetDenier, FleetStore, ModeRequest};
 use clerk_incident_core::incident::EntryKind;
-use clerk_incident_core::revocation::{RevocationPlan, RevocationTarget, SessionRevoker};
+use clerk_incident_core::revocation::{
+    JobError, JobState, REVOKE_PATH, RevocationJobs, RevocationPlan, RevocationTarget,
+    SessionRevoker,
+};
 use clerk_incident_sim::{DEFAULT_AZP, Faults, Outage, TokenRequest};
 
 use super::middleware::{expect, get};
@@ -243,6 +247,15 @@ pub(super) async fn run(
     })
     .await;
 
+    // One mass revocation for the whole fleet: started through one replica's admin jobs,
+    // refused a twin on another, watched from there to its report.
+    if let [first, second, ..] = instances {
+        rec.step("one mass revocation, watched from another replica", async {
+            one_job_for_the_fleet(drill, first, second).await
+        })
+        .await;
+    }
+
     let back = ModeRequest::new(AuthMode::Enforce, None, "drill: shared state done", "drill");
     if let Ok(request) = back {
         let _ = store.set_desired(request).await;
@@ -263,4 +276,75 @@ pub(super) async fn run(
         )
         .await;
     }
+}
+
+/// A revocation of three members' sessions started on `first`'s jobs and watched from
+/// `second`'s, which share the fleet's job store.
+async fn one_job_for_the_fleet(
+    drill: &Drill,
+    first: &AuthPolicy,
+    second: &AuthPolicy,
+) -> Observation {
+    let sim = drill.sim();
+    let admin = sim.admin_user_id().unwrap_or_default();
+    let mut users: Vec<String> = sim
+        .sessions()
+        .into_iter()
+        .filter(|s| s.status.is_signed_in() && s.user_id != admin)
+        .map(|s| s.user_id)
+        .collect();
+    users.sort();
+    users.dedup();
+    users.truncate(3);
+    let live = |users: &[String]| {
+        sim.sessions()
+            .iter()
+            .filter(|s| s.status.is_signed_in() && users.contains(&s.user_id))
+            .count() as u64
+    };
+    let before = live(&users);
+    let on_first = RevocationJobs::new(drill.api().clone()).for_service(first);
+    let on_second = RevocationJobs::new(drill.api().clone()).for_service(second);
+    let plan = RevocationPlan::new(RevocationTarget::Users(users.clone()));
+    let job = match on_first.start(plan.clone(), None).await {
+        Ok(job) => job,
+        Err(error) => return Observation::unexpected(error.to_string()),
+    };
+    match on_second.start(plan, None).await {
+        Err(JobError::AlreadyRunning { job: running }) if running == job => {}
+        other => {
+            return Observation::unexpected(format!(
+                "a second job through another replica while {job} runs: {other:?}"
+            ));
+        }
+    }
+    let watched = tokio::time::timeout(Duration::from_secs(30), on_second.wait(job.as_str()))
+        .await
+        .map_err(|_| "not finished within 30 s".to_owned())
+        .and_then(|status| status.map_err(|error| error.to_string()));
+    let status = match watched {
+        Ok(Some(status)) => status,
+        Ok(None) => return Observation::unexpected("the other replica does not know the job"),
+        Err(problem) => return Observation::unexpected(problem),
+    };
+    let revoked = status.report.as_ref().map_or(0, |report| report.revoked);
+    let holder = status.instance.clone().unwrap_or_default();
+    if status.state != JobState::Finished || revoked != before || live(&users) != 0 {
+        return Observation::unexpected(format!(
+            "{:?} on {holder}: {revoked} revoked of {before} ({:?})",
+            status.state, status.error
+        ));
+    }
+    Observation::expected(format!(
+        "{job} ran on {holder}; the other replica was refused a second job and read its \
+         report from the fleet's store: {revoked} session(s) of {} users revoked",
+        users.len()
+    ))
+    .with_entry(EntryKind::Action {
+        command: format!(
+            "POST {REVOKE_PATH} {{\"user_ids\": [{} users]}}",
+            users.len()
+        ),
+        outcome: format!("{revoked} revoked on {holder}, watched from another replica"),
+    })
 }

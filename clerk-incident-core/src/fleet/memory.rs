@@ -155,8 +155,10 @@ impl MemoryFleetStore {
     }
 
     fn job_link(&self) -> Result<(), JobStoreError> {
-        self.reachable()
-            .map_err(|err| JobStoreError::Unavailable(err.to_string()))
+        self.reachable().map_err(|err| match err {
+            FleetError::Unavailable(reason) => JobStoreError::Unavailable(reason),
+            other => JobStoreError::Unavailable(other.to_string()),
+        })
     }
 
     fn reachable(&self) -> Result<(), FleetError> {

@@ -783,7 +783,7 @@ struct RunningGuard {
 /// How a fleet job's run ended on its holder.
 enum Ending {
     /// The record and the lease are written and released: the job is over for the fleet.
-    Final(JobStatus),
+    Final(Box<JobStatus>),
     /// The job stays the fleet's current one, to be resumed by whoever takes its lease next
     /// (this instance lost it, or the store): only this instance's view ends.
     Left(String),
@@ -817,14 +817,14 @@ impl RunningGuard {
                 result => {
                     let mut last = now();
                     apply_result(&mut last, result);
-                    Ending::Final(last)
+                    Ending::Final(Box::new(last))
                 }
             },
             stop = keeper => match stop {
                 Stop::Cancelled(request) => {
                     let mut last = now();
                     last.cancel(request.by, request.at_ms);
-                    Ending::Final(last)
+                    Ending::Final(Box::new(last))
                 }
                 Stop::LeaseLost => Ending::Left(
                     "another instance took the job over after this one's lease expired".into(),
@@ -844,13 +844,13 @@ impl RunningGuard {
                 let request = request.unwrap_or(CancelRequest { by: None, at_ms: now_ms() });
                 let mut last = now();
                 last.cancel(request.by, request.at_ms);
-                Ending::Final(last)
+                Ending::Final(Box::new(last))
             }
         };
         match ending {
             Ending::Final(status) => {
                 end_shared(shared, &lease, &status).await;
-                self.end(move |current| *current = status);
+                self.end(move |current| *current = *status);
             }
             Ending::Left(reason) => {
                 tracing::warn!(job = %self.id, "{reason}");
@@ -971,10 +971,10 @@ async fn release(shared: &SharedJobs, lease: &JobLease) {
     match shared.store.release_lease(lease).await {
         Ok(true) => {}
         Ok(false) => {
-            tracing::warn!(job = %lease.job, "the job's lease was taken over before it was released")
+            tracing::warn!(job = %lease.job, "the job's lease was taken over before it was released");
         }
         Err(err) => {
-            tracing::error!(job = %lease.job, error = %err, "cannot release the fleet revocation job's lease; it expires by itself")
+            tracing::error!(job = %lease.job, error = %err, "cannot release the fleet revocation job's lease; it expires by itself");
         }
     }
 }

@@ -64,7 +64,7 @@ pub(crate) async fn keep(
             },
             Ok(None) => {}
             Err(err) => {
-                tracing::debug!(job = %lease.job, error = %err, "cannot read the cancel request")
+                tracing::debug!(job = %lease.job, error = %err, "cannot read the cancel request");
             }
         }
         let current = status.borrow().clone();
@@ -73,7 +73,7 @@ pub(crate) async fn keep(
                 Ok(true) => published = Some(current),
                 Ok(false) => return Stop::LeaseLost,
                 Err(err) => {
-                    tracing::debug!(job = %lease.job, error = %err, "cannot publish the job's progress")
+                    tracing::debug!(job = %lease.job, error = %err, "cannot publish the job's progress");
                 }
             }
         }
