@@ -244,6 +244,12 @@ pub async fn check_one_job_for_the_fleet(a: Arc<dyn FleetStore>, b: Arc<dyn Flee
     assert_eq!(stopped.state, JobState::Cancelled, "{stopped:?}");
     assert_eq!(stopped.cancelled_by, Some(canceller.clone()));
     assert!(stopped.progress.users_processed >= 3, "{stopped:?}");
+    // Nothing is revoked once the holder says it stopped.
+    let live_when_stopped = live(&sim);
+    for _ in 0..3 {
+        tokio::time::sleep(QUICK_LEASE / 3).await;
+    }
+    assert_eq!(live(&sim), live_when_stopped, "revoked after the cancel");
     let revoked_when_stopped = stopped.progress.revoked;
     assert!(
         revoked_when_stopped < 120,
@@ -449,4 +455,51 @@ pub async fn check_jobs_without_the_store(
         None,
         "the store back empty has forgotten the old job"
     );
+}
+
+/// Orphaned jobs that cannot run are ended, never run and never left holding the slot: one
+/// whose start failed before its record was written (a 503 told the operator no job started),
+/// and one whose record is unreadable, both with a checkpoint that would revoke everyone.
+/// `store` is an empty store.
+///
+/// # Panics
+///
+/// On the first broken rule.
+pub async fn check_orphans_that_cannot_run_are_ended(store: Arc<dyn FleetStore>) {
+    let sim = Sim::builder().users(5).start().await.unwrap();
+    let live_before = live(&sim);
+    for (job, record) in [(job_id(3), None), (job_id(4), Some("not a job record"))] {
+        let LeaseGrant::Granted(lease) = store
+            .acquire_lease(&job, "crashed", Duration::from_millis(300))
+            .await
+            .unwrap()
+        else {
+            panic!("an empty slot");
+        };
+        if let Some(record) = record {
+            assert!(store.write_job(&lease, record).await.unwrap());
+        }
+        // A checkpoint that would run: every user, for real.
+        let start = r#"{"record":"start","version":1,"plan":{"target":{"kind":"all_users"},"exclude_users":[],"sessions_created_before":null,"max_session_lifetime_ms":604800000,"dry_run":false},"active_since":0,"started_at":0}"#;
+        assert!(
+            store
+                .append_checkpoint(&lease, &[start.to_owned()])
+                .await
+                .unwrap()
+        );
+        let jobs = replica(&sim, Arc::clone(&store), "replica-b");
+        let ended = within("the orphan is ended", async {
+            loop {
+                if store.current_job().await.unwrap().is_none() {
+                    return jobs.status(&job).await.unwrap().unwrap();
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+        assert_eq!(ended.state, JobState::Failed, "{ended:?}");
+        assert!(ended.error.is_some(), "{ended:?}");
+        assert!(ended.report.is_none(), "never run: {ended:?}");
+    }
+    assert_eq!(live(&sim), live_before, "nothing revoked");
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use clerk_incident_conformance::fleet_jobs::{
     check_a_job_resumed_after_its_holder_stopped, check_job_store_contract,
     check_jobs_without_the_store, check_one_job_for_the_fleet,
+    check_orphans_that_cannot_run_are_ended,
 };
 use clerk_incident_conformance::fleet_shared::{
     check_budget_contract, check_denylist_contract,
@@ -141,4 +142,9 @@ async fn no_job_runs_without_the_store_and_one_runs_once_it_is_back_empty() {
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn orphaned_jobs_that_cannot_run_are_ended() {
+    check_orphans_that_cannot_run_are_ended(Arc::new(MemoryFleetStore::new())).await;
 }

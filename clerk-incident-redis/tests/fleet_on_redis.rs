@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use clerk_incident_conformance::fleet_jobs::{
     check_job_store_contract, check_jobs_without_the_store, check_one_job_for_the_fleet,
+    check_orphans_that_cannot_run_are_ended,
 };
 use clerk_incident_conformance::fleet_shared::{
     check_budget_contract, check_denylist_contract,
@@ -552,4 +553,10 @@ async fn no_job_runs_without_redis_and_one_runs_once_it_is_back_empty() {
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn orphaned_jobs_that_cannot_run_are_ended_on_redis() {
+    let server = server();
+    check_orphans_that_cannot_run_are_ended(store(&server, "orphans")).await;
 }

@@ -18,7 +18,9 @@ use super::store::{
 };
 use crate::api::{BudgetError, SharedBudget};
 use crate::auth::{AuthMode, DENIAL_TTL, KeySnapshot, KeySnapshotStore, SnapshotError};
-use crate::revocation::{CurrentJob, JobLease, JobStoreError, LeaseGrant, RevocationJobStore};
+use crate::revocation::{
+    CurrentJob, JOBS_KEPT, JobLease, JobStoreError, LeaseGrant, RevocationJobStore,
+};
 
 /// The longest interval or pause the budget takes, as the Redis script.
 const MAX_BUDGET_SPAN: Duration = Duration::from_secs(3600);
@@ -88,6 +90,9 @@ struct Data {
     current_job: Option<String>,
     /// Each job's record, checkpoint lines and cancel request.
     job_records: HashMap<String, String>,
+    /// The jobs with records, oldest first: beyond [`JOBS_KEPT`], the oldest ended ones are
+    /// forgotten.
+    job_order: VecDeque<String>,
     job_checkpoints: HashMap<String, Vec<String>>,
     job_cancels: HashMap<String, String>,
 }
@@ -103,6 +108,25 @@ impl Data {
             self.job_lease = None;
         }
         self.job_lease.as_ref().map(|(lease, _)| lease)
+    }
+
+    /// Forgets the oldest jobs beyond [`JOBS_KEPT`], never the current one.
+    fn forget_old_jobs(&mut self) {
+        while self.job_order.len() > JOBS_KEPT {
+            let current = self.current_job.clone();
+            let Some(position) = self
+                .job_order
+                .iter()
+                .position(|job| Some(job) != current.as_ref())
+            else {
+                return;
+            };
+            if let Some(job) = self.job_order.remove(position) {
+                self.job_records.remove(&job);
+                self.job_checkpoints.remove(&job);
+                self.job_cancels.remove(&job);
+            }
+        }
     }
 
     /// True while `lease` is the live lease.
@@ -362,6 +386,11 @@ impl SharedBudget for MemoryFleetStore {
     }
 }
 
+/// When a lease of `ttl` taken now ends (an hour at most, as no lease is longer).
+fn expiry(ttl: Duration) -> Instant {
+    Instant::now() + ttl.min(MAX_BUDGET_SPAN)
+}
+
 #[async_trait]
 impl RevocationJobStore for MemoryFleetStore {
     async fn acquire_lease(
@@ -384,7 +413,7 @@ impl RevocationJobStore for MemoryFleetStore {
         }
         data.job_fence += 1;
         let lease = JobLease::new(job, holder, data.job_fence);
-        data.job_lease = Some((lease.clone(), Instant::now() + ttl));
+        data.job_lease = Some((lease.clone(), expiry(ttl)));
         data.current_job = Some(job.to_owned());
         Ok(LeaseGrant::Granted(lease))
     }
@@ -395,7 +424,7 @@ impl RevocationJobStore for MemoryFleetStore {
         if !data.holds(lease) {
             return Ok(false);
         }
-        data.job_lease = Some((lease.clone(), Instant::now() + ttl));
+        data.job_lease = Some((lease.clone(), expiry(ttl)));
         Ok(true)
     }
 
@@ -428,8 +457,14 @@ impl RevocationJobStore for MemoryFleetStore {
         if !data.holds(lease) {
             return Ok(false);
         }
-        data.job_records
-            .insert(lease.job.clone(), record.to_owned());
+        if data
+            .job_records
+            .insert(lease.job.clone(), record.to_owned())
+            .is_none()
+        {
+            data.job_order.push_back(lease.job.clone());
+            data.forget_old_jobs();
+        }
         Ok(true)
     }
 

@@ -324,17 +324,21 @@ impl Journal {
         Ok((journal, replay))
     }
 
-    /// The plan of a job's checkpoint in the fleet store (with the default concurrency).
-    pub(crate) async fn stored_plan(
-        store: &dyn RevocationJobStore,
-        job: &str,
-    ) -> Result<RevocationPlan, RevocationError> {
+    /// Opens the checkpoint of `lease`'s job in the fleet store to resume it: its plan (with
+    /// the default concurrency), read from the same lines as the replay.
+    pub(crate) async fn resume_shared(
+        store: Arc<dyn RevocationJobStore>,
+        lease: JobLease,
+    ) -> Result<(RevocationPlan, Self, Replay), RevocationError> {
         let lines = store
-            .checkpoint(job)
+            .checkpoint(&lease.job)
             .await
-            .map_err(|err| RevocationError::shared(job, err))?;
-        let (plan, _) = replay_shared(job, &lines)?;
-        Ok(plan.to_plan())
+            .map_err(|err| RevocationError::shared(&lease.job, err))?;
+        let (plan, replay) = replay_shared(&lease.job, &lines)?;
+        let journal = Journal {
+            sink: Sink::Shared { store, lease },
+        };
+        Ok((plan.to_plan(), journal, replay))
     }
 
     /// Records that `sessions` of `user_id` are about to be revoked. Returns once the line is

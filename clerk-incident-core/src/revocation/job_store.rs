@@ -17,8 +17,9 @@
 //!
 //! Every write a holder makes (record, checkpoint lines, release) names its lease and is
 //! refused once another holder took the lease over, so that a holder paused for longer than
-//! its lease (a stopped VM, a long GC) cannot write over its successor's work: it learns it
-//! lost the lease at that write, and stops before it revokes anything more.
+//! its lease (a stopped process, a long GC) cannot write over its successor's work. Calls to
+//! Clerk cannot be fenced: a holder makes them only within half its lease after its last
+//! renewal was sent, by its own monotonic clock, and stops once that has passed.
 
 use std::fmt;
 use std::sync::Arc;
@@ -30,8 +31,9 @@ use async_trait::async_trait;
 /// elsewhere this long after its last renewal.
 pub const DEFAULT_JOB_LEASE_TTL: Duration = Duration::from_secs(15);
 
-/// How long the store keeps a job's record, checkpoint and cancel request after the last
-/// write: status stays readable for a week, and the store stays bounded.
+/// How long the fleet's store keeps a job's record, checkpoint and cancel request after the
+/// last write: status stays readable for a week, and the store stays bounded. (The in-memory
+/// store keeps the last [`JOBS_KEPT`](super::JOBS_KEPT) jobs instead.)
 pub const JOB_RECORD_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Why a [`RevocationJobStore`] call failed.
@@ -180,10 +182,12 @@ impl SharedJobs {
         }
     }
 
-    /// Sets the lease's lifetime (at least 300 ms; tests and drills use short ones).
+    /// Sets the lease's lifetime, from 300 ms (tests and drills use short ones) to 5 minutes.
+    /// A holder acts only within half of it after each renewal, so a short lease stops a job
+    /// at a short loss of the store.
     #[must_use]
     pub fn lease_ttl(mut self, ttl: Duration) -> Self {
-        self.lease_ttl = ttl.max(Duration::from_millis(300));
+        self.lease_ttl = ttl.clamp(Duration::from_millis(300), Duration::from_secs(300));
         self
     }
 

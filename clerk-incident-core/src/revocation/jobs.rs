@@ -50,7 +50,7 @@ use super::checkpoint::{Journal, PlanFingerprint, Replay};
 use super::error::RevocationError;
 use super::job_status::{CancelOutcome, CancelRequest, JobId, JobState, JobStatus, now_ms};
 use super::job_store::{CurrentJob, JobLease, JobStoreError, LeaseGrant, SharedJobs};
-use super::lease_keeper::{self, Stop};
+use super::lease_keeper::{self, LeaseClock, Stop};
 use super::plan::RevocationPlan;
 use super::report::{Progress, RevocationReport};
 use super::revoker::SessionRevoker;
@@ -62,7 +62,7 @@ use crate::error_chain::error_chain;
 pub const JOBS_KEPT: usize = 64;
 
 /// How long a cancel on the holder waits for its job to stop and free the fleet's slot.
-const CANCEL_WAIT: Duration = Duration::from_secs(5);
+const CANCEL_WAIT: Duration = Duration::from_secs(10);
 
 /// Why [`RevocationJobs::start`] started nothing.
 #[derive(Debug, thiserror::Error)]
@@ -121,9 +121,10 @@ struct Registry {
 enum Keeping {
     /// In this process only.
     Local,
-    /// In the fleet store, under `lease`, with the checkpoint opened.
+    /// In the fleet store, under `lease` (valid by `clock`), with the checkpoint opened.
     Shared {
         lease: JobLease,
+        clock: LeaseClock,
         journal: Box<(Journal, Replay)>,
     },
 }
@@ -265,6 +266,7 @@ impl RevocationJobs {
             return self.launch(&runtime, status, plan, Keeping::Local);
         };
         self.start_resumer();
+        let asked = tokio::time::Instant::now();
         let lease = match shared
             .store
             .acquire_lease(id.as_str(), &shared.instance_id, shared.lease_ttl)
@@ -278,12 +280,26 @@ impl RevocationJobs {
                 });
             }
         };
+        let clock = LeaseClock::new(&lease.job, asked, shared.lease_ttl);
         let status = JobStatus::started(
             id,
             operator,
             plan.is_dry_run(),
             Some(shared.instance_id.clone()),
         );
+        // The record first, then the checkpoint's start: a job whose start failed half-way has
+        // no record or no plan, and the replica that finds it orphaned ends it, never runs it.
+        let written = match lease_keeper::publish(shared, &lease, &status).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(JobStoreError::Unavailable(
+                "the job's lease expired before its record was written".into(),
+            )),
+            Err(err) => Err(err),
+        };
+        if let Err(err) = written {
+            abandon(shared, &lease).await;
+            return Err(JobError::Store(err));
+        }
         let now = now_ms();
         let opened = Journal::shared(
             Arc::clone(&shared.store),
@@ -296,21 +312,17 @@ impl RevocationJobs {
         let journal = match opened {
             Ok(journal) => journal,
             Err(err) => {
-                release(shared, &lease).await;
+                abandon(shared, &lease).await;
                 return Err(JobError::Store(store_error(&err)));
             }
         };
-        // The record exists before anything is revoked: every replica sees the job at once.
-        if let Err(err) = lease_keeper::publish(shared, &lease, &status).await {
-            release(shared, &lease).await;
-            return Err(JobError::Store(err));
-        }
         self.launch(
             &runtime,
             status,
             plan,
             Keeping::Shared {
                 lease,
+                clock,
                 journal: Box::new(journal),
             },
         )
@@ -353,14 +365,19 @@ impl RevocationJobs {
                     .await;
                 guard.finish(result);
             }),
-            Keeping::Shared { lease, journal } => {
+            Keeping::Shared {
+                lease,
+                clock,
+                journal,
+            } => {
                 let cancel = Arc::new(Notify::new());
                 registry.cancel = Some(Arc::clone(&cancel));
                 let shared = self.inner.shared.get().cloned();
+                let revoker = revoker.within_lease(clock.clone());
                 runtime.spawn(async move {
                     if let Some(shared) = shared {
                         guard
-                            .run_shared(&shared, revoker, lease, *journal, &cancel)
+                            .run_shared(&shared, revoker, (lease, clock), *journal, &cancel)
                             .await;
                     }
                 })
@@ -439,13 +456,18 @@ impl RevocationJobs {
                     None => return Ok(CancelOutcome::Unknown),
                 },
             };
-            return Ok(if status.state == JobState::Cancelled {
-                CancelOutcome::Cancelled(status)
-            } else {
-                CancelOutcome::AlreadyEnded(status)
+            return Ok(match status.state {
+                JobState::Cancelled => CancelOutcome::Cancelled(status),
+                // Recorded, still stopping (a slow store): it stops at its next tick.
+                JobState::Running => {
+                    let mut status = status;
+                    status.cancel(request.by, request.at_ms);
+                    CancelOutcome::Cancelled(status)
+                }
+                _ => CancelOutcome::AlreadyEnded(status),
             });
         }
-        let Some(status) = self.stored_status(shared, &job).await? else {
+        let Some(status) = self.stored_status(shared, &job, true).await? else {
             return Ok(match self.local_status(id) {
                 Some(status) => CancelOutcome::AlreadyEnded(status),
                 None => CancelOutcome::Unknown,
@@ -455,6 +477,14 @@ impl RevocationJobs {
             return Ok(CancelOutcome::AlreadyEnded(status));
         }
         let in_force = shared.store.request_cancel(job.as_str(), &encoded).await?;
+        // The holder may have ended the job meanwhile: its record says so, not the request.
+        let status = match self.stored_status(shared, &job, false).await? {
+            Some(ended) if ended.state != JobState::Running => {
+                return Ok(CancelOutcome::AlreadyEnded(ended));
+            }
+            Some(running) => running,
+            None => status,
+        };
         let mut status = status;
         let first = serde_json::from_str::<CancelRequest>(&in_force).unwrap_or(request);
         status.cancel(first.by, first.at_ms);
@@ -505,31 +535,35 @@ impl RevocationJobs {
         let Some(shared) = self.inner.shared.get() else {
             return Ok(self.local_status(id));
         };
+        self.start_resumer();
         let Some(job) = JobId::parse(id) else {
             return Ok(None);
         };
         if self.running().as_ref() == Some(&job) {
             return Ok(self.local_status(id));
         }
-        match self.stored_status(shared, &job).await {
+        match self.stored_status(shared, &job, true).await {
             Ok(Some(status)) => Ok(Some(status)),
             Ok(None) => Ok(self.local_status(id)),
             Err(err) => self.local_status(id).map(Some).ok_or(err),
         }
     }
 
-    /// The store's record of `job`, with a pending cancel request applied.
+    /// The store's record of `job`; with `pending_cancel`, a cancel request its holder has not
+    /// acted upon yet is shown as `cancelled` (it stops within a tick).
     async fn stored_status(
         &self,
         shared: &SharedJobs,
         job: &JobId,
+        pending_cancel: bool,
     ) -> Result<Option<JobStatus>, JobStoreError> {
         let Some(record) = shared.store.job(job.as_str()).await? else {
             return Ok(None);
         };
         let mut status: JobStatus = serde_json::from_str(&record)
             .map_err(|err| JobStoreError::Invalid(format!("job {job}: {err}")))?;
-        if status.state == JobState::Running
+        if pending_cancel
+            && status.state == JobState::Running
             && let Some(request) = shared.store.cancel_request(job.as_str()).await?
         {
             let request =
@@ -564,11 +598,21 @@ impl RevocationJobs {
         let Some(shared) = self.inner.shared.get() else {
             return Ok(self.wait_local(id).await);
         };
+        let Some(job) = JobId::parse(id) else {
+            return Ok(None);
+        };
         loop {
-            if self.sender(id).is_some() && self.running().is_some_and(|job| job.as_str() == id) {
+            if self.running().as_ref() == Some(&job) {
                 return Ok(self.wait_local(id).await);
             }
-            match self.status(id).await? {
+            // The record as its holder wrote it: a cancel it has not acted upon yet is not
+            // the end.
+            let status = match self.stored_status(shared, &job, false).await {
+                Ok(Some(status)) => Some(status),
+                Ok(None) => self.local_status(id),
+                Err(err) => Some(self.local_status(id).ok_or(err)?),
+            };
+            match status {
                 Some(status) if status.state == JobState::Running => {
                     tokio::time::sleep(shared.tick()).await;
                 }
@@ -619,7 +663,10 @@ impl RevocationJobs {
             return;
         }
         let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        // Should this task end (its runtime shut down), the next start or share spawns another.
+        let flag = ResumerFlag(weak.clone());
         runtime.spawn(async move {
+            let _flag = flag;
             let mut ticks = tokio::time::interval(shared.tick());
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -650,6 +697,7 @@ impl RevocationJobs {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        let asked = tokio::time::Instant::now();
         let lease = match shared
             .store
             .acquire_lease(job, &shared.instance_id, shared.lease_ttl)
@@ -662,47 +710,60 @@ impl RevocationJobs {
                 return;
             }
         };
+        let clock = LeaseClock::new(job, asked, shared.lease_ttl);
         let id = JobId::from_store(job.to_owned());
-        let record = match self.stored_status(shared, &id).await {
-            Ok(record) => record,
+        let unusable = |reason: String| {
+            let mut status =
+                JobStatus::started(id.clone(), None, false, Some(shared.instance_id.clone()));
+            status.state = JobState::Failed;
+            status.finished_at_ms = Some(now_ms());
+            status.error = Some(reason);
+            status
+        };
+        let mut status = match self.stored_status(shared, &id, true).await {
+            Ok(Some(status)) => status,
+            Ok(None) => {
+                // Its start failed before the record was written: it never ran.
+                let status = unusable(
+                    "its start was never confirmed (the fleet store failed as it started): \
+                     nothing was revoked"
+                        .into(),
+                );
+                tracing::warn!(
+                    job,
+                    "ending a fleet revocation job whose start was never confirmed"
+                );
+                end_shared(shared, &lease, &status).await;
+                return;
+            }
+            Err(JobStoreError::Invalid(reason)) => {
+                let status = unusable(format!("its record is unreadable: {reason}"));
+                tracing::error!(job, %reason, "ending a fleet revocation job whose record is unreadable");
+                end_shared(shared, &lease, &status).await;
+                return;
+            }
             Err(err) => {
                 // Readable later, perhaps: the lease expires and the next tick tries again.
                 tracing::warn!(job, error = %err, "cannot read the fleet revocation job to resume");
                 return;
             }
         };
-        let mut status = record.unwrap_or_else(|| JobStatus::started(id, None, false, None));
-        let previous = status.instance.replace(shared.instance_id.clone());
         if status.state != JobState::Running {
             // Cancelled (or ended) while no one held it: the record says so; the slot is free.
             tracing::warn!(job, state = ?status.state, "ending the fleet revocation job its stopped holder left");
             end_shared(shared, &lease, &status).await;
             return;
         }
-        let plan = match Journal::stored_plan(shared.store.as_ref(), job).await {
-            Ok(plan) => plan,
-            Err(err) => {
-                fail_unresumable(shared, &lease, &mut status, &err).await;
-                return;
-            }
-        };
+        let (plan, journal, replay) =
+            match Journal::resume_shared(Arc::clone(&shared.store), lease.clone()).await {
+                Ok(opened) => opened,
+                Err(err) => {
+                    fail_unresumable(shared, &lease, &mut status, &err).await;
+                    return;
+                }
+            };
+        let previous = status.instance.replace(shared.instance_id.clone());
         status.dry_run = plan.is_dry_run();
-        let now = now_ms();
-        let journal = match Journal::shared(
-            Arc::clone(&shared.store),
-            lease.clone(),
-            &PlanFingerprint::of(&plan),
-            plan.active_since(now),
-            now,
-        )
-        .await
-        {
-            Ok(journal) => journal,
-            Err(err) => {
-                fail_unresumable(shared, &lease, &mut status, &err).await;
-                return;
-            }
-        };
         status.resumes = status.resumes.saturating_add(1);
         tracing::warn!(
             job,
@@ -710,10 +771,10 @@ impl RevocationJobs {
             resumes = status.resumes,
             "resuming the fleet revocation job from its checkpoint: its holder stopped"
         );
-        if lease_keeper::publish(shared, &lease, &status)
-            .await
-            .is_err()
-        {
+        if !matches!(
+            lease_keeper::publish(shared, &lease, &status).await,
+            Ok(true)
+        ) {
             return;
         }
         if self
@@ -722,14 +783,26 @@ impl RevocationJobs {
                 status,
                 plan,
                 Keeping::Shared {
-                    lease: lease.clone(),
-                    journal: Box::new(journal),
+                    lease,
+                    clock,
+                    journal: Box::new((journal, replay)),
                 },
             )
             .is_err()
         {
             // A local start came in between: leave the lease to expire, resumed later.
             tracing::debug!(job, "not resuming: a job started here meanwhile");
+        }
+    }
+}
+
+/// Clears [`Inner::resumer_started`] when the resumer's task ends.
+struct ResumerFlag(Weak<Inner>);
+
+impl Drop for ResumerFlag {
+    fn drop(&mut self) {
+        if let Some(inner) = self.0.upgrade() {
+            inner.resumer_started.store(false, Ordering::Release);
         }
     }
 }
@@ -800,12 +873,12 @@ impl RunningGuard {
         self,
         shared: &SharedJobs,
         revoker: SessionRevoker,
-        lease: JobLease,
+        (lease, clock): (JobLease, LeaseClock),
         journal: (Journal, Replay),
         cancel: &Notify,
     ) {
         let run = revoker.run_journaled(Some(journal), progress_of(Arc::clone(&self.sender)));
-        let keeper = lease_keeper::keep(shared, &lease, &self.sender);
+        let keeper = lease_keeper::keep(shared, &lease, &self.sender, &clock);
         // The status as it stands when the run ends, with its last progress.
         let now = || self.sender.borrow().clone();
         let ending = tokio::select! {
@@ -853,6 +926,7 @@ impl RunningGuard {
                 self.end(move |current| *current = *status);
             }
             Ending::Left(reason) => {
+                let reason = left_reason(shared, &lease, reason).await;
                 tracing::warn!(job = %self.id, "{reason}");
                 self.end(move |status| {
                     status.state = JobState::Failed;
@@ -932,6 +1006,35 @@ fn leaves_the_job(err: &RevocationError) -> bool {
                 ..
             }
     )
+}
+
+/// Why this instance left a fleet job: `reason`, unless the store no longer holds the job at
+/// all (it restarted empty): then no one resumes it.
+async fn left_reason(shared: &SharedJobs, lease: &JobLease, reason: String) -> String {
+    match shared.store.current_job().await {
+        Ok(current)
+            if current
+                .as_ref()
+                .is_none_or(|current| current.job != lease.job) =>
+        {
+            "the fleet store no longer holds this job (restarted empty?): no instance resumes \
+             it; start it again (sessions already revoked count as already inactive)"
+                .to_owned()
+        }
+        _ => reason,
+    }
+}
+
+/// After a start failed half-way: frees the slot if the store still answers, and asks for a
+/// cancel, so that a replica finding the job orphaned ends it rather than runs it.
+async fn abandon(shared: &SharedJobs, lease: &JobLease) {
+    let request = serde_json::to_string(&CancelRequest {
+        by: None,
+        at_ms: now_ms(),
+    })
+    .unwrap_or_default();
+    let _ = shared.store.request_cancel(&lease.job, &request).await;
+    release(shared, lease).await;
 }
 
 /// Writes a fleet job's final record and frees the fleet's slot.

@@ -1,6 +1,7 @@
 //! The holder's side of a fleet job: renewing its lease, publishing its status for the other
 //! replicas, and noticing a cancel request made on any of them.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -17,40 +18,102 @@ pub(crate) enum Stop {
     /// Another instance holds the lease now: it resumes the job.
     LeaseLost,
     /// The store has not renewed the lease for half its lifetime: the holder stops before the
-    /// lease can expire, so that no two instances ever run the job together.
+    /// lease can expire, so that no two instances act on the job together.
     StoreLost(JobStoreError),
 }
 
-/// Keeps `lease` while the job runs, every [`SharedJobs::tick`]: renews it, looks for a
-/// cancel request, and writes `status` when it changed. Returns only to stop the job.
+/// Until when a holder may act on its lease: half the lease after the last call that renewed
+/// it (or took it) was sent, by this process's monotonic clock. The store's expiry is no
+/// earlier, so that a holder that checks it before each call to Clerk never acts once another
+/// instance could hold the lease. Clones share the deadline.
+#[derive(Clone, Debug)]
+pub(crate) struct LeaseClock {
+    job: String,
+    valid_until: Arc<Mutex<Instant>>,
+    half: Duration,
+}
+
+impl LeaseClock {
+    /// The clock of `job`'s lease of `ttl`, asked for at `sent`.
+    pub(crate) fn new(job: &str, sent: Instant, ttl: Duration) -> Self {
+        let half = ttl / 2;
+        Self {
+            job: job.to_owned(),
+            valid_until: Arc::new(Mutex::new(sent + half)),
+            half,
+        }
+    }
+
+    fn renewed(&self, sent: Instant) {
+        *self.lock() = sent + self.half;
+    }
+
+    /// What is left of the lease; zero once it may have passed to another instance.
+    pub(crate) fn remaining(&self) -> Duration {
+        self.lock().saturating_duration_since(Instant::now())
+    }
+
+    /// True once the holder must stop acting.
+    pub(crate) fn expired(&self) -> bool {
+        self.remaining().is_zero()
+    }
+
+    /// The error of a holder that would act past its lease.
+    pub(crate) fn lost(&self) -> super::RevocationError {
+        super::RevocationError::LeaseLost {
+            job: self.job.clone(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Instant> {
+        self.valid_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Keeps `lease` while the job runs, every [`SharedJobs::tick`] from now on: renews it (and
+/// moves `clock` on), looks for a cancel request, and writes `status` when it changed. Every
+/// call is bounded by what is left of the lease. Returns only to stop the job.
 pub(crate) async fn keep(
     shared: &SharedJobs,
     lease: &JobLease,
     status: &watch::Sender<JobStatus>,
+    clock: &LeaseClock,
 ) -> Stop {
     let store = &shared.store;
     let mut ticks = tokio::time::interval(shared.tick());
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    ticks.tick().await;
-    // Measured from before the call that renewed it: the store's expiry is no later.
-    let mut renewed_at = Instant::now();
     let mut published: Option<JobStatus> = None;
     loop {
         ticks.tick().await;
         let sent = Instant::now();
-        match store.renew_lease(lease, shared.lease_ttl).await {
-            Ok(true) => renewed_at = sent,
+        let renewed = tokio::time::timeout(
+            clock.remaining(),
+            store.renew_lease(lease, shared.lease_ttl),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(JobStoreError::Unavailable(
+                "no answer within what was left of the lease".into(),
+            ))
+        });
+        match renewed {
+            Ok(true) => clock.renewed(sent),
             Ok(false) => return Stop::LeaseLost,
             Err(err) => {
-                let unrenewed = renewed_at.elapsed();
-                if unrenewed >= shared.lease_ttl / 2 {
+                if clock.expired() {
                     return Stop::StoreLost(err);
                 }
-                tracing::warn!(job = %lease.job, error = %err, unrenewed_ms = millis(unrenewed), "cannot renew the revocation job's lease; the job stops if the store stays away for half the lease");
+                tracing::warn!(job = %lease.job, error = %err, left_ms = millis(clock.remaining()), "cannot renew the revocation job's lease; the job stops if the store stays away for half the lease");
                 continue;
             }
         }
-        match store.cancel_request(&lease.job).await {
+        let bound = clock.remaining();
+        let cancel = tokio::time::timeout(bound, store.cancel_request(&lease.job))
+            .await
+            .unwrap_or_else(|_| Err(JobStoreError::Unavailable("no answer".into())));
+        match cancel {
             Ok(Some(request)) => match serde_json::from_str::<CancelRequest>(&request) {
                 Ok(request) => return Stop::Cancelled(request),
                 Err(err) => {
@@ -69,7 +132,10 @@ pub(crate) async fn keep(
         }
         let current = status.borrow().clone();
         if published.as_ref() != Some(&current) {
-            match publish(shared, lease, &current).await {
+            let written = tokio::time::timeout(clock.remaining(), publish(shared, lease, &current))
+                .await
+                .unwrap_or_else(|_| Err(JobStoreError::Unavailable("no answer".into())));
+            match written {
                 Ok(true) => published = Some(current),
                 Ok(false) => return Stop::LeaseLost,
                 Err(err) => {

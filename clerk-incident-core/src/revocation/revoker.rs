@@ -11,6 +11,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::checkpoint::{self, Journal, PlanFingerprint, Replay, UserCounts};
 use super::error::RevocationError;
+use super::lease_keeper::LeaseClock;
 use super::plan::{RevocationPlan, RevocationTarget};
 use super::report::{PlanPreview, Progress, RevocationFailure, RevocationReport, Totals};
 use crate::api::{
@@ -46,6 +47,8 @@ pub struct SessionRevoker {
     api: ClerkApi,
     plan: RevocationPlan,
     denier: Option<Arc<dyn SessionDenier>>,
+    /// A fleet job's lease: no call to Clerk once it may have passed to another instance.
+    lease: Option<LeaseClock>,
 }
 
 impl SessionRevoker {
@@ -55,7 +58,15 @@ impl SessionRevoker {
             api,
             plan,
             denier: None,
+            lease: None,
         }
+    }
+
+    /// Makes no call to Clerk for a user once `clock` says the fleet job's lease may have
+    /// passed to another instance: the run stops with [`RevocationError::LeaseLost`].
+    pub(crate) fn within_lease(mut self, clock: LeaseClock) -> Self {
+        self.lease = Some(clock);
+        self
     }
 
     /// Reports every session the run revokes to `denier` (a service's
@@ -195,6 +206,7 @@ impl SessionRevoker {
             journal,
             denier: self.denier.as_deref(),
             deny_failed: AtomicBool::new(false),
+            lease: self.lease.as_ref(),
         };
 
         let mut seen: HashSet<String> = HashSet::new();
@@ -391,6 +403,7 @@ struct Worker<'a> {
     denier: Option<&'a dyn SessionDenier>,
     /// Set at the first denial that failed.
     deny_failed: AtomicBool,
+    lease: Option<&'a LeaseClock>,
 }
 
 impl Worker<'_> {
@@ -402,6 +415,10 @@ impl Worker<'_> {
             failures: Vec::new(),
             fatal: None,
         };
+        if let Some(lost) = self.lease_lost() {
+            outcome.fatal = Some(lost);
+            return outcome;
+        }
         let sessions = match self.api.list_sessions(&outcome.user_id, None).await {
             Ok(sessions) => sessions,
             Err(err) => {
@@ -473,6 +490,11 @@ impl Worker<'_> {
             return outcome;
         }
         for session_id in &to_revoke {
+            if let Some(lost) = self.lease_lost() {
+                // Recorded as intended: the next holder counts what this one did not do.
+                outcome.fatal = Some(lost);
+                break;
+            }
             match self.api.revoke_session(session_id).await {
                 Ok(RevokeOutcome::Revoked(_)) => outcome.counts.revoked += 1,
                 // Live when listed, revoked now: most likely this very call, whose first
@@ -494,6 +516,13 @@ impl Worker<'_> {
             }
         }
         outcome
+    }
+
+    /// The error to stop with when a fleet job's lease may have passed to another instance.
+    fn lease_lost(&self) -> Option<RevocationError> {
+        self.lease
+            .filter(|clock| clock.expired())
+            .map(LeaseClock::lost)
     }
 
     /// Reports `sessions` to the denier, if any.
