@@ -1,5 +1,5 @@
 //! One mass revocation at a time for a whole fleet, checked on any [`FleetStore`]: the
-//! [`RevocationJobStore`] contract (the lease, its fencing token, the current job, the fenced
+//! [`RevocationJobStore`](clerk_incident_core::revocation::RevocationJobStore) contract (the lease, its fencing token, the current job, the fenced
 //! writes), and two replicas' [`RevocationJobs`] sharing it: a second start refused on the
 //! other replica, progress read and the job cancelled from there, and a job whose holder
 //! stopped resumed by the other with exact counts. Run on the in-memory store by this crate's
@@ -41,7 +41,7 @@ fn job_id(n: u8) -> String {
     format!("job_{n:032x}")
 }
 
-/// The [`RevocationJobStore`] contract: `store` and `other` are two connections to one empty
+/// The [`RevocationJobStore`](clerk_incident_core::revocation::RevocationJobStore) contract: `store` and `other` are two connections to one empty
 /// store.
 ///
 /// # Panics

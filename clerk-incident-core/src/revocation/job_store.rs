@@ -1,25 +1,5 @@
 //! [`RevocationJobStore`]: one mass revocation at a time for a whole fleet, visible from every
 //! replica.
-//!
-//! The admin routes of every replica share one store (the fleet's: a few Redis keys in
-//! `clerk-incident-redis`, the process's memory in
-//! [`MemoryFleetStore`](crate::fleet::MemoryFleetStore)) that holds:
-//!
-//! * **the lease**: which job runs, on which instance, under which *fencing token*. Taking it
-//!   draws a new token from a counter that never goes back; the holder renews it every
-//!   [`SharedJobs::tick`], and a crashed holder's lease expires after
-//!   [`SharedJobs::lease_ttl`];
-//! * **the current job**: the job the lease was last taken for, until that job ends. While it
-//!   is set, no other job can start: a job whose holder died is resumed (by the first replica
-//!   to take its expired lease) or cancelled, never forgotten;
-//! * **each job's record** (its [`JobStatus`](super::JobStatus) as JSON), **its checkpoint**
-//!   (the lines of a checkpoint file, appended), and **its cancel request**.
-//!
-//! Every write a holder makes (record, checkpoint lines, release) names its lease and is
-//! refused once another holder took the lease over, so that a holder paused for longer than
-//! its lease (a stopped process, a long GC) cannot write over its successor's work. Calls to
-//! Clerk cannot be fenced: a holder makes them only within half its lease after its last
-//! renewal was sent, by its own monotonic clock, and stops once that has passed.
 
 use std::fmt;
 use std::sync::Arc;
@@ -105,7 +85,28 @@ impl CurrentJob {
     }
 }
 
-/// Where a fleet keeps its revocation jobs (see the [module](self) for the records).
+/// Where a fleet keeps its revocation jobs: one mass revocation at a time for a whole fleet,
+/// visible from every replica.
+///
+/// The admin routes of every replica share one store (the fleet's: a few Redis keys in
+/// `clerk-incident-redis`, the process's memory in
+/// [`MemoryFleetStore`](crate::fleet::MemoryFleetStore)) that holds:
+///
+/// * **the lease**: which job runs, on which instance, under which *fencing token*. Taking it
+///   draws a new token from a counter that never goes back; the holder renews it every
+///   [`SharedJobs::tick`], and a crashed holder's lease expires after
+///   [`SharedJobs::lease_ttl`];
+/// * **the current job**: the job the lease was last taken for, until that job ends. While it
+///   is set, no other job can start: a job whose holder died is resumed (by the first replica
+///   to take its expired lease) or cancelled, never forgotten;
+/// * **each job's record** (its [`JobStatus`](super::JobStatus) as JSON), **its checkpoint**
+///   (the lines of a checkpoint file, appended), and **its cancel request**.
+///
+/// Every write a holder makes (record, checkpoint lines, release) names its lease and is
+/// refused once another holder took the lease over, so that a holder paused for longer than
+/// its lease (a stopped process, a long GC) cannot write over its successor's work. Calls to
+/// Clerk cannot be fenced: a holder makes them only within half its lease after its last
+/// renewal was sent, by its own monotonic clock, and stops once that has passed.
 ///
 /// Job ids are [`JobId`](super::JobId)s (`job_` and 32 hex digits), checked by the caller.
 /// Every call is bounded in time by the implementation; a failure is an error, never a

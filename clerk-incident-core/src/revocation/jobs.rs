@@ -2,20 +2,6 @@
 //! admin endpoints (`POST /admin/clerk/sessions/revoke`, `GET …/revoke/{job}`,
 //! `DELETE …/revoke/{job}`; see [`REVOKE_PATH`](super::REVOKE_PATH)).
 //!
-//! On its own, a `RevocationJobs` runs one job at a time in its process. Shared with a fleet
-//! ([`share`](RevocationJobs::share), which the adapters' routers do for a policy in a fleet),
-//! it runs one job at a time for the whole fleet:
-//!
-//! * a job starts only once its instance holds the fleet's lease
-//!   ([`RevocationJobStore`]); a second start on any replica answers `409 job_running`;
-//! * its status and progress are in the store, readable from every replica, and any replica
-//!   can cancel it: the holder sees the request within a [tick](SharedJobs::tick) and stops;
-//! * its checkpoint is in the store: when the holder dies, its lease expires and the first
-//!   replica to take it over resumes the job where the checkpoint stops, counting every
-//!   session once;
-//! * without the store, no job starts (503), and a running one stops at its next checkpoint
-//!   write, to be resumed once the store is back: a lost store never lets two run at once.
-//!
 //! # Example
 //!
 //! ```
@@ -89,6 +75,20 @@ pub enum JobError {
 
 /// Background revocation jobs, one running at a time, through one [`ClerkApi`]. Cheap to
 /// clone: clones share the jobs.
+///
+/// On its own, a `RevocationJobs` runs one job at a time in its process. Shared with a fleet
+/// ([`share`](RevocationJobs::share), which the adapters' routers do for a policy in a fleet),
+/// it runs one job at a time for the whole fleet:
+///
+/// * a job starts only once its instance holds the fleet's lease
+///   ([`RevocationJobStore`](super::RevocationJobStore)); a second start on any replica answers `409 job_running`;
+/// * its status and progress are in the store, readable from every replica, and any replica
+///   can cancel it: the holder sees the request within a [tick](SharedJobs::tick) and stops;
+/// * its checkpoint is in the store: when the holder dies, its lease expires and the first
+///   replica to take it over resumes the job where the checkpoint stops, counting every
+///   session once;
+/// * without the store, no job starts (503), and a running one stops at its next checkpoint
+///   write, to be resumed once the store is back: a lost store never lets two run at once.
 #[derive(Clone)]
 pub struct RevocationJobs {
     inner: Arc<Inner>,
@@ -170,7 +170,7 @@ impl RevocationJobs {
         self
     }
 
-    /// Runs the jobs for the whole fleet of `shared` (see the [module](self)): one at a time
+    /// Runs the jobs for the whole fleet of `shared` (see [`RevocationJobs`]): one at a time
     /// fleet-wide, status and cancel from any replica, resumed elsewhere when this instance
     /// dies. From then on this instance also resumes the fleet's orphaned jobs. Set once;
     /// later calls change nothing.
