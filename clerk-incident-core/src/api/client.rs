@@ -238,6 +238,11 @@ impl ClerkApi {
         loop {
             attempts += 1;
             self.pace().await;
+            if super::send_deadline::deadline_passed() {
+                return Err(ApiError::DeadlinePassed {
+                    operation: call.operation,
+                });
+            }
             inner.counters.request();
             let request = self.request(call)?;
             tracing::debug!(operation = call.operation, attempt = attempts, path = %call.path, "Clerk API request");

@@ -86,6 +86,15 @@ pub enum ApiError {
         /// What was wrong (never a copy of the body).
         detail: String,
     },
+    /// The call was not sent: the work it belongs to had to stop by then (a fleet revocation
+    /// job whose lease may have passed to another instance).
+    #[error(
+        "{operation} was not sent: the caller's lease on the work may have passed to another instance"
+    )]
+    DeadlinePassed {
+        /// The operation.
+        operation: &'static str,
+    },
     /// The client or the call was configured wrongly; nothing was sent.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -154,7 +163,7 @@ impl ApiError {
             | ApiError::Api { attempts, .. }
             | ApiError::RateLimited { attempts, .. } => *attempts,
             ApiError::Decode { .. } => 1,
-            ApiError::Config(_) => 0,
+            ApiError::Config(_) | ApiError::DeadlinePassed { .. } => 0,
         }
     }
 

@@ -28,6 +28,7 @@ mod models;
 mod pacing;
 mod retry;
 mod secret_key;
+mod send_deadline;
 mod sessions;
 mod shared_budget;
 mod users;
@@ -49,3 +50,4 @@ pub use self::users::{MAX_IDS_PER_FILTER, MAX_PAGE_SIZE, UserOrder, UserQuery};
 
 pub(crate) use self::client::default_http_client;
 pub(crate) use self::retry::{is_retryable, retry_after};
+pub(crate) use self::send_deadline::{SendDeadline, sending_until};

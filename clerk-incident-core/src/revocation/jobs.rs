@@ -40,7 +40,7 @@ use super::lease_keeper::{self, LeaseClock, Stop};
 use super::plan::RevocationPlan;
 use super::report::{Progress, RevocationReport};
 use super::revoker::SessionRevoker;
-use crate::api::{ClerkApi, SecretKey, SharedBudget};
+use crate::api::{ClerkApi, SecretKey, SharedBudget, sending_until};
 use crate::auth::{AuthPolicy, Operator, SessionDenier};
 use crate::error_chain::error_chain;
 
@@ -464,6 +464,14 @@ impl RevocationJobs {
                     status.cancel(request.by, request.at_ms);
                     CancelOutcome::Cancelled(status)
                 }
+                // Left this instance meanwhile (lease or store lost): whoever resumes it sees
+                // the request.
+                JobState::Failed => match self.stored_status(shared, &job, true).await {
+                    Ok(Some(stored)) if stored.state == JobState::Cancelled => {
+                        CancelOutcome::Cancelled(stored)
+                    }
+                    _ => CancelOutcome::AlreadyEnded(status),
+                },
                 _ => CancelOutcome::AlreadyEnded(status),
             });
         }
@@ -479,6 +487,10 @@ impl RevocationJobs {
         let in_force = shared.store.request_cancel(job.as_str(), &encoded).await?;
         // The holder may have ended the job meanwhile: its record says so, not the request.
         let status = match self.stored_status(shared, &job, false).await? {
+            // Cancelled by this very request, acted upon already.
+            Some(ended) if ended.state == JobState::Cancelled => {
+                return Ok(CancelOutcome::Cancelled(ended));
+            }
             Some(ended) if ended.state != JobState::Running => {
                 return Ok(CancelOutcome::AlreadyEnded(ended));
             }
@@ -877,7 +889,11 @@ impl RunningGuard {
         journal: (Journal, Replay),
         cancel: &Notify,
     ) {
-        let run = revoker.run_journaled(Some(journal), progress_of(Arc::clone(&self.sender)));
+        // No request reaches Clerk once the lease may have passed on, however long it waited.
+        let run = sending_until(
+            clock.deadline(),
+            revoker.run_journaled(Some(journal), progress_of(Arc::clone(&self.sender))),
+        );
         let keeper = lease_keeper::keep(shared, &lease, &self.sender, &clock);
         // The status as it stands when the run ends, with its last progress.
         let now = || self.sender.borrow().clone();
@@ -1001,6 +1017,7 @@ fn leaves_the_job(err: &RevocationError) -> bool {
     matches!(
         cause,
         RevocationError::LeaseLost { .. }
+            | RevocationError::Api(crate::api::ApiError::DeadlinePassed { .. })
             | RevocationError::SharedCheckpoint {
                 source: JobStoreError::Unavailable(_),
                 ..
@@ -1008,15 +1025,11 @@ fn leaves_the_job(err: &RevocationError) -> bool {
     )
 }
 
-/// Why this instance left a fleet job: `reason`, unless the store no longer holds the job at
-/// all (it restarted empty): then no one resumes it.
+/// Why this instance left a fleet job: `reason`, unless the store no longer holds the job's
+/// record (it restarted empty): then no one resumes it.
 async fn left_reason(shared: &SharedJobs, lease: &JobLease, reason: String) -> String {
-    match shared.store.current_job().await {
-        Ok(current)
-            if current
-                .as_ref()
-                .is_none_or(|current| current.job != lease.job) =>
-        {
+    match shared.store.job(&lease.job).await {
+        Ok(None) => {
             "the fleet store no longer holds this job (restarted empty?): no instance resumes \
              it; start it again (sessions already revoked count as already inactive)"
                 .to_owned()
@@ -1033,8 +1046,36 @@ async fn abandon(shared: &SharedJobs, lease: &JobLease) {
         at_ms: now_ms(),
     })
     .unwrap_or_default();
-    let _ = shared.store.request_cancel(&lease.job, &request).await;
-    release(shared, lease).await;
+    if shared
+        .store
+        .request_cancel(&lease.job, &request)
+        .await
+        .is_ok()
+    {
+        release(shared, lease).await;
+        return;
+    }
+    // The store failed: its last answer may have been lost after it wrote the checkpoint's
+    // start. Ask again until it answers, so that no replica ever resumes what the operator
+    // was told did not start.
+    let (shared, lease) = (shared.clone(), lease.clone());
+    tokio::spawn(async move {
+        let mut wait = Duration::from_millis(500);
+        for _ in 0..200 {
+            tokio::time::sleep(wait).await;
+            if shared
+                .store
+                .request_cancel(&lease.job, &request)
+                .await
+                .is_ok()
+            {
+                release(&shared, &lease).await;
+                return;
+            }
+            wait = (wait * 2).min(Duration::from_secs(30));
+        }
+        tracing::error!(job = %lease.job, "could not cancel a fleet revocation job whose start failed; cancel it once the store answers");
+    });
 }
 
 /// Writes a fleet job's final record and frees the fleet's slot.

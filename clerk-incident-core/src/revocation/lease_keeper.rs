@@ -9,6 +9,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::job_status::{CancelRequest, JobStatus};
 use super::job_store::{JobLease, JobStoreError, SharedJobs};
+use crate::api::SendDeadline;
 
 /// Why a holder stops its job before the run ends.
 #[derive(Debug)]
@@ -23,39 +24,50 @@ pub(crate) enum Stop {
 }
 
 /// Until when a holder may act on its lease: half the lease after the last call that renewed
-/// it (or took it) was sent, by this process's monotonic clock. The store's expiry is no
-/// earlier, so that a holder that checks it before each call to Clerk never acts once another
-/// instance could hold the lease. Clones share the deadline.
+/// it (or took it) was sent, by this process's monotonic clock; the store's expiry is no
+/// earlier. The holder's run sends no request to Clerk past it
+/// ([`sending_until`](crate::api::sending_until)), and checks it before each user, so that it
+/// never acts once another instance could hold the lease. Clones share the deadline.
 #[derive(Clone, Debug)]
 pub(crate) struct LeaseClock {
     job: String,
-    valid_until: Arc<Mutex<Instant>>,
-    half: Duration,
+    act_until: SendDeadline,
+    /// When the last successful renewal (or the acquire) was sent.
+    renewed: Arc<Mutex<Instant>>,
+    ttl: Duration,
 }
 
 impl LeaseClock {
     /// The clock of `job`'s lease of `ttl`, asked for at `sent`.
     pub(crate) fn new(job: &str, sent: Instant, ttl: Duration) -> Self {
-        let half = ttl / 2;
         Self {
             job: job.to_owned(),
-            valid_until: Arc::new(Mutex::new(sent + half)),
-            half,
+            act_until: SendDeadline::new(sent + ttl / 2),
+            renewed: Arc::new(Mutex::new(sent)),
+            ttl,
         }
     }
 
     fn renewed(&self, sent: Instant) {
-        *self.lock() = sent + self.half;
+        *self.renewed.lock().unwrap_or_else(PoisonError::into_inner) = sent;
+        self.act_until.set(sent + self.ttl / 2);
     }
 
-    /// What is left of the lease; zero once it may have passed to another instance.
-    pub(crate) fn remaining(&self) -> Duration {
-        self.lock().saturating_duration_since(Instant::now())
+    /// The deadline the run's requests go out under.
+    pub(crate) fn deadline(&self) -> SendDeadline {
+        self.act_until.clone()
+    }
+
+    /// What is left of the lease itself (the store's expiry is no earlier): how long a call
+    /// to the store may take and still renew it.
+    fn lease_left(&self) -> Duration {
+        let renewed = *self.renewed.lock().unwrap_or_else(PoisonError::into_inner);
+        (renewed + self.ttl).saturating_duration_since(Instant::now())
     }
 
     /// True once the holder must stop acting.
     pub(crate) fn expired(&self) -> bool {
-        self.remaining().is_zero()
+        Instant::now() >= self.act_until.at()
     }
 
     /// The error of a holder that would act past its lease.
@@ -63,12 +75,6 @@ impl LeaseClock {
         super::RevocationError::LeaseLost {
             job: self.job.clone(),
         }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Instant> {
-        self.valid_until
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -89,7 +95,7 @@ pub(crate) async fn keep(
         ticks.tick().await;
         let sent = Instant::now();
         let renewed = tokio::time::timeout(
-            clock.remaining(),
+            clock.lease_left(),
             store.renew_lease(lease, shared.lease_ttl),
         )
         .await
@@ -105,12 +111,11 @@ pub(crate) async fn keep(
                 if clock.expired() {
                     return Stop::StoreLost(err);
                 }
-                tracing::warn!(job = %lease.job, error = %err, left_ms = millis(clock.remaining()), "cannot renew the revocation job's lease; the job stops if the store stays away for half the lease");
+                tracing::warn!(job = %lease.job, error = %err, lease_left_ms = millis(clock.lease_left()), "cannot renew the revocation job's lease; the job stops if the store stays away for half the lease");
                 continue;
             }
         }
-        let bound = clock.remaining();
-        let cancel = tokio::time::timeout(bound, store.cancel_request(&lease.job))
+        let cancel = tokio::time::timeout(clock.lease_left(), store.cancel_request(&lease.job))
             .await
             .unwrap_or_else(|_| Err(JobStoreError::Unavailable("no answer".into())));
         match cancel {
@@ -132,9 +137,10 @@ pub(crate) async fn keep(
         }
         let current = status.borrow().clone();
         if published.as_ref() != Some(&current) {
-            let written = tokio::time::timeout(clock.remaining(), publish(shared, lease, &current))
-                .await
-                .unwrap_or_else(|_| Err(JobStoreError::Unavailable("no answer".into())));
+            let written =
+                tokio::time::timeout(clock.lease_left(), publish(shared, lease, &current))
+                    .await
+                    .unwrap_or_else(|_| Err(JobStoreError::Unavailable("no answer".into())));
             match written {
                 Ok(true) => published = Some(current),
                 Ok(false) => return Stop::LeaseLost,

@@ -584,9 +584,10 @@ impl UserOutcome {
     }
 }
 
-/// Errors that every later call would meet too: the key is rejected.
+/// Errors that every later call would meet too: the key is rejected, or a fleet job's lease
+/// may have passed to another instance.
 fn is_fatal(err: &ApiError) -> bool {
-    matches!(err.status(), Some(401 | 403))
+    matches!(err.status(), Some(401 | 403)) || matches!(err, ApiError::DeadlinePassed { .. })
 }
 
 /// The run's running counts.

@@ -309,7 +309,9 @@ fn api_error_outcome(err: &ApiError, timeout: Duration, for_jwks: bool) -> Probe
             detail: "not the Backend API's answer: is CLERK_API_URL Clerk's Backend API (https://api.clerk.com)?"
                 .to_owned(),
         },
-        ApiError::Config(_) => ProbeOutcome::Invalid { error: chain(err) },
+        ApiError::Config(_) | ApiError::DeadlinePassed { .. } => {
+            ProbeOutcome::Invalid { error: chain(err) }
+        }
     }
 }
 
