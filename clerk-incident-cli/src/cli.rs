@@ -213,11 +213,11 @@ pub(crate) enum OutageArg {
 
 #[derive(Debug, Args)]
 pub(crate) struct DrillArgs {
-    /// Seeded users in the drill's sim.
-    #[arg(long, default_value_t = 200)]
+    /// Seeded users in the drill's sim (at least 20: fewer leave some phases nothing to act on).
+    #[arg(long, default_value_t = 200, value_parser = at_least::<MIN_DRILL_USERS>)]
     pub(crate) users: usize,
-    /// Seeded sessions in the drill's sim.
-    #[arg(long, default_value_t = 300)]
+    /// Seeded sessions in the drill's sim (at least 5).
+    #[arg(long, default_value_t = 300, value_parser = at_least::<MIN_DRILL_SESSIONS>)]
     pub(crate) sessions: usize,
     /// Keep the drill's incident log here (default: a new folder in the temp directory).
     #[arg(long, value_name = "FILE")]
@@ -264,7 +264,7 @@ pub(crate) struct IncidentStartArgs {
     #[command(flatten)]
     pub(crate) log: IncidentLogArgs,
     /// A short title, such as "Sign-in failing: Clerk API answers 503".
-    #[arg(long)]
+    #[arg(long, value_parser = non_empty_title)]
     pub(crate) title: String,
     /// The severity first assessed: none, low, medium, high or critical.
     #[arg(long, default_value = "high")]
@@ -325,6 +325,36 @@ fn parse_fraction(value: &str) -> Result<f64, String> {
     } else {
         Err(format!("{value} is not between 0.0 and 1.0"))
     }
+}
+
+/// The fewest users the drill passes with: its phases need members with sessions to revoke,
+/// inactive users to prune and users to replay.
+const MIN_DRILL_USERS: usize = 20;
+
+/// The fewest sessions the drill passes with.
+const MIN_DRILL_SESSIONS: usize = 5;
+
+/// A count of at least `MIN`.
+fn at_least<const MIN: usize>(value: &str) -> Result<usize, String> {
+    let count: usize = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{value:?} is not a whole number"))?;
+    if count < MIN {
+        return Err(format!(
+            "the drill needs at least {MIN}: with {count}, some phases have nothing to act on and fail"
+        ));
+    }
+    Ok(count)
+}
+
+/// An incident title with something in it.
+fn non_empty_title(value: &str) -> Result<String, String> {
+    let title = value.trim();
+    if title.is_empty() {
+        return Err("the title is empty: say what is failing, such as \"Sign-in failing: Clerk API answers 503\"".to_owned());
+    }
+    Ok(title.to_owned())
 }
 
 #[cfg(test)]

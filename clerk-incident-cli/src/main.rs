@@ -61,5 +61,6 @@ fn init_tracing(verbose: u8, quiet: bool) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(clerk_incident_core::log_colour::stderr_colour())
         .init();
 }

@@ -16,6 +16,20 @@ pub(crate) fn parse_instant(value: &str) -> Result<i64, String> {
     parse_instant_at(value, SystemTime::now())
 }
 
+/// [`parse_instant`] for the start of a window (`--since`): not in the future, where the
+/// window would be empty and the command would quietly do nothing.
+pub(crate) fn parse_past_instant(value: &str) -> Result<i64, String> {
+    let now = SystemTime::now();
+    let at = parse_instant_at(value, now)?;
+    if at > unix_ms(now)? {
+        return Err(format!(
+            "{} is in the future: the window would hold nothing; give a time before the incident began",
+            rfc3339(at)
+        ));
+    }
+    Ok(at)
+}
+
 fn parse_instant_at(value: &str, now: SystemTime) -> Result<i64, String> {
     let value = value.trim();
     if let Ok(ago) = humantime::parse_duration(value) {

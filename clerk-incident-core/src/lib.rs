@@ -63,6 +63,7 @@ pub mod error_chain;
 pub mod fleet;
 pub mod http;
 pub mod incident;
+pub mod log_colour;
 pub mod private_file;
 pub mod revocation;
 pub mod rotation;

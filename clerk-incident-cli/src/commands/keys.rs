@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use clerk_incident_core::api::{ClerkApi, SecretKey};
+use clerk_incident_core::api::{ClerkApi, KeyKind, SecretKey};
 use clerk_incident_core::auth::ENV_SECRET_KEY;
 use clerk_incident_core::incident::IncidentLog;
 use clerk_incident_core::rotation::{self, OldKeyStatus, rotation_retry_policy};
@@ -64,8 +64,27 @@ pub(crate) async fn run(global: &GlobalArgs, command: &KeysCommand) -> Exit {
 
 /// The key in `name`, or the usage problem to report.
 fn key(name: &str, what: &str) -> Result<SecretKey, String> {
-    SecretKey::from_env(name).ok_or_else(|| {
+    let key = SecretKey::from_env(name).ok_or_else(|| {
         format!("{name} is not set: export {what} first (keys are read from the environment only)")
+    })?;
+    // Checked here, so that a publishable key or a stray value is never sent anywhere.
+    if key.kind() == KeyKind::Unknown {
+        return Err(format!(
+            "{name} is not a Clerk secret key (sk_live_… or sk_test_…): export {what}"
+        ));
+    }
+    Ok(key)
+}
+
+/// The usage problem when the new key is the current one: nothing was rotated.
+fn same_keys() -> Option<String> {
+    let value = |name| std::env::var(name).ok().map(|key| key.trim().to_owned());
+    let (old, new) = (value(ENV_SECRET_KEY)?, value(ENV_NEW_SECRET_KEY)?);
+    (!old.is_empty() && old == new).then(|| {
+        format!(
+            "{ENV_NEW_SECRET_KEY} holds the same key as {ENV_SECRET_KEY}: no rotation happened; \
+             create a new secret key in the Dashboard (API keys) and export it as {ENV_NEW_SECRET_KEY}"
+        )
     })
 }
 
@@ -111,6 +130,10 @@ fn prepare(
 
 async fn verify_new(global: &GlobalArgs, args: &KeysArgs) -> Exit {
     const COMMAND: &str = "clerk-incident keys verify-new";
+    if let Some(problem) = same_keys() {
+        terminal::problem(&problem);
+        return Exit::Usage;
+    }
     let (clients, log) = match prepare(
         global,
         args,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{ArgGroup, Args, Subcommand};
-use clerk_incident_core::api::{ClerkApi, RateLimit, SecretKey, SharedBudget};
+use clerk_incident_core::api::{ClerkApi, RateLimit, SecretKey, SharedBudget, UserQuery};
 use std::sync::Arc;
 
 use clerk_incident_core::auth::{ENV_REDIS_URL, ENV_SECRET_KEY, SessionDenier as _};
@@ -259,6 +259,10 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
         terminal::problem(&problem);
         return Exit::Failure;
     }
+    if let Err(problem) = check_target(&api, &plan).await {
+        terminal::problem(&problem);
+        return Exit::Failure;
+    }
 
     if !args.yes && !plan.is_dry_run() {
         let preview = match revoker.preview().await {
@@ -381,6 +385,49 @@ async fn check_excluded_users(api: &ClerkApi, plan: &RevocationPlan) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Refuses a target Clerk does not know: a mistyped `--user` or `--org` would otherwise
+/// report "revoked 0 sessions" and exit 0, as if the users had been signed out.
+async fn check_target(api: &ClerkApi, plan: &RevocationPlan) -> Result<(), String> {
+    let cannot = |what: &str, err: &clerk_incident_core::api::ApiError| {
+        format!("cannot check {what}: {}", terminal::error_chain(err))
+    };
+    match plan.target() {
+        RevocationTarget::Users(ids) => {
+            let mut ids = ids.clone();
+            ids.sort();
+            ids.dedup();
+            let mut missing = Vec::new();
+            for user_id in &ids {
+                match api.get_user(user_id).await {
+                    Ok(_) => {}
+                    Err(err) if err.is_not_found() => missing.push(user_id.clone()),
+                    Err(err) => return Err(cannot(&format!("--user {user_id}"), &err)),
+                }
+            }
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "--user {}: Clerk has no such user; nothing revoked",
+                    missing.join(", --user ")
+                ))
+            }
+        }
+        RevocationTarget::Organization(id) => {
+            let query = UserQuery::new().organization_ids([id.clone()]);
+            match api.count_users(&query).await {
+                Ok(0) => Err(format!(
+                    "--org {id}: Clerk lists no member of this organisation (is the id right?); nothing revoked"
+                )),
+                Ok(_) => Ok(()),
+                Err(err) => Err(cannot(&format!("--org {id}"), &err)),
+            }
+        }
+        // Every user: nothing to mistype.
+        _ => Ok(()),
+    }
 }
 
 /// Shows the plan's numbers on stderr and waits for "yes" on stdin.

@@ -20,7 +20,7 @@ use crate::commands::incident;
 use crate::exit_code::Exit;
 use crate::global_args::GlobalArgs;
 use crate::terminal;
-use crate::time_arg::{parse_instant, rfc3339};
+use crate::time_arg::{parse_past_instant, rfc3339};
 
 /// Events or failures listed in the text output; `--json` lists them all.
 const LISTED: usize = 20;
@@ -49,7 +49,7 @@ pub(crate) struct ReplayArgs {
     /// The start of the window: users created or updated since then. RFC 3339
     /// (2026-05-12T08:30:00Z, offsets allowed) or a duration ago (2h, 1d 6h); take it from
     /// before the incident began.
-    #[arg(long, value_name = "TIME", value_parser = parse_instant)]
+    #[arg(long, value_name = "TIME", value_parser = parse_past_instant)]
     pub(crate) since: i64,
     /// The application's own webhook endpoint, such as
     /// `https://app.example.com/api/webhooks/clerk`.

@@ -114,14 +114,23 @@ impl IncidentLog {
     /// safety net: callers must not put secrets in entries at all.
     ///
     /// The time is taken under the lock, so the order of the lines is the order of the times
-    /// (as far as the system clock goes forward).
+    /// (as far as the system clock goes forward). A file that is not an incident log
+    /// ([`IncidentError::Corrupt`]) is left as it is.
     pub fn append(&self, kind: EntryKind) -> Result<Entry, IncidentError> {
         let mut file = OpenOptions::new()
             .read(true)
             .append(true)
             .open(&self.path)
             .map_err(|e| self.io("open", e))?;
-        self.locked(&mut file, |log, file| log.write_entry(file, kind))
+        self.locked(&mut file, |log, file| {
+            // Never add to what is not an incident log (a wrong path, a damaged file).
+            let mut bytes = Vec::new();
+            file.seek(SeekFrom::Start(0))
+                .and_then(|_| file.read_to_end(&mut bytes))
+                .map_err(|e| log.io("read", e))?;
+            parse(&log.path, &bytes)?;
+            log.write_entry(file, kind)
+        })
     }
 
     /// The log's path.
@@ -132,8 +141,9 @@ impl IncidentLog {
     /// Reads every entry.
     ///
     /// Blank lines are ignored. A last line that is cut short or does not parse (a crash in
-    /// the middle of a write) is skipped and reported in [`Timeline::warnings`]; a line
-    /// anywhere else that does not parse is [`IncidentError::Corrupt`], naming its number.
+    /// the middle of a write) is skipped and reported in [`Timeline::warnings`] when entries
+    /// come before it; a line anywhere else that does not parse, or a log without a single
+    /// readable entry, is [`IncidentError::Corrupt`], naming the line.
     pub fn read(&self) -> Result<Timeline, IncidentError> {
         let mut file = File::open(&self.path).map_err(|e| self.io("read", e))?;
         let mut bytes = Vec::new();
@@ -242,11 +252,14 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Timeline, IncidentError> {
     for (index, &(number, line)) in lines.iter().enumerate() {
         match serde_json::from_slice::<Entry>(line) {
             Ok(entry) => timeline.entries.push(entry),
-            Err(_) if index + 1 == lines.len() => timeline.warnings.push(format!(
-                "{}: skipped line {number}, an incomplete or unreadable last entry \
-                 (a write interrupted by a crash?)",
-                path.display()
-            )),
+            // A torn last write after real entries; a log with no entry at all is not one.
+            Err(_) if index + 1 == lines.len() && !timeline.entries.is_empty() => {
+                timeline.warnings.push(format!(
+                    "{}: skipped line {number}, an incomplete or unreadable last entry \
+                     (a write interrupted by a crash?)",
+                    path.display()
+                ));
+            }
             Err(err) => {
                 return Err(IncidentError::Corrupt {
                     path: path.to_owned(),

@@ -36,6 +36,8 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Plain text in log files and pipes; colours on a terminal only, and never with NO_COLOR.
+        .with_ansi(clerk_incident_core::log_colour::stderr_colour())
         .init();
 
     // With CLERK_INCIDENT_REDIS_URL, the instance joins the fleet: `clerk-incident bypass`

@@ -1,0 +1,202 @@
+//! The binary refuses what would quietly do nothing or the wrong thing, before it does
+//! anything: unknown targets, a rotation to the same key, empty titles, windows in the future,
+//! a drill too small to pass, corrupt incident logs; and its logs carry no colour codes off a
+//! terminal.
+
+// Test helpers outside #[test] fns may fail loudly too.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use clerk_incident_sim::Sim;
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_clerk-incident"));
+    command
+        .env_remove("CLERK_API_URL")
+        .env_remove("CLERK_STATUS_URL")
+        .env_remove("CLERK_SECRET_KEY")
+        .env_remove("CLERK_NEW_SECRET_KEY")
+        .env_remove("CLERK_INCIDENT_REDIS_URL")
+        .env_remove("NO_COLOR")
+        .env_remove("RUST_LOG");
+    command
+}
+
+/// Runs the binary off the async runtime's threads.
+async fn run(mut command: Command) -> Output {
+    tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
+        .await
+        .expect("the blocking task completes")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Nothing listens on port 9 of the loopback: a request sent there fails to connect.
+const NOWHERE: &str = "http://127.0.0.1:9";
+
+#[tokio::test]
+async fn logs_carry_no_colour_codes_off_a_terminal() {
+    let mut command = binary();
+    command
+        .env("RUST_LOG", "debug")
+        .args(["status", "--status-url", NOWHERE, "--timeout", "1s"]);
+    let output = run(command).await;
+    let said = stderr(&output);
+    assert!(said.contains("DEBUG"), "debug logs were asked for: {said}");
+    assert!(!said.contains('\u{1b}'), "ANSI codes in a pipe: {said:?}");
+}
+
+#[tokio::test]
+async fn a_rotation_to_the_same_key_or_a_malformed_one_is_refused_before_anything_is_sent() {
+    for (new, expected) in [
+        ("sk_test_samesamesame", "the same key"),
+        ("banana", "not a Clerk secret key"),
+        ("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k", "not a Clerk secret key"),
+    ] {
+        let mut command = binary();
+        command
+            .env("CLERK_SECRET_KEY", "sk_test_samesamesame")
+            .env("CLERK_NEW_SECRET_KEY", new)
+            .args(["keys", "verify-new", "--api-url", NOWHERE]);
+        let output = run(command).await;
+        let said = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{new}: {said}");
+        assert!(said.contains(expected), "{new}: {said}");
+        assert!(
+            !said.contains("could not reach"),
+            "{new}: sent anyway: {said}"
+        );
+        assert!(
+            !said.contains(new) || new.len() < 10,
+            "never echoes a key: {said}"
+        );
+        assert_eq!(said.trim().lines().count(), 1, "one line: {said}");
+    }
+}
+
+#[tokio::test]
+async fn an_empty_title_a_window_in_the_future_and_a_drill_too_small_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("incident.jsonl");
+    let mut command = binary();
+    command.args(["incident", "start", "--incident"]);
+    command.arg(&log).args(["--title", "  "]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("title"), "{}", stderr(&output));
+    assert!(!log.exists(), "nothing written");
+
+    let mut command = binary();
+    command.env("CLERK_SECRET_KEY", "sk_test_x").env(
+        "CLERK_WEBHOOK_SIGNING_SECRET",
+        "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+    );
+    command.args([
+        "webhooks",
+        "replay",
+        "--since",
+        "2999-01-01T00:00:00Z",
+        "--target",
+        "http://127.0.0.1:9/webhooks",
+        "--api-url",
+        NOWHERE,
+        "--dry-run",
+    ]);
+    let output = run(command).await;
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("future"), "{said}");
+
+    let mut command = binary();
+    command.args(["drill", "--users", "5"]);
+    let output = run(command).await;
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("--users") && said.contains("20"), "{said}");
+}
+
+#[tokio::test]
+async fn a_corrupt_log_is_reported_not_rendered_nor_appended_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("incident.jsonl");
+    std::fs::write(&log, "this is not an incident log\n").unwrap();
+    let mut command = binary();
+    command.args(["report", "--incident"]).arg(&log);
+    let output = run(command).await;
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("corrupt") || said.contains("not an incident log"),
+        "{said}"
+    );
+    assert!(output.stdout.is_empty(), "no review of garbage");
+
+    let mut command = binary();
+    command
+        .args(["incident", "note", "--incident"])
+        .arg(&log)
+        .args(["a", "note"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "this is not an incident log\n",
+        "nothing appended"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_user_or_organisation_is_an_error_before_anything_runs() {
+    let sim = Sim::builder().users(10).sessions(20).start().await.unwrap();
+    let live = || {
+        sim.sessions()
+            .iter()
+            .filter(|s| s.status.is_signed_in())
+            .count()
+    };
+    let before = live();
+    for (flag, id) in [("--user", "user_doesnotexist"), ("--org", "org_nope")] {
+        let mut command = binary();
+        command
+            .env("CLERK_SECRET_KEY", sim.secret_key())
+            .args(["sessions", "revoke", flag, id, "--yes", "--api-url"])
+            .arg(sim.base_url());
+        let output = run(command).await;
+        let said = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{flag}: {said}");
+        assert!(said.contains(id), "{flag}: names it: {said}");
+        assert!(
+            !String::from_utf8_lossy(&output.stdout).contains("Revoked 0"),
+            "{flag}: no report of nothing"
+        );
+    }
+    assert_eq!(live(), before, "nothing revoked");
+}
+
+#[tokio::test]
+async fn the_example_services_log_plain_text_off_a_terminal() {
+    for name in ["axum-service", "actix-service-example"] {
+        let path = std::path::Path::new(env!("CARGO_BIN_EXE_clerk-incident")).with_file_name(name);
+        assert!(
+            path.is_file(),
+            "{} is not built: run the tests with scripts/test (cargo test --workspace)",
+            path.display()
+        );
+        let mut command = Command::new(path);
+        // No configuration: the service logs why it cannot start, and exits.
+        command
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        let output = run(command).await;
+        let said = stderr(&output);
+        assert!(!output.status.success(), "{name}: {said}");
+        assert!(said.contains("ERROR"), "{name}: {said}");
+        assert!(
+            !said.contains('\u{1b}'),
+            "{name}: ANSI codes in a pipe: {said:?}"
+        );
+    }
+}
