@@ -123,8 +123,8 @@ pub(crate) enum SymptomArg {
 
 #[derive(Debug, Args)]
 pub(crate) struct StatusArgs {
-    /// How long to wait for the status page.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    /// How long to wait for the status page (above zero).
+    #[arg(long, default_value = "10s", value_parser = parse_timeout)]
     pub(crate) timeout: Duration,
 }
 

@@ -200,3 +200,31 @@ async fn the_example_services_log_plain_text_off_a_terminal() {
         );
     }
 }
+
+#[tokio::test]
+async fn configuration_errors_exit_2_in_every_command() {
+    let commands: [&[&str]; 4] = [
+        &["sessions", "revoke", "--all", "--yes"],
+        &[
+            "webhooks",
+            "replay",
+            "--since",
+            "1h",
+            "--target",
+            "http://127.0.0.1:9/",
+        ],
+        &["keys", "verify-new"],
+        &["status", "--timeout", "0s"],
+    ];
+    for args in commands {
+        let mut command = binary();
+        command.args(args);
+        let output = run(command).await;
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}

@@ -118,9 +118,9 @@ pub(crate) async fn run(global: &GlobalArgs, command: &SessionsCommand) -> Exit 
 async fn revoke(global: &GlobalArgs, args: &RevokeArgs) -> Exit {
     match prepare(global, args) {
         Ok(prepared) => execute(global, args, prepared).await,
-        Err(problem) => {
+        Err((exit, problem)) => {
             terminal::problem(&problem);
-            Exit::Failure
+            exit
         }
     }
 }
@@ -135,31 +135,39 @@ struct Prepared {
     command_line: String,
 }
 
-fn prepare(global: &GlobalArgs, args: &RevokeArgs) -> Result<Prepared, String> {
-    let plan = plan(args)?;
+/// What a run needs, or why it cannot start: a usage problem (arguments, environment: exit
+/// 2, as in every command) or a failure (an unreadable incident log: exit 1).
+fn prepare(global: &GlobalArgs, args: &RevokeArgs) -> Result<Prepared, (Exit, String)> {
+    let usage = |problem: String| (Exit::Usage, problem);
+    let plan = plan(args).map_err(usage)?;
     let log = args
         .incident
         .as_ref()
-        .map(|path| IncidentLog::open(path).map_err(|err| incident::explain(&err)))
+        .map(|path| IncidentLog::open(path).map_err(|err| (Exit::Failure, incident::explain(&err))))
         .transpose()?;
     let key = SecretKey::from_env(ENV_SECRET_KEY).ok_or_else(|| {
-        format!("{ENV_SECRET_KEY} is not set: export the instance's secret key first")
+        usage(format!(
+            "{ENV_SECRET_KEY} is not set: export the instance's secret key first"
+        ))
     })?;
     let mut builder = ClerkApi::builder(key).base_url(&global.api_url);
     if let Some((requests, window)) = args.rate_limit {
-        let limit = RateLimit::new(requests, window)
-            .ok_or("the rate limit needs at least one request per non-zero window")?;
+        let limit = RateLimit::new(requests, window).ok_or_else(|| {
+            usage("the rate limit needs at least one request per non-zero window".to_owned())
+        })?;
         builder = builder.rate_limit(limit);
     }
     // With the fleet: one API budget with the services' and other runs', and the denylist.
     let store = match args.fleet.redis {
-        Some(_) => Some(fleet::find(&args.fleet)?.0),
+        Some(_) => Some(fleet::find(&args.fleet).map_err(usage)?.0),
         None => None,
     };
     if let Some(store) = &store {
         builder = builder.shared_budget(Arc::clone(store) as Arc<dyn SharedBudget>);
     }
-    let api = builder.build().map_err(|err| terminal::error_chain(&err))?;
+    let api = builder
+        .build()
+        .map_err(|err| usage(terminal::error_chain(&err)))?;
     let command_line = command_line(&plan, args);
     let mut revoker = SessionRevoker::new(api.clone(), plan);
     let mut denied_in = None;
