@@ -191,6 +191,10 @@ pub(crate) struct SimArgs {
     /// while the sim runs with PUT /_sim/status-page.
     #[arg(long, value_enum, default_value = "incident-io", value_name = "FORMAT")]
     pub(crate) status_page_format: StatusPageFormatArg,
+    /// Deliver the sim's user events (user.created, user.updated, user.deleted) to this
+    /// endpoint, signed like Svix with CLERK_WEBHOOK_SIGNING_SECRET.
+    #[arg(long, value_name = "URL")]
+    pub(crate) webhook_url: Option<String>,
 }
 
 /// `--status-page-format` values.
@@ -294,6 +298,11 @@ pub(crate) struct IncidentResolveArgs {
     /// The root cause, when known (the review asks for it otherwise).
     #[arg(long)]
     pub(crate) root_cause: Option<String>,
+    /// Resolve again an incident already resolved, replacing its summary and root cause in
+    /// the review (the earlier resolution stays in the log). Without it, a second resolve is
+    /// refused.
+    #[arg(long)]
+    pub(crate) amend: bool,
 }
 
 #[derive(Debug, Args)]

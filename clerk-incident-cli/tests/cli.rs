@@ -106,6 +106,7 @@ impl Drop for KillOnDrop {
 async fn sim_prints_exports_that_work() {
     let mut child = binary()
         .args(["sim", "--json", "--users", "12"])
+        .args(["--webhook-url", "http://127.0.0.1:9/api/webhooks/clerk"])
         .stdout(Stdio::piped())
         .spawn()
         .map(KillOnDrop)
@@ -121,6 +122,34 @@ async fn sim_prints_exports_that_work() {
     let exports: Value = serde_json::from_str(&first_line).expect("one JSON line");
     let env = &exports["env"];
     let api_url = env["CLERK_API_URL"].as_str().expect("CLERK_API_URL");
+    assert!(
+        env["CLERK_WEBHOOK_SIGNING_SECRET"]
+            .as_str()
+            .is_some_and(|secret| secret.starts_with("whsec_")),
+        "{env}"
+    );
+    // pk_test_ and the base64 of the sim's host and `$`, as Clerk's publishable keys are.
+    let publishable = env["CLERK_PUBLISHABLE_KEY"]
+        .as_str()
+        .expect("CLERK_PUBLISHABLE_KEY");
+    let encoded = publishable.strip_prefix("pk_test_").expect("pk_test_");
+    let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, encoded)
+        .expect("base64");
+    let host = api_url.trim_start_matches("http://");
+    assert_eq!(String::from_utf8(decoded).unwrap(), format!("{host}$"));
+    // --webhook-url points the sim's deliveries at the endpoint.
+    let http = clerk_incident_core::http::ReqwestClient::new().unwrap();
+    let request = http::Request::get(format!("{api_url}/_sim/webhooks"))
+        .body(bytes::Bytes::new())
+        .unwrap();
+    let answer = clerk_incident_core::http::HttpClient::send(&http, request)
+        .await
+        .unwrap();
+    let view: Value = serde_json::from_slice(answer.body()).unwrap();
+    assert_eq!(
+        view["endpoint"], "http://127.0.0.1:9/api/webhooks/clerk",
+        "{view}"
+    );
     let key = env["CLERK_SECRET_KEY"].as_str().expect("CLERK_SECRET_KEY");
     assert!(env["CLERK_JWKS_URL"].as_str().is_some());
 

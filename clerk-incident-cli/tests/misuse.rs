@@ -228,3 +228,38 @@ async fn configuration_errors_exit_2_in_every_command() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_second_resolve_is_refused_unless_amended() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("incident.jsonl");
+    let incident = |args: &[&str]| {
+        let mut command = binary();
+        command
+            .arg("incident")
+            .arg(args[0])
+            .arg("--incident")
+            .arg(&log)
+            .args(&args[1..]);
+        command
+    };
+    let started = run(incident(&["start", "--title", "Clerk down"])).await;
+    assert!(started.status.success(), "{}", stderr(&started));
+    let first = run(incident(&["resolve", "--summary", "Clerk recovered"])).await;
+    assert!(first.status.success(), "{}", stderr(&first));
+    let lines = || std::fs::read_to_string(&log).unwrap().lines().count();
+    let before = lines();
+    let second = run(incident(&["resolve", "--summary", "again"])).await;
+    assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
+    assert!(stderr(&second).contains("--amend"), "{}", stderr(&second));
+    assert_eq!(lines(), before, "nothing appended");
+    let amended = run(incident(&[
+        "resolve",
+        "--summary",
+        "Clerk recovered at 18:05",
+        "--amend",
+    ]))
+    .await;
+    assert!(amended.status.success(), "{}", stderr(&amended));
+    assert_eq!(lines(), before + 1);
+}

@@ -247,7 +247,11 @@ async fn revoke_all_but_an_excluded_admin_and_refuse_without_confirmation() {
             checkpoint.to_str().unwrap(),
         ])
         .await;
-    assert_eq!(output.status.code(), Some(2), "a usage problem, refused up front");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a usage problem, refused up front"
+    );
     assert!(
         stderr(&output).contains("add --resume"),
         "{}",

@@ -231,6 +231,22 @@ impl Sim {
         Ok(())
     }
 
+    /// A publishable key for this sim, shaped as Clerk's: `pk_test_` and the base64 of its
+    /// Frontend API host (`127.0.0.1:PORT`) followed by `$`, so that tools and SDKs that
+    /// derive the Frontend API from a publishable key find the sim.
+    pub fn publishable_key(&self) -> String {
+        use base64::Engine as _;
+        let host = self
+            .base_url()
+            .split_once("://")
+            .map_or(self.base_url(), |(_, host)| host)
+            .trim_end_matches('/');
+        format!(
+            "pk_test_{}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{host}$"))
+        )
+    }
+
     /// The webhook signing secret (`whsec_...`), for receivers that verify deliveries.
     pub fn webhook_secret(&self) -> String {
         self.shared.lock().webhooks.secret.expose().to_owned()

@@ -18,7 +18,13 @@ pub(crate) fn run(global: &GlobalArgs, action: &IncidentAction) -> Exit {
     let result = match action {
         IncidentAction::Start(args) => start(global, args),
         IncidentAction::Note(args) => note(global, args),
-        IncidentAction::Resolve(args) => resolve(global, args),
+        IncidentAction::Resolve(args) => match refuse_second_resolve(args) {
+            Some(problem) => {
+                terminal::problem(&problem);
+                return Exit::Failure;
+            }
+            None => resolve(global, args),
+        },
         IncidentAction::Show(args) => show(global, args),
     };
     match result {
@@ -62,6 +68,22 @@ fn note(global: &GlobalArgs, args: &IncidentNoteArgs) -> Result<(), IncidentErro
     })?;
     print_appended(global, &log, &entry, "Noted");
     Ok(())
+}
+
+/// Why a resolve must not go ahead: the incident was resolved already (and `--amend` was not
+/// given). A log that cannot be read is left to `resolve` to report.
+fn refuse_second_resolve(args: &IncidentResolveArgs) -> Option<String> {
+    if args.amend {
+        return None;
+    }
+    let timeline = IncidentLog::open(&args.log.path).ok()?.read().ok()?;
+    let at = timeline.resolved_at()?;
+    Some(format!(
+        "{} was resolved already, at {}: add --amend to replace its summary (the earlier \
+         resolution stays in the log)",
+        args.log.path.display(),
+        timestamp(at)
+    ))
 }
 
 fn resolve(global: &GlobalArgs, args: &IncidentResolveArgs) -> Result<(), IncidentError> {

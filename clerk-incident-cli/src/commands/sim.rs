@@ -41,6 +41,13 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SimArgs) -> Exit {
         Ok(sim) => sim,
         Err(exit) => return exit,
     };
+    if let Some(url) = &args.webhook_url
+        && let Err(err) = sim.set_webhook_endpoint(Some(url.clone()))
+    {
+        terminal::problem(&format!("--webhook-url: {err}"));
+        sim.shutdown().await;
+        return Exit::Usage;
+    }
 
     let exports = exports(&sim);
     if global.json {
@@ -69,6 +76,15 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SimArgs) -> Exit {
             sim.base_url(),
             sim.base_url()
         ));
+        terminal::out(match sim.webhook_endpoint() {
+            Some(endpoint) => format!(
+                "# webhooks: user events are delivered to {endpoint}, signed with CLERK_WEBHOOK_SIGNING_SECRET"
+            ),
+            None => format!(
+                "# webhooks: none delivered; start with --webhook-url URL, or curl -X PUT {}/_sim/webhooks -d '{{\"endpoint\":\"URL\"}}' -H 'content-type: application/json'",
+                sim.base_url()
+            ),
+        });
         terminal::out(format!(
             "# its status page ({}): curl {}/_sim/status-page, then PUT it back changed",
             match args.status_page_format {
@@ -112,6 +128,9 @@ pub(crate) fn exports(sim: &Sim) -> Vec<(&'static str, String)> {
         exports.push((ENV_OPERATOR_ORG, org));
     }
     exports.push((ENV_HEALTH_TOKEN, random_token()));
+    // The sim's own test values, as Clerk's Dashboard shows them for an instance.
+    exports.push(("CLERK_PUBLISHABLE_KEY", sim.publishable_key()));
+    exports.push(("CLERK_WEBHOOK_SIGNING_SECRET", sim.webhook_secret()));
     exports
 }
 

@@ -86,9 +86,13 @@ impl Timeline {
         self.started().map(|(entry, ..)| entry.at)
     }
 
-    /// When it was resolved: the last [`EntryKind::Resolved`] entry's time.
+    /// When it was resolved: the first [`EntryKind::Resolved`] entry's time.
     pub fn resolved_at(&self) -> Option<SystemTime> {
-        self.resolved().map(|(at, ..)| at)
+        // The first resolution ended the incident; a later one (`--amend`) only rewords it.
+        self.entries
+            .iter()
+            .find(|entry| matches!(entry.kind, EntryKind::Resolved { .. }))
+            .map(|entry| entry.at)
     }
 
     /// Whether the log records a resolution.
