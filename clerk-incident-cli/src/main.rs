@@ -12,6 +12,7 @@ mod commands;
 mod drill;
 mod exit_code;
 mod global_args;
+mod interrupt;
 mod rate_limit_arg;
 mod terminal;
 mod time_arg;

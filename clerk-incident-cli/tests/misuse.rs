@@ -263,3 +263,94 @@ async fn a_second_resolve_is_refused_unless_amended() {
     assert!(amended.status.success(), "{}", stderr(&amended));
     assert_eq!(lines(), before + 1);
 }
+
+/// SIGTERM (what `kill`, systemd and Kubernetes send) stops `sessions revoke` as Ctrl-C does:
+/// the partial counts and the resume command on stderr and in the incident log, and a resume
+/// that finishes with every session counted once.
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_stops_a_revocation_that_then_resumes_exactly() {
+    use std::time::Duration;
+
+    use clerk_incident_core::incident::IncidentLog;
+    use clerk_incident_core::triage::{Category, Severity};
+    use clerk_incident_sim::Faults;
+
+    let sim = Sim::builder()
+        .users(200)
+        .sessions(300)
+        .start()
+        .await
+        .unwrap();
+    let live = || {
+        sim.sessions()
+            .iter()
+            .filter(|s| s.status.is_signed_in())
+            .count() as u64
+    };
+    let before = live();
+    sim.set_faults(Faults {
+        latency_ms: 50,
+        ..Faults::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoint, log) = (dir.path().join("run.jsonl"), dir.path().join("inc.jsonl"));
+    IncidentLog::create(&log, "drill", Severity::High, Category::SessionIssues).unwrap();
+    let revoke = |extra: &[&str]| {
+        let mut command = binary();
+        command
+            .env("CLERK_SECRET_KEY", sim.secret_key())
+            .args(["sessions", "revoke", "--yes", "--api-url"])
+            .arg(sim.base_url())
+            .arg("--checkpoint")
+            .arg(&checkpoint)
+            .arg("--incident")
+            .arg(&log)
+            .args(extra);
+        command
+    };
+    let child = revoke(&["--all", "--concurrency", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = || {
+        std::fs::read_to_string(&checkpoint)
+            .map(|text| text.lines().count())
+            .unwrap_or(0)
+    };
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while lines() < 4 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the run records progress");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("interrupted by SIGTERM after"), "{said}");
+    assert!(said.contains("--resume --checkpoint"), "{said}");
+    let recorded = std::fs::read_to_string(&log).unwrap();
+    assert!(recorded.contains("interrupted by SIGTERM"), "{recorded}");
+    assert!(live() > 0, "stopped before the end");
+
+    sim.set_faults(Faults::default());
+    let output = run({
+        let mut command = revoke(&["--resume", "--rate-limit", "1000/1s"]);
+        command.arg("--json");
+        command
+    })
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["revoked"], before, "each session once: {report}");
+    assert_eq!(live(), 0);
+}

@@ -14,7 +14,7 @@ use clerk_incident_core::fleet::FleetDenier;
 use clerk_incident_core::incident::IncidentLog;
 use clerk_incident_core::revocation::{
     PlanPreview, Progress, RevocationError, RevocationPlan, RevocationReport, RevocationTarget,
-    SessionRevoker,
+    SessionRevoker, Totals,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
@@ -299,26 +299,46 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
 
     let bar = progress_bar(global.json);
     let events_bar = bar.clone();
+    // The totals so far, for the line an interruption leaves.
+    let so_far = Arc::new(std::sync::Mutex::new(Totals::default()));
+    let last = Arc::clone(&so_far);
     let run = revoker.run(args.checkpoint.as_deref(), move |event| {
+        if let Progress::UserDone { totals, .. } | Progress::Finished { totals } = &event {
+            *last
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = *totals;
+        }
         show(&events_bar, &event);
     });
     let result = tokio::select! {
-        result = run => Some(result),
-        _ = tokio::signal::ctrl_c() => None,
+        result = run => Ok(result),
+        signal = crate::interrupt::signal() => Err(signal),
     };
     bar.finish_and_clear();
 
-    let Some(result) = result else {
-        let hint = match &args.checkpoint {
-            Some(path) => format!(
-                "; resume with: clerk-incident sessions revoke --resume --checkpoint {}",
-                path.display()
-            ),
-            None => String::new(),
-        };
-        terminal::problem(&format!("interrupted{hint}"));
-        record(format!("interrupted by the operator{hint}"));
-        return Exit::Failure;
+    let result = match result {
+        Ok(result) => result,
+        Err(signal) => {
+            // The run is dropped here: no new call starts; the checkpoint holds every
+            // completed line, so a resume counts each session once.
+            let totals = *so_far
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let hint = match &args.checkpoint {
+                Some(path) => format!(
+                    "; resume with: clerk-incident sessions revoke --resume --checkpoint {}",
+                    path.display()
+                ),
+                None => "; run the same command again: sessions already revoked count as already inactive".to_owned(),
+            };
+            let counts = format!(
+                "after {} user(s): {} revoked, {} already inactive, {} failed",
+                totals.users_processed, totals.revoked, totals.already_inactive, totals.failed
+            );
+            terminal::problem(&format!("interrupted by {signal} {counts}{hint}"));
+            record(format!("interrupted by {signal} {counts}{hint}"));
+            return Exit::Failure;
+        }
     };
     let (report, error) = match result {
         Ok(report) => (report, None),

@@ -95,9 +95,8 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SimArgs) -> Exit {
         ));
     }
 
-    if let Err(err) = tokio::signal::ctrl_c().await {
-        terminal::problem(&format!("cannot wait for Ctrl-C: {err}"));
-    }
+    // Ctrl-C, or SIGTERM from a supervisor.
+    crate::interrupt::signal().await;
     sim.shutdown().await;
     Exit::Ok
 }

@@ -114,7 +114,7 @@ async fn replay(global: &GlobalArgs, args: &ReplayArgs) -> Exit {
     let run = replayer.run(&options, move |event| show(&events_bar, &event));
     let result = tokio::select! {
         result = run => Some(result),
-        _ = tokio::signal::ctrl_c() => None,
+        _ = crate::interrupt::signal() => None,
     };
     bar.finish_and_clear();
 
