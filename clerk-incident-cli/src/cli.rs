@@ -249,6 +249,9 @@ pub(crate) enum IncidentAction {
     Start(IncidentStartArgs),
     /// Add a note to the incident log.
     Note(IncidentNoteArgs),
+    /// Re-declare the incident's category, with the reason (recorded; the review uses the
+    /// declared category, and shows a triage that disagrees beside it).
+    Category(IncidentCategoryArgs),
     /// Record that the incident is over, with a summary and, when known, the root cause.
     Resolve(IncidentResolveArgs),
     /// Print the timeline, one entry per line (--json: the entries as JSON).
@@ -286,6 +289,18 @@ pub(crate) struct IncidentNoteArgs {
     /// The note; several words are joined with spaces.
     #[arg(required = true, value_name = "TEXT")]
     pub(crate) text: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct IncidentCategoryArgs {
+    #[command(flatten)]
+    pub(crate) log: IncidentLogArgs,
+    /// The category: clerk_outage, key_compromise, middleware_failure, session_issues,
+    /// webhook_backlog, configuration_error, healthy or unknown.
+    pub(crate) category: clerk_incident_core::triage::Category,
+    /// Why it changed, such as "Clerk was up; our middleware timed out".
+    #[arg(long, value_parser = non_empty_reason)]
+    pub(crate) reason: String,
 }
 
 #[derive(Debug, Args)]
@@ -355,6 +370,15 @@ fn at_least<const MIN: usize>(value: &str) -> Result<usize, String> {
         ));
     }
     Ok(count)
+}
+
+/// A reason with something in it.
+fn non_empty_reason(value: &str) -> Result<String, String> {
+    let reason = value.trim();
+    if reason.is_empty() {
+        return Err("the reason is empty: say why, for the review".to_owned());
+    }
+    Ok(reason.to_owned())
 }
 
 /// An incident title with something in it.

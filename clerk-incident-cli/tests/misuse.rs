@@ -354,3 +354,69 @@ async fn sigterm_stops_a_revocation_that_then_resumes_exactly() {
     assert_eq!(report["revoked"], before, "each session once: {report}");
     assert_eq!(live(), 0);
 }
+
+/// The review's category is the one the incident was declared (or re-declared) with; a
+/// triage that disagrees is shown beside it, never applied.
+#[tokio::test]
+async fn the_declared_category_stands_and_a_disagreeing_triage_is_shown() {
+    use clerk_incident_core::incident::{EntryKind, IncidentLog};
+    use clerk_incident_core::triage::{Category, Severity};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inc.jsonl");
+    let log =
+        IncidentLog::create(&path, "Clerk down", Severity::High, Category::ClerkOutage).unwrap();
+    log.append(EntryKind::Triage {
+        category: Category::MiddlewareFailure,
+        severity: Severity::High,
+        summary: "the app's health endpoint fails".into(),
+        evidence: Vec::new(),
+    })
+    .unwrap();
+    let review = |path: &std::path::Path| {
+        let mut command = binary();
+        command.args(["report", "--incident"]).arg(path);
+        command
+    };
+    let output = run(review(&path)).await;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("| **Category**"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(line.contains("Clerk outage"), "{line}");
+    assert!(
+        line.contains("Middleware failure"),
+        "the disagreement is shown: {line}"
+    );
+
+    // Re-declared through the CLI: recorded, and then in force.
+    let mut command = binary();
+    command
+        .args(["incident", "category", "--incident"])
+        .arg(&path)
+        .args([
+            "middleware_failure",
+            "--reason",
+            "Clerk was up; our middleware timed out",
+        ]);
+    let output = run(command).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = run(review(&path)).await;
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("| **Category**"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        line.contains("Middleware failure") && !line.contains("Clerk outage"),
+        "{line}"
+    );
+    assert!(
+        text.contains("Clerk was up; our middleware timed out"),
+        "the change is in the timeline"
+    );
+}

@@ -8,7 +8,8 @@ use clerk_incident_core::incident::{Entry, EntryKind, IncidentError, IncidentLog
 use serde_json::json;
 
 use crate::cli::{
-    IncidentAction, IncidentLogArgs, IncidentNoteArgs, IncidentResolveArgs, IncidentStartArgs,
+    IncidentAction, IncidentCategoryArgs, IncidentLogArgs, IncidentNoteArgs, IncidentResolveArgs,
+    IncidentStartArgs,
 };
 use crate::exit_code::Exit;
 use crate::global_args::GlobalArgs;
@@ -18,6 +19,7 @@ pub(crate) fn run(global: &GlobalArgs, action: &IncidentAction) -> Exit {
     let result = match action {
         IncidentAction::Start(args) => start(global, args),
         IncidentAction::Note(args) => note(global, args),
+        IncidentAction::Category(args) => category(global, args),
         IncidentAction::Resolve(args) => match refuse_second_resolve(args) {
             Some(problem) => {
                 terminal::problem(&problem);
@@ -67,6 +69,16 @@ fn note(global: &GlobalArgs, args: &IncidentNoteArgs) -> Result<(), IncidentErro
         text: args.text.join(" "),
     })?;
     print_appended(global, &log, &entry, "Noted");
+    Ok(())
+}
+
+fn category(global: &GlobalArgs, args: &IncidentCategoryArgs) -> Result<(), IncidentError> {
+    let log = IncidentLog::open(&args.log.path)?;
+    let entry = log.append(EntryKind::CategoryChanged {
+        category: args.category,
+        reason: args.reason.clone(),
+    })?;
+    print_appended(global, &log, &entry, "Category changed");
     Ok(())
 }
 
@@ -202,6 +214,7 @@ fn details(kind: &EntryKind) -> String {
         EntryKind::ModeChange { from, to, reason } => format!("{from} -> {to}: {reason}"),
         EntryKind::Action { command, outcome } => format!("{command}: {outcome}"),
         EntryKind::SeverityChanged { severity, reason } => format!("{severity}: {reason}"),
+        EntryKind::CategoryChanged { category, reason } => format!("{category}: {reason}"),
         EntryKind::Resolved {
             summary,
             root_cause,

@@ -190,6 +190,14 @@ pub enum EntryKind {
         /// Why.
         reason: String,
     },
+    /// The incident was re-declared as another category (the review's category from then on:
+    /// triage results are evidence, never applied by themselves).
+    CategoryChanged {
+        /// The new category.
+        category: Category,
+        /// Why.
+        reason: String,
+    },
     /// The incident is over.
     Resolved {
         /// How it ended.
@@ -212,13 +220,14 @@ pub enum EntryKind {
 impl EntryKind {
     /// The `type` tags of the kinds this version knows; any other is read as
     /// [`Unknown`](Self::Unknown).
-    pub const KNOWN: [&'static str; 7] = [
+    pub const KNOWN: [&'static str; 8] = [
         "started",
         "note",
         "triage",
         "mode_change",
         "action",
         "severity_changed",
+        "category_changed",
         "resolved",
     ];
 
@@ -239,6 +248,7 @@ impl EntryKind {
             EntryKind::ModeChange { .. } => "mode_change",
             EntryKind::Action { .. } => "action",
             EntryKind::SeverityChanged { .. } => "severity_changed",
+            EntryKind::CategoryChanged { .. } => "category_changed",
             EntryKind::Resolved { .. } => "resolved",
         }
     }
@@ -284,6 +294,10 @@ impl EntryKind {
             },
             EntryKind::SeverityChanged { severity, reason } => EntryKind::SeverityChanged {
                 severity,
+                reason: clean(reason),
+            },
+            EntryKind::CategoryChanged { category, reason } => EntryKind::CategoryChanged {
+                category,
                 reason: clean(reason),
             },
             EntryKind::Resolved {
@@ -391,6 +405,10 @@ mod tests {
             },
             EntryKind::SeverityChanged {
                 severity: Severity::Low,
+                reason: String::new(),
+            },
+            EntryKind::CategoryChanged {
+                category: Category::Unknown,
                 reason: String::new(),
             },
             EntryKind::Resolved {

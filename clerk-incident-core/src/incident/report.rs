@@ -103,7 +103,15 @@ fn header(out: &mut String, timeline: &Timeline, clock: &Clock) {
         (Some(highest), _) => highest.to_string(),
         (None, _) => "unknown".to_owned(),
     };
-    let category = timeline.category().unwrap_or(Category::Unknown).title();
+    let declared = timeline.category().unwrap_or(Category::Unknown);
+    let category = match timeline.triage_disagreement() {
+        Some(triaged) => format!(
+            "{} (the last triage said {}; re-declare with `clerk-incident incident category` if it was right)",
+            declared.title(),
+            triaged.title()
+        ),
+        None => declared.title().to_owned(),
+    };
     let _ = writeln!(out, "| | |\n| --- | --- |");
     for (name, value) in [
         ("Date", date),
@@ -111,7 +119,7 @@ fn header(out: &mut String, timeline: &Timeline, clock: &Clock) {
         ("Resolved", resolved),
         ("Duration", duration),
         ("Severity", severity),
-        ("Category", category.to_owned()),
+        ("Category", category),
     ] {
         let _ = writeln!(out, "| **{name}** | {value} |");
     }
@@ -205,6 +213,11 @@ fn describe(entry: &Entry) -> (&'static str, String) {
             let mut details = format!("now {severity}");
             with_reason(&mut details, reason);
             ("Severity", details)
+        }
+        EntryKind::CategoryChanged { category, reason } => {
+            let mut details = format!("now {}", category.title());
+            with_reason(&mut details, reason);
+            ("Category", details)
         }
         // The root cause has its own section.
         EntryKind::Resolved { summary, .. } => ("Resolved", summary.trim().to_owned()),

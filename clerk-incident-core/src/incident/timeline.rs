@@ -131,30 +131,45 @@ impl Timeline {
             .max()
     }
 
-    /// The category: the last triage's, or else the start's.
-    ///
-    /// A triage that found nothing ([`Category::Healthy`] or [`Category::Unknown`], typically
-    /// a check after recovery) does not override an earlier finding or a category the
-    /// operator gave at the start.
+    /// The category the incident was declared with: the last [`EntryKind::CategoryChanged`],
+    /// else the start's. Triage results are evidence, not declarations: only when the start
+    /// left it unknown and nothing re-declared it does the last decisive triage fill it in.
     pub fn category(&self) -> Option<Category> {
-        let decisive = |c: &Category| !matches!(c, Category::Healthy | Category::Unknown);
-        let started = self.started().map(|(.., category)| category);
-        let triaged: Vec<Category> = self
+        let changed = self
             .entries
             .iter()
-            .filter_map(|entry| match &entry.kind {
-                EntryKind::Triage { category, .. } => Some(*category),
+            .rev()
+            .find_map(|entry| match &entry.kind {
+                EntryKind::CategoryChanged { category, .. } => Some(*category),
                 _ => None,
-            })
-            .collect();
-        triaged
+            });
+        let started = self.started().map(|(.., category)| category);
+        changed
+            .or(started.filter(|category| *category != Category::Unknown))
+            .or_else(|| self.last_decisive_triage())
+            .or(started)
+    }
+
+    /// The last triage's category when it found something ([`Category::Healthy`] and
+    /// [`Category::Unknown`] say nothing) that differs from the declared
+    /// [`category`](Self::category): shown beside it in the review, never applied.
+    pub fn triage_disagreement(&self) -> Option<Category> {
+        let triaged = self.last_decisive_triage()?;
+        (Some(triaged) != self.category()).then_some(triaged)
+    }
+
+    fn last_decisive_triage(&self) -> Option<Category> {
+        self.entries
             .iter()
             .rev()
-            .copied()
-            .find(decisive)
-            .or(started.filter(decisive))
-            .or(triaged.last().copied())
-            .or(started)
+            .find_map(|entry| match &entry.kind {
+                EntryKind::Triage { category, .. }
+                    if !matches!(category, Category::Healthy | Category::Unknown) =>
+                {
+                    Some(*category)
+                }
+                _ => None,
+            })
     }
 }
 
@@ -216,7 +231,9 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        assert_eq!(timeline.category(), Some(Category::ClerkOutage));
+        // Declared session issues: the triage that said otherwise is shown, not applied.
+        assert_eq!(timeline.category(), Some(Category::SessionIssues));
+        assert_eq!(timeline.triage_disagreement(), Some(Category::ClerkOutage));
         assert_eq!(timeline.severity(), Some(Severity::High));
 
         let timeline: Timeline = [start, triage(50, Category::Healthy, Severity::None)]
@@ -227,11 +244,53 @@ mod tests {
         let timeline: Timeline = [triage(50, Category::Healthy, Severity::None)]
             .into_iter()
             .collect();
-        assert_eq!(timeline.category(), Some(Category::Healthy));
+        assert_eq!(
+            timeline.category(),
+            None,
+            "a healthy check declares nothing"
+        );
     }
 
     #[test]
-    fn the_last_resolution_counts() {
+    fn an_unknown_start_takes_the_triage_and_a_redeclaration_wins() {
+        let start = |category| {
+            Entry::new(
+                at(0),
+                EntryKind::Started {
+                    title: "t".into(),
+                    severity: Severity::High,
+                    category,
+                },
+            )
+        };
+        let timeline: Timeline = [
+            start(Category::Unknown),
+            triage(1, Category::ClerkOutage, Severity::High),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(timeline.category(), Some(Category::ClerkOutage));
+        assert_eq!(timeline.triage_disagreement(), None);
+
+        let timeline: Timeline = [
+            start(Category::ClerkOutage),
+            triage(1, Category::ClerkOutage, Severity::High),
+            Entry::new(
+                at(5),
+                EntryKind::CategoryChanged {
+                    category: Category::MiddlewareFailure,
+                    reason: "Clerk was up".into(),
+                },
+            ),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(timeline.category(), Some(Category::MiddlewareFailure));
+        assert_eq!(timeline.triage_disagreement(), Some(Category::ClerkOutage));
+    }
+
+    #[test]
+    fn the_first_resolution_ends_it_and_the_last_words_it() {
         let resolved = |minute, cause: Option<&str>| {
             Entry::new(
                 at(minute),
@@ -255,7 +314,8 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        assert_eq!(timeline.duration(), Some(Duration::from_secs(30 * 60)));
+        // An amended resolution rewords the incident's end; it does not move it.
+        assert_eq!(timeline.duration(), Some(Duration::from_secs(10 * 60)));
         assert_eq!(timeline.resolution(), Some("at 30"));
         assert_eq!(timeline.root_cause(), None);
     }
