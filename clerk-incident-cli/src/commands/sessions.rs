@@ -519,15 +519,29 @@ fn target_words(target: &RevocationTarget) -> String {
     }
 }
 
+/// A rate of users per second, with at most one decimal.
+fn rate(per_sec: f64) -> String {
+    if per_sec.is_finite() {
+        format!("{per_sec:.1} users/s")
+    } else {
+        "- users/s".to_owned()
+    }
+}
+
 fn progress_bar(json: bool) -> ProgressBar {
     if json || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
     if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} users ({per_sec}, ETA {eta}) {msg}",
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} users ({rate}, ETA {eta}) {msg}",
     ) {
-        bar.set_style(style);
+        bar.set_style(style.with_key(
+            "rate",
+            |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = out.write_str(&rate(state.per_sec()));
+            },
+        ));
     }
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
@@ -717,6 +731,13 @@ fn display(path: Option<&Path>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_rate_has_at_most_one_decimal() {
+        assert_eq!(rate(12.345_678), "12.3 users/s");
+        assert_eq!(rate(0.0), "0.0 users/s");
+        assert_eq!(rate(f64::NAN), "- users/s");
+    }
 
     #[test]
     fn the_incident_log_line_holds_the_plan() {

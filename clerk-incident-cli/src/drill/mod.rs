@@ -140,11 +140,11 @@ impl Recorder {
             self.log(entry);
         }
         if !self.json {
-            let mark = if observation.passed { "ok  " } else { "FAIL" };
-            terminal::out(format!(
-                "  {mark} {name:<24} {} ({} ms)",
-                observation.observed,
-                elapsed.as_millis()
+            terminal::out(step_line(
+                observation.passed,
+                name,
+                &observation.observed,
+                elapsed.as_millis(),
             ));
         }
         self.records.push(StepRecord {
@@ -155,6 +155,22 @@ impl Recorder {
             elapsed_ms: elapsed.as_millis(),
         });
     }
+}
+
+/// The width of the step-name column.
+const STEP_COLUMN: usize = 30;
+
+/// One step of the drill's table: the mark, the name in its column, what was observed. A name
+/// too long for the column gets a line of its own, so that every observation starts in the
+/// same column.
+fn step_line(passed: bool, name: &str, observed: &str, elapsed_ms: u128) -> String {
+    let mark = if passed { "ok  " } else { "FAIL" };
+    let head = if name.chars().count() > STEP_COLUMN {
+        format!("  {mark} {name}\n       {:STEP_COLUMN$}", "")
+    } else {
+        format!("  {mark} {name:<STEP_COLUMN$}")
+    };
+    format!("{head} {observed} ({elapsed_ms} ms)")
 }
 
 impl Drill {
@@ -372,4 +388,28 @@ pub(crate) async fn run(global: &GlobalArgs, args: &DrillArgs) -> Exit {
     }
     drill.sim.shutdown().await;
     if all_passed { Exit::Ok } else { Exit::Failure }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::step_line;
+
+    #[test]
+    fn observations_start_in_one_column_whatever_the_name() {
+        let column = |text: &str| {
+            let line = text.lines().last().unwrap_or_default();
+            line.find("saw").unwrap_or(usize::MAX)
+        };
+        let short = step_line(true, "grace", "saw it", 3);
+        let long = step_line(
+            false,
+            "one mass revocation, watched from another replica",
+            "saw it",
+            3,
+        );
+        assert_eq!(column(&short), column(&long), "{short}\n{long}");
+        assert!(long.starts_with("  FAIL one mass revocation"), "{long}");
+        assert_eq!(long.lines().count(), 2);
+        assert_eq!(short.lines().count(), 1);
+    }
 }
