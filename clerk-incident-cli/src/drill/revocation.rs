@@ -68,13 +68,17 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
         match outcome {
             Ok(report) => {
                 let line = format!(
-                    "{} of {live_before} live sessions revoked ({} already inactive), {} users \
-                     pruned, through {} injected 5xx and {} 429s",
+                    "{} of {live_before} live sessions revoked ({} already inactive), {} skipped \
+                     without a call (inactive for longer than a session lives), through {} and {}",
                     report.revoked,
                     report.already_inactive,
-                    report.users_skipped_by_pruning,
-                    counters.injected_errors,
-                    counters.rate_limited
+                    counted(report.users_skipped_by_pruning, "user", "users"),
+                    counted(
+                        counters.injected_errors,
+                        "injected 5xx answer",
+                        "injected 5xx answers"
+                    ),
+                    counted(counters.rate_limited, "429", "429s")
                 );
                 let entry = EntryKind::Action {
                     command,
@@ -126,4 +130,24 @@ fn live_sessions_of(drill: &Drill, user_id: &str) -> usize {
         .iter()
         .filter(|s| s.user_id == user_id && s.status.is_signed_in())
         .count()
+}
+
+/// `1 429`, `12 injected 5xx answers`: a count and its noun, singular or plural.
+fn counted(count: u64, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::counted;
+
+    #[test]
+    fn counts_read_as_english() {
+        assert_eq!(counted(1, "429", "429s"), "1 429");
+        assert_eq!(
+            counted(12, "injected 5xx answer", "injected 5xx answers"),
+            "12 injected 5xx answers"
+        );
+        assert_eq!(counted(0, "user", "users"), "0 users");
+    }
 }
