@@ -46,6 +46,9 @@ async fn main() -> ExitCode {
         Command::Keys(keys) => commands::keys::run(&cli.global, keys).await,
         Command::Webhooks(webhooks) => commands::webhooks::run(&cli.global, webhooks).await,
     };
+    if cli.global.json {
+        terminal::json_error_if_silent(exit as u8);
+    }
     exit.into()
 }
 

@@ -3,10 +3,38 @@
 /// An error and its sources on one line (core's, shared with the services).
 pub(crate) use clerk_incident_core::error_chain::error_chain;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+/// Set once anything went to stdout.
+static WROTE_OUTPUT: AtomicBool = AtomicBool::new(false);
+
+/// The last problem reported on stderr.
+static LAST_PROBLEM: Mutex<Option<String>> = Mutex::new(None);
+
 /// Prints a line of the command's output on stdout.
 #[allow(clippy::print_stdout)]
 pub(crate) fn out(line: impl AsRef<str>) {
+    WROTE_OUTPUT.store(true, Ordering::Relaxed);
     println!("{}", line.as_ref());
+}
+
+/// Under `--json`, a command that failed before printing its document still answers on
+/// stdout: `{"status":"error","exit_code":2,"error":"…"}` with the last problem it reported, so
+/// that a script always gets something to parse.
+pub(crate) fn json_error_if_silent(exit_code: u8) {
+    if exit_code == 0 || WROTE_OUTPUT.load(Ordering::Relaxed) {
+        return;
+    }
+    let error = LAST_PROBLEM
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    json(&serde_json::json!({
+        "status": "error",
+        "exit_code": exit_code,
+        "error": error,
+    }));
 }
 
 /// Prints a value as pretty JSON on stdout.
@@ -28,6 +56,7 @@ pub(crate) fn json_line(value: &impl serde::Serialize) {
 /// Prints a problem on stderr.
 #[allow(clippy::print_stderr)]
 pub(crate) fn problem(line: &str) {
+    *LAST_PROBLEM.lock().unwrap_or_else(PoisonError::into_inner) = Some(line.to_owned());
     eprintln!("clerk-incident: {line}");
 }
 

@@ -309,7 +309,7 @@ async fn sigterm_stops_a_revocation_that_then_resumes_exactly() {
             .args(extra);
         command
     };
-    let child = revoke(&["--all", "--concurrency", "1"])
+    let child = revoke(&["--all", "--concurrency", "1", "--json"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -338,6 +338,16 @@ async fn sigterm_stops_a_revocation_that_then_resumes_exactly() {
     assert_eq!(output.status.code(), Some(1), "{said}");
     assert!(said.contains("interrupted by SIGTERM after"), "{said}");
     assert!(said.contains("--resume --checkpoint"), "{said}");
+    // --json still answers, with the counts so far.
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {:?}", String::from_utf8_lossy(&output.stdout)));
+    assert_eq!(document["status"], "interrupted", "{document}");
+    assert!(
+        document["progress"]["users_processed"]
+            .as_u64()
+            .is_some_and(|users| users > 0),
+        "{document}"
+    );
     let recorded = std::fs::read_to_string(&log).unwrap();
     assert!(recorded.contains("interrupted by SIGTERM"), "{recorded}");
     assert!(live() > 0, "stopped before the end");
@@ -419,4 +429,39 @@ async fn the_declared_category_stands_and_a_disagreeing_triage_is_shown() {
         text.contains("Clerk was up; our middleware timed out"),
         "the change is in the timeline"
     );
+}
+
+/// Under --json, a command that fails before its document still prints JSON on stdout.
+#[tokio::test]
+async fn json_errors_are_json() {
+    for args in [
+        &["keys", "verify-new", "--json"][..],
+        &["sessions", "revoke", "--all", "--yes", "--json"][..],
+    ] {
+        let mut command = binary();
+        command.args(args);
+        let output = run(command).await;
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        let document: serde_json::Value =
+            serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+                panic!(
+                    "{args:?}: {err}: {:?}",
+                    String::from_utf8_lossy(&output.stdout)
+                )
+            });
+        assert_eq!(document["status"], "error", "{document}");
+        assert_eq!(document["exit_code"], 2);
+        assert!(
+            document["error"]
+                .as_str()
+                .is_some_and(|error| error.contains("CLERK_SECRET_KEY")),
+            "{document}"
+        );
+        assert!(!stderr(&output).is_empty(), "and a line on stderr");
+    }
 }

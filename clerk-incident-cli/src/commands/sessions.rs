@@ -337,6 +337,18 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
             );
             terminal::problem(&format!("interrupted by {signal} {counts}{hint}"));
             record(format!("interrupted by {signal} {counts}{hint}"));
+            if global.json {
+                terminal::json(&json!({
+                    "status": "interrupted",
+                    "signal": signal,
+                    "progress": totals,
+                    "checkpoint": args.checkpoint.as_ref().map(|path| path.display().to_string()),
+                    "resume": args.checkpoint.as_ref().map(|path| format!(
+                        "clerk-incident sessions revoke --resume --checkpoint {}",
+                        path.display()
+                    )),
+                }));
+            }
             return Exit::Failure;
         }
     };
