@@ -153,8 +153,14 @@ fn table(out: &mut String, timeline: &Timeline, clock: &Clock) {
     };
     let _ = writeln!(out, "{zone}\n");
     out.push_str("| Time | Event | Details |\n| --- | --- | --- |\n");
+    let resolved_at = timeline.resolved_at();
     for entry in &timeline.entries {
-        let (event, details) = describe(entry);
+        let (mut event, details) = describe(entry);
+        if matches!(entry.kind, EntryKind::Note { .. })
+            && resolved_at.is_some_and(|resolved| entry.at > resolved)
+        {
+            event = "Note (after resolution)";
+        }
         let _ = writeln!(
             out,
             "| {} | {event} | {} |",
@@ -252,7 +258,7 @@ fn impact(out: &mut String, timeline: &Timeline, clock: &Clock, spans: &[Span]) 
         .entries
         .iter()
         .filter_map(|entry| match &entry.kind {
-            EntryKind::Action { command, outcome } => {
+            EntryKind::Action { command, outcome } if is_repair(command, outcome) => {
                 Some((entry, command.as_str(), outcome.as_str()))
             }
             _ => None,
@@ -319,6 +325,25 @@ fn impact(out: &mut String, timeline: &Timeline, clock: &Clock, spans: &[Span]) 
         }
         out.push('\n');
     }
+}
+
+/// True for an action that changed something (a revocation, a replay, a key deleted or
+/// rotated): not the "started" line a command writes first, not a check, a dry run or the
+/// printed checklist. The timeline keeps them all.
+fn is_repair(command: &str, outcome: &str) -> bool {
+    let outcome = outcome.trim();
+    let started = outcome == "started" || outcome.starts_with("started (");
+    let looks_only = [
+        "--dry-run",
+        "keys checklist",
+        "keys verify-new",
+        "keys verify-old-revoked",
+        "clerk-incident triage",
+        "clerk-incident status",
+    ]
+    .iter()
+    .any(|marker| command.contains(marker));
+    !started && !looks_only
 }
 
 fn action_items(out: &mut String, timeline: &Timeline, spans: &[Span]) {
@@ -601,7 +626,73 @@ fn code(text: &str) -> String {
 mod tests {
     use std::time::UNIX_EPOCH;
 
+    use crate::triage::Severity;
+
     use super::*;
+
+    #[test]
+    fn repairs_are_the_actions_that_changed_something() {
+        let revoke = "clerk-incident sessions revoke --all";
+        assert!(is_repair(revoke, "revoked 4210 sessions of 1380 users"));
+        assert!(is_repair(
+            revoke,
+            "interrupted by SIGTERM after 12 user(s): 30 revoked, 0 already inactive, 0 failed"
+        ));
+        assert!(!is_repair(revoke, "started"));
+        assert!(!is_repair(revoke, "started (dry run)"));
+        assert!(!is_repair(
+            "clerk-incident sessions revoke --all --dry-run",
+            "would revoke 5"
+        ));
+        assert!(!is_repair("clerk-incident keys checklist", "printed"));
+        assert!(!is_repair("clerk-incident keys verify-new", "passed: …"));
+        assert!(is_repair(
+            "clerk-incident webhooks replay --since 6h --target https://app/hook",
+            "delivered 30"
+        ));
+    }
+
+    #[test]
+    fn notes_after_the_resolution_say_so() {
+        let at = |secs: u64| UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs);
+        let timeline: Timeline = [
+            Entry::new(
+                at(0),
+                EntryKind::Started {
+                    title: "t".into(),
+                    severity: Severity::High,
+                    category: Category::ClerkOutage,
+                },
+            ),
+            Entry::new(
+                at(10),
+                EntryKind::Note {
+                    text: "during".into(),
+                },
+            ),
+            Entry::new(
+                at(20),
+                EntryKind::Resolved {
+                    summary: "over".into(),
+                    root_cause: None,
+                },
+            ),
+            Entry::new(
+                at(30),
+                EntryKind::Note {
+                    text: "later".into(),
+                },
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let review = render(&timeline);
+        assert!(review.contains("| Note | during |"), "{review}");
+        assert!(
+            review.contains("| Note (after resolution) | later |"),
+            "{review}"
+        );
+    }
 
     #[test]
     fn spans_round_to_minutes() {
