@@ -69,6 +69,10 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct TriageArgs {
+    #[command(flatten)]
+    pub(crate) api: crate::global_args::ApiUrlArg,
+    #[command(flatten)]
+    pub(crate) status: crate::global_args::StatusUrlArg,
     /// The app's base URL: its /api/clerk-health (served by the clerk-incident middleware) is
     /// probed too.
     #[arg(long, value_name = "URL")]
@@ -123,6 +127,8 @@ pub(crate) enum SymptomArg {
 
 #[derive(Debug, Args)]
 pub(crate) struct StatusArgs {
+    #[command(flatten)]
+    pub(crate) status: crate::global_args::StatusUrlArg,
     /// How long to wait for the status page (above zero).
     #[arg(long, default_value = "10s", value_parser = parse_timeout)]
     pub(crate) timeout: Duration,
@@ -146,6 +152,8 @@ pub(crate) enum SimAction {
 
 #[derive(Debug, Args)]
 pub(crate) struct TokenArgs {
+    #[command(flatten)]
+    pub(crate) api: crate::global_args::ApiUrlArg,
     /// The user (default: the seeded organisation admin).
     #[arg(long, conflicts_with = "session")]
     pub(crate) user: Option<String>,

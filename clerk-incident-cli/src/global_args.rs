@@ -9,16 +9,26 @@ use clerk_incident_core::triage::status_page::DEFAULT_STATUS_URL;
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub(crate) struct GlobalArgs {
-    /// Clerk Backend API base URL.
-    #[arg(long, global = true, env = "CLERK_API_URL", default_value = DEFAULT_BASE_URL)]
-    pub(crate) api_url: String,
-    /// Clerk status page base URL.
-    #[arg(long, global = true, env = "CLERK_STATUS_URL", default_value = DEFAULT_STATUS_URL)]
-    pub(crate) status_url: String,
     /// Print machine-readable JSON on stdout instead of text.
     #[arg(long, global = true)]
     pub(crate) json: bool,
     /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub(crate) verbose: u8,
+}
+
+/// `--api-url`, on the commands that call the Backend API.
+#[derive(Debug, Args)]
+pub(crate) struct ApiUrlArg {
+    /// Clerk Backend API base URL.
+    #[arg(long, env = "CLERK_API_URL", default_value = DEFAULT_BASE_URL)]
+    pub(crate) api_url: String,
+}
+
+/// `--status-url`, on the commands that read Clerk's status page.
+#[derive(Debug, Args)]
+pub(crate) struct StatusUrlArg {
+    /// Clerk status page base URL.
+    #[arg(long, env = "CLERK_STATUS_URL", default_value = DEFAULT_STATUS_URL)]
+    pub(crate) status_url: String,
 }

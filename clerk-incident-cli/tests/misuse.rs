@@ -465,3 +465,37 @@ async fn json_errors_are_json() {
         assert!(!stderr(&output).is_empty(), "and a line on stderr");
     }
 }
+
+/// `--api-url` and `--status-url` appear only on the commands that use them.
+#[tokio::test]
+async fn url_options_only_where_they_are_used() {
+    let help = |args: &[&str]| {
+        let mut command = binary();
+        command.args(args).arg("--help");
+        command
+    };
+    for args in [
+        &["report"][..],
+        &["incident", "start"],
+        &["drill"],
+        &["bypass"],
+    ] {
+        let output = run(help(args)).await;
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(output.status.success(), "{args:?}");
+        assert!(
+            !text.contains("--api-url") && !text.contains("--status-url"),
+            "{args:?}: {text}"
+        );
+    }
+    for (args, option) in [
+        (&["sessions", "revoke"][..], "--api-url"),
+        (&["status"], "--status-url"),
+        (&["triage"], "--status-url"),
+        (&["triage"], "--api-url"),
+    ] {
+        let output = run(help(args)).await;
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(text.contains(option), "{args:?} lists {option}: {text}");
+    }
+}

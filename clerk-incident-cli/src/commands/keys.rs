@@ -48,6 +48,8 @@ pub(crate) enum KeysAction {
 
 #[derive(Debug, Args)]
 pub(crate) struct KeysArgs {
+    #[command(flatten)]
+    pub(crate) api: crate::global_args::ApiUrlArg,
     /// Append the step and its result to this incident log.
     #[arg(long = "incident", value_name = "FILE")]
     pub(crate) incident: Option<PathBuf>,
@@ -88,9 +90,9 @@ fn same_keys() -> Option<String> {
     })
 }
 
-fn client(global: &GlobalArgs, key: SecretKey) -> Result<ClerkApi, String> {
+fn client(api_url: &str, key: SecretKey) -> Result<ClerkApi, String> {
     ClerkApi::builder(key)
-        .base_url(&global.api_url)
+        .base_url(api_url)
         .retry(rotation_retry_policy())
         .timeout(TIMEOUT)
         .build()
@@ -106,7 +108,6 @@ fn open_log(args: &KeysArgs) -> Result<Option<IncidentLog>, String> {
 
 /// The checks need both the keys (usage, exit 2) and a readable log (exit 1) before any call.
 fn prepare(
-    global: &GlobalArgs,
     args: &KeysArgs,
     keys: &[(&str, &str)],
 ) -> Result<(Vec<ClerkApi>, Option<IncidentLog>), Exit> {
@@ -116,7 +117,7 @@ fn prepare(
             terminal::problem(&problem);
             Exit::Usage
         })?;
-        clients.push(client(global, key).map_err(|problem| {
+        clients.push(client(&args.api.api_url, key).map_err(|problem| {
             terminal::problem(&problem);
             Exit::Usage
         })?);
@@ -135,7 +136,6 @@ async fn verify_new(global: &GlobalArgs, args: &KeysArgs) -> Exit {
         return Exit::Usage;
     }
     let (clients, log) = match prepare(
-        global,
         args,
         &[
             (ENV_SECRET_KEY, "the current (old) secret key"),
@@ -196,7 +196,7 @@ async fn verify_new(global: &GlobalArgs, args: &KeysArgs) -> Exit {
 
 async fn verify_old_revoked(global: &GlobalArgs, args: &KeysArgs) -> Exit {
     const COMMAND: &str = "clerk-incident keys verify-old-revoked";
-    let (clients, log) = match prepare(global, args, &[(ENV_SECRET_KEY, "the old secret key")]) {
+    let (clients, log) = match prepare(args, &[(ENV_SECRET_KEY, "the old secret key")]) {
         Ok(prepared) => prepared,
         Err(exit) => return exit,
     };

@@ -23,6 +23,8 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Args)]
 pub(crate) struct SnapshotArgs {
+    #[command(flatten)]
+    pub(crate) api: crate::global_args::ApiUrlArg,
     /// Write the snapshot to this file (mode 0600, replaced atomically): what a service reads
     /// from CLERK_JWKS_SNAPSHOT when it starts while Clerk is down.
     #[arg(long, value_name = "FILE", required_unless_present = "pem")]
@@ -53,7 +55,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &SnapshotArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    let jwks = match fetch(global, args).await {
+    let jwks = match fetch(args).await {
         Ok(jwks) => jwks,
         Err((exit, problem)) => {
             terminal::problem(&problem);
@@ -124,7 +126,7 @@ fn issuer(args: &SnapshotArgs) -> Result<Option<String>, String> {
 }
 
 /// The key set, from the Frontend API JWKS URL or the Backend API.
-async fn fetch(global: &GlobalArgs, args: &SnapshotArgs) -> Result<Jwks, (Exit, String)> {
+async fn fetch(args: &SnapshotArgs) -> Result<Jwks, (Exit, String)> {
     let failed = |err: &dyn std::error::Error| (Exit::Failure, terminal::error_chain(err));
     let source: Box<dyn JwksSource> = match &args.jwks_url {
         Some(url) if !is_secure_jwks_url(url) => {
@@ -147,7 +149,7 @@ async fn fetch(global: &GlobalArgs, args: &SnapshotArgs) -> Result<Jwks, (Exit, 
                 )
             })?;
             let api = clerk_incident_core::api::ClerkApi::builder(key)
-                .base_url(&global.api_url)
+                .base_url(&args.api.api_url)
                 .timeout(TIMEOUT)
                 .build()
                 .map_err(|e| failed(&e))?;

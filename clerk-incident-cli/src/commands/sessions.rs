@@ -61,6 +61,8 @@ pub(crate) enum SessionsAction {
         .multiple(true)
 ))]
 pub(crate) struct RevokeArgs {
+    #[command(flatten)]
+    pub(crate) api: crate::global_args::ApiUrlArg,
     /// Every user of the instance.
     #[arg(long, conflicts_with_all = ["users", "org"])]
     pub(crate) all: bool,
@@ -116,7 +118,7 @@ pub(crate) async fn run(global: &GlobalArgs, command: &SessionsCommand) -> Exit 
 }
 
 async fn revoke(global: &GlobalArgs, args: &RevokeArgs) -> Exit {
-    match prepare(global, args) {
+    match prepare(args) {
         Ok(prepared) => execute(global, args, prepared).await,
         Err((exit, problem)) => {
             terminal::problem(&problem);
@@ -137,7 +139,7 @@ struct Prepared {
 
 /// What a run needs, or why it cannot start: a usage problem (arguments, environment: exit
 /// 2, as in every command) or a failure (an unreadable incident log: exit 1).
-fn prepare(global: &GlobalArgs, args: &RevokeArgs) -> Result<Prepared, (Exit, String)> {
+fn prepare(args: &RevokeArgs) -> Result<Prepared, (Exit, String)> {
     let usage = |problem: String| (Exit::Usage, problem);
     let plan = plan(args).map_err(usage)?;
     let log = args
@@ -150,7 +152,7 @@ fn prepare(global: &GlobalArgs, args: &RevokeArgs) -> Result<Prepared, (Exit, St
             "{ENV_SECRET_KEY} is not set: export the instance's secret key first"
         ))
     })?;
-    let mut builder = ClerkApi::builder(key).base_url(&global.api_url);
+    let mut builder = ClerkApi::builder(key).base_url(&args.api.api_url);
     if let Some((requests, window)) = args.rate_limit {
         let limit = RateLimit::new(requests, window).ok_or_else(|| {
             usage("the rate limit needs at least one request per non-zero window".to_owned())
@@ -758,6 +760,9 @@ mod tests {
             .sessions_created_before(1_750_000_000_000)
             .dry_run(true);
         let args = RevokeArgs {
+            api: crate::global_args::ApiUrlArg {
+                api_url: "https://api.clerk.com".to_owned(),
+            },
             all: true,
             users: vec![],
             org: None,

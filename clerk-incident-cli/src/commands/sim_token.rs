@@ -17,7 +17,7 @@ use crate::terminal;
 const TIMEOUT: Duration = Duration::from_secs(5);
 
 pub(crate) async fn run(global: &GlobalArgs, args: &TokenArgs) -> Exit {
-    match mint(global, args).await {
+    match mint(args).await {
         Ok(answer) => {
             if global.json {
                 terminal::json_line(&answer);
@@ -38,8 +38,8 @@ pub(crate) async fn run(global: &GlobalArgs, args: &TokenArgs) -> Exit {
     }
 }
 
-async fn mint(global: &GlobalArgs, args: &TokenArgs) -> Result<Value, String> {
-    let base = global.api_url.trim_end_matches('/');
+async fn mint(args: &TokenArgs) -> Result<Value, String> {
+    let base = args.api.api_url.trim_end_matches('/');
     if base == DEFAULT_BASE_URL {
         return Err(
             "sim token talks to a running sim: set --api-url or CLERK_API_URL to the URL \

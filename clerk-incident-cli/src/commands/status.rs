@@ -19,7 +19,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &StatusArgs) -> Exit {
             return Exit::Failure;
         }
     };
-    match status_page::fetch(&http, &global.status_url, args.timeout).await {
+    match status_page::fetch(&http, &args.status.status_url, args.timeout).await {
         Ok(report) => {
             let exit = exit_for(&report);
             if global.json {
@@ -36,7 +36,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &StatusArgs) -> Exit {
             } else {
                 terminal::out(format!(
                     "Clerk status: unknown — {reason} ({})",
-                    global.status_url
+                    args.status.status_url
                 ));
             }
             Exit::Unknown

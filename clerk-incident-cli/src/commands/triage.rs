@@ -32,7 +32,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: &TriageArgs) -> Exit {
             return Exit::Failure;
         }
     };
-    let mut config = config(global, args, SecretKey::from_env(ENV_SECRET_KEY));
+    let mut config = config(args, SecretKey::from_env(ENV_SECRET_KEY));
     match std::env::var(ENV_HEALTH_TOKEN) {
         Ok(token) if !token.trim().is_empty() => match HealthToken::new(token.trim()) {
             Ok(token) => config = config.app_health_token(token),
@@ -75,12 +75,12 @@ pub(crate) async fn run(global: &GlobalArgs, args: &TriageArgs) -> Exit {
 }
 
 /// The triage configuration the arguments and the environment describe.
-fn config(global: &GlobalArgs, args: &TriageArgs, key: Option<SecretKey>) -> TriageConfig {
-    let mut config = TriageConfig::new(&global.status_url)
+fn config(args: &TriageArgs, key: Option<SecretKey>) -> TriageConfig {
+    let mut config = TriageConfig::new(&args.status.status_url)
         .timeout(args.timeout)
         .symptoms(args.symptoms.iter().map(|s| symptom(*s)));
     if let Some(key) = key {
-        config = config.secret_key(&global.api_url, key);
+        config = config.secret_key(&args.api.api_url, key);
     }
     if let Some(url) = &args.jwks_url {
         config = config.jwks_url(url);

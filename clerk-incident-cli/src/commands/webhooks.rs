@@ -46,6 +46,8 @@ pub(crate) enum WebhooksAction {
 
 #[derive(Debug, Args)]
 pub(crate) struct ReplayArgs {
+    #[command(flatten)]
+    pub(crate) api: crate::global_args::ApiUrlArg,
     /// The start of the window: users created or updated since then. RFC 3339
     /// (2026-05-12T08:30:00Z, offsets allowed) or a duration ago (2h, 1d 6h); take it from
     /// before the incident began.
@@ -93,7 +95,7 @@ async fn replay(global: &GlobalArgs, args: &ReplayArgs) -> Exit {
         replayer,
         options,
         log,
-    } = match prepare(global, args) {
+    } = match prepare(args) {
         Ok(prepared) => prepared,
         Err((exit, problem)) => {
             terminal::problem(&problem);
@@ -147,7 +149,7 @@ async fn replay(global: &GlobalArgs, args: &ReplayArgs) -> Exit {
     }
 }
 
-fn prepare(global: &GlobalArgs, args: &ReplayArgs) -> Result<Prepared, (Exit, String)> {
+fn prepare(args: &ReplayArgs) -> Result<Prepared, (Exit, String)> {
     let usage = |problem: String| (Exit::Usage, problem);
     let key = SecretKey::from_env(ENV_SECRET_KEY).ok_or_else(|| {
         usage(format!(
@@ -180,7 +182,7 @@ fn prepare(global: &GlobalArgs, args: &ReplayArgs) -> Result<Prepared, (Exit, St
         .map(|path| IncidentLog::open(path).map_err(|err| (Exit::Failure, incident::explain(&err))))
         .transpose()?;
     let api = ClerkApi::builder(key)
-        .base_url(&global.api_url)
+        .base_url(&args.api.api_url)
         .build()
         .map_err(|err| (Exit::Failure, terminal::error_chain(&err)))?;
     let replayer = WebhookReplayer::new(api, &args.target, secret).map_err(|err| match err {
@@ -369,6 +371,9 @@ mod tests {
     #[test]
     fn the_incident_log_line_holds_the_options() {
         let args = ReplayArgs {
+            api: crate::global_args::ApiUrlArg {
+                api_url: "https://api.clerk.com".to_owned(),
+            },
             since: 1_750_000_000_000,
             target: "http://127.0.0.1:3000/api/webhooks/clerk?k=v".to_owned(),
             known_ids: Some(PathBuf::from("ids.txt")),
