@@ -168,6 +168,25 @@ pub fn replica(sim: &Sim, store: Arc<dyn FleetStore>, name: &str) -> RevocationJ
     RevocationJobs::new(api).share(SharedJobs::new(store, name).lease_ttl(QUICK_LEASE))
 }
 
+/// A sim of 80 users whose every answer takes 40 ms, and two replicas' jobs on `a` and `b`.
+async fn slow_fleet(
+    a: Arc<dyn FleetStore>,
+    b: Arc<dyn FleetStore>,
+) -> (Sim, RevocationJobs, RevocationJobs) {
+    let sim = Sim::builder()
+        .users(80)
+        .sessions(120)
+        .start()
+        .await
+        .unwrap();
+    sim.set_faults(Faults {
+        latency_ms: 40,
+        ..Faults::default()
+    });
+    let (replica_a, replica_b) = (replica(&sim, a, "replica-a"), replica(&sim, b, "replica-b"));
+    (sim, replica_a, replica_b)
+}
+
 fn oncall() -> Operator {
     Operator::new("user_oncall", "sess_oncall", Qualification::AllowList)
 }
@@ -201,17 +220,7 @@ async fn until_progress(jobs: &RevocationJobs, id: &str, users: u64) -> JobStatu
 ///
 /// On the first broken rule.
 pub async fn check_one_job_for_the_fleet(a: Arc<dyn FleetStore>, b: Arc<dyn FleetStore>) {
-    let sim = Sim::builder()
-        .users(80)
-        .sessions(120)
-        .start()
-        .await
-        .unwrap();
-    sim.set_faults(Faults {
-        latency_ms: 40,
-        ..Faults::default()
-    });
-    let (replica_a, replica_b) = (replica(&sim, a, "replica-a"), replica(&sim, b, "replica-b"));
+    let (sim, replica_a, replica_b) = slow_fleet(a, b).await;
     let plan = RevocationPlan::new(RevocationTarget::AllUsers).concurrency(2);
     let job = replica_a
         .start(plan.clone(), Some(&oncall()))
@@ -394,17 +403,7 @@ pub async fn check_jobs_without_the_store(
     kill: impl FnOnce(),
     restart: impl AsyncFnOnce(),
 ) {
-    let sim = Sim::builder()
-        .users(80)
-        .sessions(120)
-        .start()
-        .await
-        .unwrap();
-    sim.set_faults(Faults {
-        latency_ms: 40,
-        ..Faults::default()
-    });
-    let (replica_a, replica_b) = (replica(&sim, a, "replica-a"), replica(&sim, b, "replica-b"));
+    let (sim, replica_a, replica_b) = slow_fleet(a, b).await;
     let plan = RevocationPlan::new(RevocationTarget::AllUsers).concurrency(2);
     let job = replica_a.start(plan.clone(), None).await.unwrap();
     until_progress(&replica_b, job.as_str(), 2).await;

@@ -28,6 +28,15 @@ fn server() -> TestServer {
     TestServer::start().unwrap_or_else(|error| panic!("{error}"))
 }
 
+/// Restarts the Redis of a test that shares it, empty.
+fn restart_empty(server: &std::sync::Mutex<TestServer>) {
+    server
+        .lock()
+        .unwrap()
+        .restart()
+        .unwrap_or_else(|error| panic!("{error}"));
+}
+
 fn store(server: &TestServer, fleet: &str) -> Arc<dyn FleetStore> {
     Arc::new(RedisFleetStore::open(&server.url(), fleet).unwrap())
 }
@@ -389,21 +398,16 @@ async fn the_redis_store_keeps_the_denylist_contract() {
 
 #[tokio::test]
 async fn a_revoked_session_is_refused_everywhere() {
-    let mut server = server();
-    let writer = store(&server, "denied");
-    let replica = store(&server, "denied");
-    let server = std::sync::Mutex::new(&mut server);
+    let server = std::sync::Mutex::new(server());
+    let (writer, replica) = {
+        let server = server.lock().unwrap();
+        (store(&server, "denied"), store(&server, "denied"))
+    };
     check_revoked_sessions_refused_everywhere(
         writer,
         replica,
         || server.lock().unwrap().kill(),
-        async || {
-            server
-                .lock()
-                .unwrap()
-                .restart()
-                .unwrap_or_else(|error| panic!("{error}"));
-        },
+        async || restart_empty(&server),
     )
     .await;
 }
@@ -544,13 +548,7 @@ async fn no_job_runs_without_redis_and_one_runs_once_it_is_back_empty() {
         a,
         b,
         || server.lock().unwrap().kill(),
-        async || {
-            server
-                .lock()
-                .unwrap()
-                .restart()
-                .unwrap_or_else(|error| panic!("{error}"));
-        },
+        async || restart_empty(&server),
     )
     .await;
 }

@@ -247,21 +247,7 @@ impl Journal {
         };
         let text = text.get(..complete).unwrap_or_default();
         if text.trim().is_empty() {
-            journal
-                .append(&Record::Start {
-                    version: VERSION,
-                    plan: plan.clone(),
-                    active_since,
-                    started_at,
-                })
-                .await?;
-            return Ok((
-                journal,
-                Replay {
-                    active_since,
-                    ..Replay::default()
-                },
-            ));
+            return journal.begin(plan, active_since, started_at).await;
         }
         let (stored, replay) = replay_lines(text.lines())
             .map_err(|(line, reason)| RevocationError::corrupt(path, line, reason))?;
@@ -294,21 +280,7 @@ impl Journal {
             sink: Sink::Shared { store, lease },
         };
         if lines.is_empty() {
-            journal
-                .append(&Record::Start {
-                    version: VERSION,
-                    plan: plan.clone(),
-                    active_since,
-                    started_at,
-                })
-                .await?;
-            return Ok((
-                journal,
-                Replay {
-                    active_since,
-                    ..Replay::default()
-                },
-            ));
+            return journal.begin(plan, active_since, started_at).await;
         }
         let (stored, replay) = replay_shared(&job, &lines)?;
         let differences = plan.differences(&stored);
@@ -339,6 +311,29 @@ impl Journal {
             sink: Sink::Shared { store, lease },
         };
         Ok((plan.to_plan(), journal, replay))
+    }
+
+    /// Writes the start record of a new checkpoint: nothing to replay yet.
+    async fn begin(
+        self,
+        plan: &PlanFingerprint,
+        active_since: i64,
+        started_at: i64,
+    ) -> Result<(Self, Replay), RevocationError> {
+        self.append(&Record::Start {
+            version: VERSION,
+            plan: plan.clone(),
+            active_since,
+            started_at,
+        })
+        .await?;
+        Ok((
+            self,
+            Replay {
+                active_since,
+                ..Replay::default()
+            },
+        ))
     }
 
     /// Records that `sessions` of `user_id` are about to be revoked. Returns once the line is
