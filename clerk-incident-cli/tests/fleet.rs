@@ -723,26 +723,20 @@ async fn one_mass_revocation_for_the_fleet_watched_cancelled_and_resumed_across_
     until_listening(&http, other.port).await;
     let everyone_but_the_operator = serde_json::json!({ "all": true, "exclude_user_ids": [admin] });
 
-    let (status, started) = admin_call(
-        &http,
-        &sim,
-        holder.port,
-        "POST",
-        REVOKE,
-        Some(everyone_but_the_operator.clone()),
-    )
-    .await;
+    let start_on = |port| {
+        admin_call(
+            &http,
+            &sim,
+            port,
+            "POST",
+            REVOKE,
+            Some(everyone_but_the_operator.clone()),
+        )
+    };
+    let (status, started) = start_on(holder.port).await;
     assert_eq!(status, 202, "{started}");
     let job = started["job"].as_str().unwrap().to_owned();
-    let (status, refused) = admin_call(
-        &http,
-        &sim,
-        other.port,
-        "POST",
-        REVOKE,
-        Some(everyone_but_the_operator.clone()),
-    )
-    .await;
+    let (status, refused) = start_on(other.port).await;
     assert_eq!(status, 409, "a second job on the other replica: {refused}");
     assert_eq!(refused["job"], job.as_str());
     let watched = until_job(&http, &sim, other.port, &job, |view| {
@@ -787,15 +781,7 @@ async fn one_mass_revocation_for_the_fleet_watched_cancelled_and_resumed_across_
     assert!(before > 10, "the cancelled job left sessions to revoke");
     let next = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
-            let (status, view) = admin_call(
-                &http,
-                &sim,
-                holder.port,
-                "POST",
-                REVOKE,
-                Some(everyone_but_the_operator.clone()),
-            )
-            .await;
+            let (status, view) = start_on(holder.port).await;
             match status {
                 202 => return view["job"].as_str().unwrap().to_owned(),
                 409 => tokio::time::sleep(Duration::from_millis(50)).await,

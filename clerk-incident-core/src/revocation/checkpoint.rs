@@ -261,39 +261,19 @@ impl Journal {
         Ok((journal, replay))
     }
 
-    /// Opens the checkpoint of `lease`'s job in the fleet store, replaying what it holds: a
-    /// new job's starts with `plan` and `active_since`; a resumed job's gives its own plan
-    /// ([`stored_plan`](Self::stored_plan) reads it first).
-    pub(crate) async fn shared(
+    /// Starts the checkpoint of `lease`'s new job in the fleet store, with `plan` and
+    /// `active_since` ([`resume_shared`](Self::resume_shared) opens one to resume it).
+    pub(crate) async fn start_shared(
         store: Arc<dyn RevocationJobStore>,
         lease: JobLease,
         plan: &PlanFingerprint,
         active_since: i64,
         started_at: i64,
     ) -> Result<(Self, Replay), RevocationError> {
-        let lines = store
-            .checkpoint(&lease.job)
-            .await
-            .map_err(|err| RevocationError::shared(&lease.job, err))?;
-        let job = lease.job.clone();
         let journal = Journal {
             sink: Sink::Shared { store, lease },
         };
-        if lines.is_empty() {
-            return journal.begin(plan, active_since, started_at).await;
-        }
-        let (stored, replay) = replay_shared(&job, &lines)?;
-        let differences = plan.differences(&stored);
-        if !differences.is_empty() {
-            return Err(RevocationError::shared(
-                &job,
-                JobStoreError::Invalid(format!(
-                    "the checkpoint was written for a different plan ({})",
-                    differences.join(", ")
-                )),
-            ));
-        }
-        Ok((journal, replay))
+        journal.begin(plan, active_since, started_at).await
     }
 
     /// Opens the checkpoint of `lease`'s job in the fleet store to resume it: its plan (with

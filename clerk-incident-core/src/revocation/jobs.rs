@@ -301,7 +301,7 @@ impl RevocationJobs {
             return Err(JobError::Store(err));
         }
         let now = now_ms();
-        let opened = Journal::shared(
+        let opened = Journal::start_shared(
             Arc::clone(&shared.store),
             lease.clone(),
             &PlanFingerprint::of(&plan),
