@@ -499,3 +499,54 @@ async fn url_options_only_where_they_are_used() {
         assert!(text.contains(option), "{args:?} lists {option}: {text}");
     }
 }
+
+/// `--resume` keeps the pace the run was started with (a production run resumed at the
+/// development default took 98 s for ~960 requests); flags given again win, and are recorded
+/// for the next resume.
+#[tokio::test]
+async fn a_resume_keeps_the_runs_pace_unless_told_otherwise() {
+    let sim = Sim::builder().users(20).sessions(30).start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("run.jsonl");
+    let revoke = |extra: &[&str]| {
+        let mut command = binary();
+        command
+            .env("CLERK_SECRET_KEY", sim.secret_key())
+            .args(["sessions", "revoke", "--yes", "--json", "--api-url"])
+            .arg(sim.base_url())
+            .arg("--checkpoint")
+            .arg(&checkpoint)
+            .args(extra);
+        command
+    };
+    let pace = |output: &Output| {
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(output));
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        (
+            report["pace"]["rate_limit"].as_str().unwrap().to_owned(),
+            report["pace"]["concurrency"].as_u64().unwrap(),
+        )
+    };
+    let first = run(revoke(&[
+        "--all",
+        "--rate-limit",
+        "5000/10s",
+        "--concurrency",
+        "3",
+    ]))
+    .await;
+    assert_eq!(pace(&first), ("5000/10s".to_owned(), 3));
+
+    let resumed = run(revoke(&["--resume"])).await;
+    assert_eq!(pace(&resumed), ("5000/10s".to_owned(), 3), "restored");
+    assert!(
+        stderr(&resumed).contains("the checkpoint's pace"),
+        "says where the pace comes from: {}",
+        stderr(&resumed)
+    );
+
+    let faster = run(revoke(&["--resume", "--concurrency", "5"])).await;
+    assert_eq!(pace(&faster), ("5000/10s".to_owned(), 5), "the flag wins");
+    let again = run(revoke(&["--resume", "--all"])).await;
+    assert_eq!(pace(&again), ("5000/10s".to_owned(), 5), "and is recorded");
+}

@@ -13,8 +13,8 @@ use clerk_incident_core::auth::{ENV_REDIS_URL, ENV_SECRET_KEY, SessionDenier as 
 use clerk_incident_core::fleet::FleetDenier;
 use clerk_incident_core::incident::IncidentLog;
 use clerk_incident_core::revocation::{
-    PlanPreview, Progress, RevocationError, RevocationPlan, RevocationReport, RevocationTarget,
-    SessionRevoker, Totals,
+    CheckpointPace, PlanPreview, Progress, RevocationError, RevocationPlan, RevocationReport,
+    RevocationTarget, SessionRevoker, Totals,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
@@ -92,11 +92,12 @@ pub(crate) struct RevokeArgs {
     /// Resume the run recorded in --checkpoint FILE; without target flags, its plan is used.
     #[arg(long, requires = "checkpoint")]
     pub(crate) resume: bool,
-    /// Users processed at once.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub(crate) concurrency: u16,
+    /// Users processed at once [default: 8; with --resume, the checkpoint's].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub(crate) concurrency: Option<u16>,
     /// Pace requests to REQUESTS/WINDOW (e.g. 1000/10s) instead of the documented limit of
-    /// the key's instance (production 1000/10s, development 100/10s).
+    /// the key's instance (production 1000/10s, development 100/10s); with --resume, the
+    /// checkpoint's pace is kept unless this is given.
     #[arg(long, value_name = "REQUESTS/WINDOW", value_parser = parse_rate_limit)]
     pub(crate) rate_limit: Option<(u32, Duration)>,
     /// Do not ask for confirmation.
@@ -127,6 +128,9 @@ async fn revoke(global: &GlobalArgs, args: &RevokeArgs) -> Exit {
     }
 }
 
+/// Users processed at once when neither the flag nor a checkpoint says.
+const DEFAULT_CONCURRENCY: usize = 8;
+
 /// What a run needs, checked before any request.
 struct Prepared {
     api: ClerkApi,
@@ -135,13 +139,21 @@ struct Prepared {
     denied_in: Option<String>,
     log: Option<IncidentLog>,
     command_line: String,
+    /// The rate limit and concurrency the run goes at.
+    pace: CheckpointPace,
 }
 
 /// What a run needs, or why it cannot start: a usage problem (arguments, environment: exit
 /// 2, as in every command) or a failure (an unreadable incident log: exit 1).
 fn prepare(args: &RevokeArgs) -> Result<Prepared, (Exit, String)> {
     let usage = |problem: String| (Exit::Usage, problem);
-    let plan = plan(args).map_err(usage)?;
+    let stored = stored_pace(args).map_err(usage)?;
+    let concurrency = args
+        .concurrency
+        .map(usize::from)
+        .or(stored.map(|pace| pace.concurrency))
+        .unwrap_or(DEFAULT_CONCURRENCY);
+    let plan = plan(args, concurrency).map_err(usage)?;
     let log = args
         .incident
         .as_ref()
@@ -153,10 +165,13 @@ fn prepare(args: &RevokeArgs) -> Result<Prepared, (Exit, String)> {
         ))
     })?;
     let mut builder = ClerkApi::builder(key).base_url(&args.api.api_url);
-    if let Some((requests, window)) = args.rate_limit {
-        let limit = RateLimit::new(requests, window).ok_or_else(|| {
+    let rate_limit = match args.rate_limit {
+        Some((requests, window)) => Some(RateLimit::new(requests, window).ok_or_else(|| {
             usage("the rate limit needs at least one request per non-zero window".to_owned())
-        })?;
+        })?),
+        None => stored.and_then(|pace| pace.rate_limit),
+    };
+    if let Some(limit) = rate_limit {
         builder = builder.rate_limit(limit);
     }
     // With the fleet: one API budget with the services' and other runs', and the denylist.
@@ -171,6 +186,10 @@ fn prepare(args: &RevokeArgs) -> Result<Prepared, (Exit, String)> {
         .build()
         .map_err(|err| usage(terminal::error_chain(&err)))?;
     let command_line = command_line(&plan, args);
+    let pace = CheckpointPace::new(plan.concurrency_limit(), api.rate_limit());
+    if let Some(stored) = stored {
+        say_restored_pace(args, stored);
+    }
     let mut revoker = SessionRevoker::new(api.clone(), plan);
     let mut denied_in = None;
     if let Some(store) = store {
@@ -184,12 +203,50 @@ fn prepare(args: &RevokeArgs) -> Result<Prepared, (Exit, String)> {
         denied_in,
         api,
         log,
+        pace,
     })
 }
 
+/// The pace recorded in the checkpoint of a `--resume`, if any.
+fn stored_pace(args: &RevokeArgs) -> Result<Option<CheckpointPace>, String> {
+    match (&args.checkpoint, args.resume) {
+        (Some(path), true) if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) => {
+            SessionRevoker::checkpoint_pace(path).map_err(|err| terminal::error_chain(&err))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Tells which of the checkpoint's pace a resume keeps: the flags not given again.
+fn say_restored_pace(args: &RevokeArgs, stored: CheckpointPace) {
+    let mut kept = Vec::new();
+    if args.rate_limit.is_none()
+        && let Some(limit) = stored.rate_limit
+    {
+        kept.push(format!("--rate-limit {}", rate_limit_words(limit)));
+    }
+    if args.concurrency.is_none() {
+        kept.push(format!("--concurrency {}", stored.concurrency));
+    }
+    if !kept.is_empty() {
+        terminal::problem(&format!(
+            "resuming at the checkpoint's pace: {} (give the flag to change it)",
+            kept.join(" ")
+        ));
+    }
+}
+
+/// A rate limit as `--rate-limit` takes it: `1000/10s`.
+fn rate_limit_words(limit: RateLimit) -> String {
+    format!(
+        "{}/{}",
+        limit.requests(),
+        humantime::format_duration(limit.window())
+    )
+}
+
 /// The plan the flags describe, or the checkpoint's when resuming without target flags.
-fn plan(args: &RevokeArgs) -> Result<RevocationPlan, String> {
-    let concurrency = usize::from(args.concurrency);
+fn plan(args: &RevokeArgs, concurrency: usize) -> Result<RevocationPlan, String> {
     let target = if args.all {
         Some(RevocationTarget::AllUsers)
     } else if let Some(org) = &args.org {
@@ -258,6 +315,7 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
         denied_in,
         log,
         command_line,
+        pace,
     } = prepared;
     let plan = revoker.plan().clone();
     if denied_in.is_none() && !plan.is_dry_run() {
@@ -383,6 +441,7 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
             error.as_deref(),
             args.checkpoint.as_deref(),
             denied_in.as_deref(),
+            pace,
         );
     } else {
         print_text(&report, args.checkpoint.as_deref(), denied_in.as_deref());
@@ -679,6 +738,7 @@ fn print_json(
     error: Option<&str>,
     checkpoint: Option<&Path>,
     denied_in: Option<&str>,
+    pace: CheckpointPace,
 ) {
     let mut document = serde_json::to_value(report).unwrap_or(Value::Null);
     if let Some(object) = document.as_object_mut() {
@@ -694,6 +754,13 @@ fn print_json(
             json!(checkpoint.map(|path| path.display().to_string())),
         );
         object.insert("denied_in".into(), json!(denied_in));
+        object.insert(
+            "pace".into(),
+            json!({
+                "rate_limit": pace.rate_limit.map(rate_limit_words),
+                "concurrency": pace.concurrency,
+            }),
+        );
     }
     terminal::json(&document);
 }
@@ -735,6 +802,16 @@ fn command_line(plan: &RevocationPlan, args: &RevokeArgs) -> String {
     if args.resume {
         line.push_str(" --resume");
     }
+    if let Some(concurrency) = args.concurrency {
+        let _ = write!(line, " --concurrency {concurrency}");
+    }
+    if let Some((requests, window)) = args.rate_limit {
+        let _ = write!(
+            line,
+            " --rate-limit {requests}/{}",
+            humantime::format_duration(window)
+        );
+    }
     line
 }
 
@@ -772,7 +849,7 @@ mod tests {
             dry_run: true,
             checkpoint: Some(PathBuf::from("run.ckpt")),
             resume: false,
-            concurrency: 8,
+            concurrency: None,
             rate_limit: None,
             yes: true,
             incident: None,

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! {"record":"start","version":1,"plan":{…},"active_since":1749308400000,"started_at":1750000000000}
+//! {"record":"pace","concurrency":8,"rate_limit":{"requests":1000,"window_ms":10000}}
 //! {"record":"intent","user_id":"user_a","sessions":["sess_1","sess_2"]}
 //! {"record":"done","user_id":"user_a","counts":{"found":2,"kept":0,"revoked":2,"already_inactive":0}}
 //! ```
@@ -16,6 +17,11 @@
 //! 2. *Done after all.* A user is recorded as done, with its counts, only once all its
 //!    sessions were processed without a failure. A resumed run skips done users and adds
 //!    their counts; every other user is redone, which is safe because revoking is idempotent.
+//!
+//! A `pace` line records how the run was paced (users at once, the rate limit); a run that
+//! opens the file with another pace appends a new one. The last one is what
+//! [`SessionRevoker::checkpoint_pace`](super::SessionRevoker::checkpoint_pace) returns, so
+//! that a resume keeps a production run's pace instead of falling back to a default.
 //!
 //! An append costs one small write however long the run, where rewriting a snapshot would
 //! grow with the number of users done. A line cut short by a crash is the last one, was
@@ -37,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use super::error::RevocationError;
 use super::job_store::{JobLease, JobStoreError, RevocationJobStore};
 use super::plan::{RevocationPlan, RevocationTarget};
+use crate::api::RateLimit;
 
 /// The journal format version this code writes and reads.
 const VERSION: u32 = 1;
@@ -126,6 +133,49 @@ impl PlanFingerprint {
     }
 }
 
+/// How a run recorded in a checkpoint was paced: what a resume restores unless told otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CheckpointPace {
+    /// Users processed at once.
+    pub concurrency: usize,
+    /// The rate limit the run's client paced itself to; `None` when it was not paced.
+    pub rate_limit: Option<RateLimit>,
+}
+
+impl CheckpointPace {
+    /// The pace of a run with `concurrency` users at once under `rate_limit`.
+    pub fn new(concurrency: usize, rate_limit: Option<RateLimit>) -> Self {
+        Self {
+            concurrency,
+            rate_limit,
+        }
+    }
+}
+
+/// A rate limit as a checkpoint line holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct RateRecord {
+    requests: u32,
+    window_ms: u64,
+}
+
+impl RateRecord {
+    fn of(limit: RateLimit) -> Self {
+        Self {
+            requests: limit.requests(),
+            window_ms: u64::try_from(limit.window().as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    fn to_limit(self) -> Option<RateLimit> {
+        RateLimit::new(
+            self.requests,
+            std::time::Duration::from_millis(self.window_ms),
+        )
+    }
+}
+
 /// One user's counts, as recorded when the user is done.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct UserCounts {
@@ -161,6 +211,11 @@ enum Record {
         user_id: String,
         counts: UserCounts,
     },
+    Pace {
+        concurrency: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rate_limit: Option<RateRecord>,
+    },
 }
 
 /// What a checkpoint holds, replayed.
@@ -174,6 +229,8 @@ pub(crate) struct Replay {
     pub(crate) intents: HashMap<String, BTreeSet<String>>,
     /// The counts of the done users, summed.
     pub(crate) counts: UserCounts,
+    /// The last pace recorded, if any.
+    pub(crate) pace: Option<CheckpointPace>,
 }
 
 /// An open checkpoint, appended to: a locked file, or a job's lines in the fleet store.
@@ -202,12 +259,14 @@ impl std::fmt::Debug for Journal {
 
 impl Journal {
     /// Opens (or creates) the checkpoint at `path` for `plan`, replaying what it holds. A new
-    /// file starts with the plan and `active_since`.
+    /// file starts with the plan and `active_since`; `pace` is appended when it is not the
+    /// last one recorded.
     pub(crate) async fn open(
         path: &Path,
         plan: &PlanFingerprint,
         active_since: i64,
         started_at: i64,
+        pace: CheckpointPace,
     ) -> Result<(Self, Replay), RevocationError> {
         let mut file = crate::private_file::options()
             .read(true)
@@ -246,17 +305,28 @@ impl Journal {
             },
         };
         let text = text.get(..complete).unwrap_or_default();
-        if text.trim().is_empty() {
-            return journal.begin(plan, active_since, started_at).await;
-        }
-        let (stored, replay) = replay_lines(text.lines())
-            .map_err(|(line, reason)| RevocationError::corrupt(path, line, reason))?;
-        let differences = plan.differences(&stored);
-        if !differences.is_empty() {
-            return Err(RevocationError::PlanMismatch {
-                path: path.to_owned(),
-                differences: differences.join(", "),
-            });
+        let (journal, mut replay) = if text.trim().is_empty() {
+            journal.begin(plan, active_since, started_at).await?
+        } else {
+            let (stored, replay) = replay_lines(text.lines())
+                .map_err(|(line, reason)| RevocationError::corrupt(path, line, reason))?;
+            let differences = plan.differences(&stored);
+            if !differences.is_empty() {
+                return Err(RevocationError::PlanMismatch {
+                    path: path.to_owned(),
+                    differences: differences.join(", "),
+                });
+            }
+            (journal, replay)
+        };
+        if replay.pace != Some(pace) {
+            journal
+                .append(&Record::Pace {
+                    concurrency: pace.concurrency,
+                    rate_limit: pace.rate_limit.map(RateRecord::of),
+                })
+                .await?;
+            replay.pace = Some(pace);
         }
         Ok((journal, replay))
     }
@@ -396,14 +466,24 @@ fn replay_shared(
 /// The plan stored in the checkpoint at `path` (with the default concurrency), so that a run
 /// can be resumed without restating its filters.
 pub(crate) fn stored_plan(path: &Path) -> Result<RevocationPlan, RevocationError> {
+    read_file(path).map(|(plan, _)| plan.to_plan())
+}
+
+/// The last pace recorded in the checkpoint at `path`; `None` when it records none (written
+/// by an earlier version).
+pub(crate) fn stored_pace(path: &Path) -> Result<Option<CheckpointPace>, RevocationError> {
+    read_file(path).map(|(_, replay)| replay.pace)
+}
+
+/// Replays the complete lines of the checkpoint file at `path`, without locking it.
+fn read_file(path: &Path) -> Result<(PlanFingerprint, Replay), RevocationError> {
     let mut text = String::new();
     File::open(path)
         .and_then(|mut file| file.read_to_string(&mut text))
         .map_err(|err| RevocationError::io(path, err))?;
     let complete = text.rfind('\n').map_or(0, |end| end + 1);
-    let (plan, _) = replay_lines(text.get(..complete).unwrap_or_default().lines())
-        .map_err(|(line, reason)| RevocationError::corrupt(path, line, reason))?;
-    Ok(plan.to_plan())
+    replay_lines(text.get(..complete).unwrap_or_default().lines())
+        .map_err(|(line, reason)| RevocationError::corrupt(path, line, reason))
 }
 
 /// Reads the journal's complete lines; an error names the first unreadable line (from 1) and
@@ -457,6 +537,15 @@ fn replay_lines<'a>(
                     replay.counts.add(&counts);
                 }
             }
+            Record::Pace {
+                concurrency,
+                rate_limit,
+            } => {
+                replay.pace = Some(CheckpointPace {
+                    concurrency,
+                    rate_limit: rate_limit.and_then(RateRecord::to_limit),
+                });
+            }
         }
     }
     Ok((plan, replay))
@@ -465,6 +554,7 @@ fn replay_lines<'a>(
 #[cfg(test)]
 mod tests {
     use std::fs::OpenOptions;
+    use std::time::Duration;
 
     use super::*;
 
@@ -473,6 +563,10 @@ mod tests {
             "clerk-incident-checkpoint-{}-{name}.jsonl",
             std::process::id()
         ))
+    }
+
+    fn pace() -> CheckpointPace {
+        CheckpointPace::new(8, Some(RateLimit::PRODUCTION))
     }
 
     fn plan() -> PlanFingerprint {
@@ -486,7 +580,9 @@ mod tests {
         let path = temp_path("replay");
         let _ = std::fs::remove_file(&path);
         {
-            let (journal, replay) = Journal::open(&path, &plan(), 42, 1000).await.unwrap();
+            let (journal, replay) = Journal::open(&path, &plan(), 42, 1000, pace())
+                .await
+                .unwrap();
             assert_eq!(replay.active_since, 42);
             let sessions: BTreeSet<String> = ["sess_1".to_owned()].into();
             journal.intent("user_a", &sessions).await.unwrap();
@@ -500,7 +596,9 @@ mod tests {
             // A duplicate done line must not count twice.
             journal.done("user_a", counts).await.unwrap();
         }
-        let (_journal, replay) = Journal::open(&path, &plan(), 99, 2000).await.unwrap();
+        let (_journal, replay) = Journal::open(&path, &plan(), 99, 2000, pace())
+            .await
+            .unwrap();
         assert_eq!(replay.active_since, 42, "the first run's bound is kept");
         assert!(replay.done.contains("user_a"));
         assert_eq!(replay.counts.revoked, 1);
@@ -511,25 +609,60 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_new_pace_is_recorded_and_the_last_one_read_back() {
+        let path = temp_path("pace");
+        let _ = std::fs::remove_file(&path);
+        let lines = || std::fs::read_to_string(&path).unwrap().lines().count();
+        drop(Journal::open(&path, &plan(), 1, 1, pace()).await.unwrap());
+        assert_eq!(lines(), 2, "start and pace");
+        drop(Journal::open(&path, &plan(), 1, 1, pace()).await.unwrap());
+        assert_eq!(lines(), 2, "the same pace is not recorded twice");
+        let faster = CheckpointPace::new(16, RateLimit::new(5000, Duration::from_secs(10)));
+        let (_journal, replay) = Journal::open(&path, &plan(), 1, 1, faster).await.unwrap();
+        assert_eq!(replay.pace, Some(faster));
+        assert_eq!(lines(), 3);
+        drop(_journal);
+        assert_eq!(stored_pace(&path).unwrap(), Some(faster));
+
+        // A checkpoint written before paces were recorded has none.
+        std::fs::write(
+            &path,
+            format!(
+                "{}\n",
+                serde_json::to_string(&Record::Start {
+                    version: VERSION,
+                    plan: plan(),
+                    active_since: 1,
+                    started_at: 1,
+                })
+                .unwrap()
+            ),
+        )
+        .unwrap();
+        assert_eq!(stored_pace(&path).unwrap(), None);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[tokio::test]
     async fn a_torn_last_line_is_dropped_and_a_torn_middle_is_corrupt() {
         let path = temp_path("torn");
         let _ = std::fs::remove_file(&path);
-        drop(Journal::open(&path, &plan(), 1, 1).await.unwrap());
+        drop(Journal::open(&path, &plan(), 1, 1, pace()).await.unwrap());
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(br#"{"record":"done","user_id":"user_a","cou"#)
             .unwrap();
         drop(file);
-        let (journal, replay) = Journal::open(&path, &plan(), 1, 1).await.unwrap();
+        let (journal, replay) = Journal::open(&path, &plan(), 1, 1, pace()).await.unwrap();
         assert!(replay.done.is_empty());
         journal.done("user_b", UserCounts::default()).await.unwrap();
         drop(journal);
-        let (_journal, replay) = Journal::open(&path, &plan(), 1, 1).await.unwrap();
+        let (_journal, replay) = Journal::open(&path, &plan(), 1, 1, pace()).await.unwrap();
         assert!(replay.done.contains("user_b"), "appends continue cleanly");
         drop(_journal);
 
         std::fs::write(&path, "{\"record\":\"start\"\n{}\n").unwrap();
         assert!(matches!(
-            Journal::open(&path, &plan(), 1, 1).await,
+            Journal::open(&path, &plan(), 1, 1, pace()).await,
             Err(RevocationError::CorruptCheckpoint { line: 1, .. })
         ));
         let _ = std::fs::remove_file(&path);
@@ -539,16 +672,18 @@ mod tests {
     async fn another_plan_or_a_second_run_is_refused() {
         let path = temp_path("mismatch");
         let _ = std::fs::remove_file(&path);
-        let journal = Journal::open(&path, &plan(), 1, 1).await.unwrap();
+        let journal = Journal::open(&path, &plan(), 1, 1, pace()).await.unwrap();
         assert!(matches!(
-            Journal::open(&path, &plan(), 1, 1).await,
+            Journal::open(&path, &plan(), 1, 1, pace()).await,
             Err(RevocationError::CheckpointInUse { .. })
         ));
         drop(journal);
         let other = PlanFingerprint::of(
             &RevocationPlan::new(RevocationTarget::Organization("org_1".into())).dry_run(true),
         );
-        let err = Journal::open(&path, &other, 1, 1).await.unwrap_err();
+        let err = Journal::open(&path, &other, 1, 1, pace())
+            .await
+            .unwrap_err();
         let RevocationError::PlanMismatch { differences, .. } = &err else {
             panic!("{err:?}");
         };

@@ -65,6 +65,7 @@ mod plan;
 mod report;
 mod revoker;
 
+pub use self::checkpoint::CheckpointPace;
 pub use self::endpoints::{EndpointResponse, REVOKE_PATH, RevokeRequest};
 pub use self::error::RevocationError;
 pub use self::job_status::{CancelOutcome, JobId, JobState, JobStatus};

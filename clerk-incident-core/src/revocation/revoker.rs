@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
 
-use super::checkpoint::{self, Journal, PlanFingerprint, Replay, UserCounts};
+use super::checkpoint::{self, CheckpointPace, Journal, PlanFingerprint, Replay, UserCounts};
 use super::error::RevocationError;
 use super::lease_keeper::LeaseClock;
 use super::plan::{RevocationPlan, RevocationTarget};
@@ -98,6 +98,18 @@ impl SessionRevoker {
         checkpoint::stored_plan(path)
     }
 
+    /// How the run recorded in a checkpoint file was last paced (users at once, the client's
+    /// rate limit), so that a resume keeps it; `None` for a checkpoint written by a version
+    /// that did not record it. A run appends its pace to the checkpoint whenever it differs
+    /// from the last one recorded.
+    ///
+    /// # Errors
+    ///
+    /// As [`checkpoint_plan`](Self::checkpoint_plan).
+    pub fn checkpoint_pace(path: &Path) -> Result<Option<CheckpointPace>, RevocationError> {
+        checkpoint::stored_pace(path)
+    }
+
     /// Counts the users the plan would scan and skip, without listing or revoking anything:
     /// the numbers an operator confirms. Two `GET /v1/users/count` calls (per 100 target ids).
     ///
@@ -143,7 +155,12 @@ impl SessionRevoker {
         let journal = match checkpoint {
             Some(path) => {
                 let fingerprint = PlanFingerprint::of(&self.plan);
-                Some(Journal::open(path, &fingerprint, self.plan.active_since(now), now).await?)
+                let pace =
+                    CheckpointPace::new(self.plan.concurrency_limit(), self.api.rate_limit());
+                Some(
+                    Journal::open(path, &fingerprint, self.plan.active_since(now), now, pace)
+                        .await?,
+                )
             }
             None => None,
         };
@@ -178,6 +195,8 @@ impl SessionRevoker {
             done,
             mut intents,
             counts,
+            // Read by the caller before the run, to pace it.
+            pace: _,
         } = replay;
 
         let preview = self.count(active_since).await?;
