@@ -13,6 +13,8 @@ mod drill;
 mod exit_code;
 mod global_args;
 mod interrupt;
+mod log_output;
+mod progress_bar;
 mod rate_limit_arg;
 mod terminal;
 mod time_arg;
@@ -20,7 +22,6 @@ mod time_arg;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command, SimAction};
 
@@ -29,7 +30,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     // The drill injects failures on purpose; the retries they cause are not news there.
     let quiet = matches!(cli.command, Command::Drill(_));
-    init_tracing(cli.global.verbose, quiet);
+    log_output::init(cli.global.verbose, quiet);
     let exit = match &cli.command {
         Command::Triage(args) => commands::triage::run(&cli.global, args).await,
         Command::Status(args) => commands::status::run(&cli.global, args).await,
@@ -50,21 +51,4 @@ async fn main() -> ExitCode {
         terminal::json_error_if_silent(exit as u8);
     }
     exit.into()
-}
-
-/// Logs go to stderr, so that `--json` output on stdout stays parseable. `quiet` lowers the
-/// default to errors only.
-fn init_tracing(verbose: u8, quiet: bool) {
-    let default = match verbose {
-        0 if quiet => "error",
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
-    };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(clerk_incident_core::log_colour::stderr_colour())
-        .init();
 }

@@ -1,4 +1,5 @@
-//! Writing to the terminal: the only place the binary prints.
+//! Writing to the terminal: the only place the binary prints (the logger's lines aside),
+//! always above the progress bar.
 
 /// An error and its sources on one line (core's, shared with the services).
 pub(crate) use clerk_incident_core::error_chain::error_chain;
@@ -16,7 +17,7 @@ static LAST_PROBLEM: Mutex<Option<String>> = Mutex::new(None);
 #[allow(clippy::print_stdout)]
 pub(crate) fn out(line: impl AsRef<str>) {
     WROTE_OUTPUT.store(true, Ordering::Relaxed);
-    println!("{}", line.as_ref());
+    crate::progress_bar::suspend(|| println!("{}", line.as_ref()));
 }
 
 /// Under `--json`, a command that failed before printing its document still answers on
@@ -54,10 +55,16 @@ pub(crate) fn json_line(value: &impl serde::Serialize) {
 }
 
 /// Prints a problem on stderr.
-#[allow(clippy::print_stderr)]
 pub(crate) fn problem(line: &str) {
     *LAST_PROBLEM.lock().unwrap_or_else(PoisonError::into_inner) = Some(line.to_owned());
-    eprintln!("clerk-incident: {line}");
+    notice(line);
+}
+
+/// Prints a line on stderr that is news, not the command's problem (under `--json`, not the
+/// error reported if the command then fails).
+#[allow(clippy::print_stderr)]
+pub(crate) fn notice(line: &str) {
+    crate::progress_bar::suspend(|| eprintln!("clerk-incident: {line}"));
 }
 
 /// `text` with its first letter in upper case.

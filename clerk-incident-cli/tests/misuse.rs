@@ -550,3 +550,57 @@ async fn a_resume_keeps_the_runs_pace_unless_told_otherwise() {
     let again = run(revoke(&["--resume", "--all"])).await;
     assert_eq!(pace(&again), ("5000/10s".to_owned(), 5), "and is recorded");
 }
+
+/// At the default verbosity a flaky Clerk does not scroll a retry warning per request past
+/// the progress: the first is said, repeats are counted ("8 retries after 5xx so far"), and
+/// `-v` shows each.
+#[tokio::test]
+async fn retry_warnings_are_counted_not_scrolled_unless_verbose() {
+    use clerk_incident_sim::Faults;
+
+    let flaky = || async {
+        let sim = Sim::builder().users(60).sessions(90).start().await.unwrap();
+        sim.set_faults(Faults {
+            error_rate: 0.3,
+            ..Faults::default()
+        });
+        sim
+    };
+    let revoke = |sim: &Sim, verbose: bool| {
+        let mut command = binary();
+        command
+            .env("CLERK_SECRET_KEY", sim.secret_key())
+            .args(["sessions", "revoke", "--all", "--yes", "--json"])
+            .args(["--rate-limit", "100000/1s", "--api-url"])
+            .arg(sim.base_url());
+        if verbose {
+            command.arg("-v");
+        }
+        command
+    };
+    let retries = |output: &Output| {
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report["api"]["retries"].as_u64().unwrap()
+    };
+
+    let sim = flaky().await;
+    let quiet = run(revoke(&sim, false)).await;
+    let said = stderr(&quiet);
+    let retried = retries(&quiet);
+    assert!(retried >= 10, "the faults caused retries: {retried}");
+    let lines = said.lines().filter(|line| line.contains("retr")).count();
+    assert!(
+        lines <= 2 + retried.ilog2() as usize,
+        "{lines} lines for {retried} retries: {said}"
+    );
+    assert!(said.contains("retries after 5xx so far"), "{said}");
+    assert!(said.contains("-v shows each"), "{said}");
+    assert!(!said.contains("Clerk API error; retrying"), "{said}");
+
+    let sim = flaky().await;
+    let verbose = run(revoke(&sim, true)).await;
+    let said = stderr(&verbose);
+    let each = said.matches("Clerk API error; retrying").count() as u64;
+    assert!(each >= 10 && each <= retries(&verbose), "{each}: {said}");
+    assert!(!said.contains("so far"), "{said}");
+}

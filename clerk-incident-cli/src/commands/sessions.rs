@@ -16,7 +16,7 @@ use clerk_incident_core::revocation::{
     CheckpointPace, PlanPreview, Progress, RevocationError, RevocationPlan, RevocationReport,
     RevocationTarget, SessionRevoker, Totals,
 };
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
 use crate::commands::fleet::{self, FleetStoreArgs};
@@ -602,10 +602,7 @@ fn rate(per_sec: f64) -> String {
 }
 
 fn progress_bar(json: bool) -> ProgressBar {
-    if json || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    let bar = crate::progress_bar::on_stderr(json, Some(0));
     if let Ok(style) = ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} users ({rate}, ETA {eta}) {msg}",
     ) {

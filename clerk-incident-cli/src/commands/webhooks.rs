@@ -2,7 +2,6 @@
 //! application missed, without Svix access.
 
 use std::fmt::Write as _;
-use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,7 +13,7 @@ use clerk_incident_core::webhooks::{
     ENV_WEBHOOK_SIGNING_SECRET, KnownIds, REPLAY_TYPES, ReplayError, ReplayOptions, ReplayProgress,
     ReplayReport, WebhookReplayer, WebhookSecret,
 };
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::commands::incident;
 use crate::exit_code::Exit;
@@ -246,10 +245,7 @@ fn target_for_log(target: &str) -> String {
 }
 
 fn progress_bar(json: bool) -> ProgressBar {
-    if json || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let bar = crate::progress_bar::on_stderr(json, None);
     if let Ok(style) = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}") {
         bar.set_style(style);
     }

@@ -10,6 +10,7 @@ use http::{HeaderValue, Method, header};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 
+use super::RETRY_LOG_TARGET;
 use super::counters::{ApiCounters, AtomicCounters};
 use super::error::{ApiError, ClerkErrorBody};
 use super::pacing::{Pacer, RateLimit};
@@ -317,7 +318,7 @@ impl ClerkApi {
             inner.counters.retry();
             match failure {
                 Failure::RateLimited(_) => {
-                    tracing::warn!(operation = call.operation, wait = ?wait, "Clerk answered 429; pausing every caller of this client");
+                    tracing::warn!(target: RETRY_LOG_TARGET, cause = "429", operation = call.operation, wait = ?wait, "Clerk answered 429; pausing every caller of this client");
                     inner.pacer.pause_until(tokio::time::Instant::now() + wait);
                     if let Some(shared) = &inner.shared {
                         shared
@@ -333,11 +334,11 @@ impl ClerkApi {
                     }
                 }
                 Failure::Status(response) => {
-                    tracing::warn!(operation = call.operation, status = response.status().as_u16(), attempt = attempts, wait = ?wait, "Clerk API error; retrying");
+                    tracing::warn!(target: RETRY_LOG_TARGET, cause = "5xx", operation = call.operation, status = response.status().as_u16(), attempt = attempts, wait = ?wait, "Clerk API error; retrying");
                     tokio::time::sleep(wait).await;
                 }
                 Failure::Transport(err) => {
-                    tracing::warn!(operation = call.operation, error = %err, attempt = attempts, wait = ?wait, "Clerk API unreachable; retrying");
+                    tracing::warn!(target: RETRY_LOG_TARGET, cause = "unreachable", operation = call.operation, error = %err, attempt = attempts, wait = ?wait, "Clerk API unreachable; retrying");
                     tokio::time::sleep(wait).await;
                 }
             }

@@ -20,6 +20,10 @@
 //! | [`ClerkApi::jwks`] | `GET /v1/jwks` |
 //! | [`ClerkApi::instance`] | `GET /v1/instance` |
 
+//! Every retry is logged at `WARN` under the target [`RETRY_LOG_TARGET`], with a `cause`
+//! field (`5xx`, `unreachable` or `429`), the `operation`, the `attempt` and the `wait`, so
+//! that a tool can count repeats instead of printing each.
+
 mod client;
 mod counters;
 mod error;
@@ -37,6 +41,10 @@ pub use self::client::{
     ClerkApi, ClerkApiBuilder, DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_TIMEOUT,
 };
 pub use self::counters::ApiCounters;
+
+/// The `tracing` target of the retry warnings (one per retried request), whatever module sends
+/// them: filter or count them by this name.
+pub const RETRY_LOG_TARGET: &str = "clerk_incident_core::api::retry";
 pub use self::error::{ApiError, ClerkErrorDetail};
 pub use self::models::{
     EmailAddress, EnvironmentType, Instance, Jwk, Jwks, Session, SessionStatus, User,
