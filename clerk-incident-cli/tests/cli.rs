@@ -29,8 +29,13 @@ async fn run(mut command: Command) -> Output {
 
 #[tokio::test]
 async fn the_drill_passes_every_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let review = dir.path().join("review.md");
     let mut command = binary();
-    command.args(["drill", "--json", "--users", "60", "--sessions", "90"]);
+    command
+        .args(["drill", "--json", "--users", "60", "--sessions", "90"])
+        .arg("--report")
+        .arg(&review);
     let output = run(command).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "drill failed:\n{stdout}");
@@ -59,6 +64,28 @@ async fn the_drill_passes_every_step() {
             .as_str()
             .is_some_and(|o| o.contains("3 live instances on in memory"))
     }));
+    // The review's impact is filled from the log: who was signed out, what was dropped and
+    // replayed, what the service let through.
+    let review = std::fs::read_to_string(&review).unwrap();
+    let impact = review
+        .split("## Impact")
+        .nth(1)
+        .and_then(|rest| rest.split("## Action items").next())
+        .unwrap_or_default();
+    assert!(
+        impact.contains("user(s) signed out:") && impact.contains("session(s) revoked"),
+        "{impact}"
+    );
+    assert!(
+        impact.contains("webhook deliveries dropped, all replayed"),
+        "{impact}"
+    );
+    assert!(
+        impact.contains("let through without a valid session in open mode"),
+        "{impact}"
+    );
+    assert!(!impact.contains("TODO: users affected"), "{impact}");
+    assert!(!impact.contains("TODO: data loss"), "{impact}");
 }
 
 async fn status_exit_code(status_url: &str) -> (Option<i32>, String) {

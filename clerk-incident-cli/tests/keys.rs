@@ -110,7 +110,9 @@ async fn verify_new_passes_for_a_key_of_the_same_instance() {
         .entries
         .iter()
         .filter_map(|entry| match &entry.kind {
-            EntryKind::Action { command, outcome } => Some((command.clone(), outcome.clone())),
+            EntryKind::Action {
+                command, outcome, ..
+            } => Some((command.clone(), outcome.clone())),
             _ => None,
         })
         .collect();

@@ -351,6 +351,24 @@ async fn sigterm_stops_a_revocation_that_then_resumes_exactly() {
     let recorded = std::fs::read_to_string(&log).unwrap();
     assert!(recorded.contains("interrupted by SIGTERM"), "{recorded}");
     assert!(live() > 0, "stopped before the end");
+    // The review lists the interrupted run with its partial counts, as a floor.
+    let review = || {
+        let mut command = binary();
+        command.args(["report", "--incident"]).arg(&log);
+        command
+            .output()
+            .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+    let partial = review().unwrap();
+    let repairs = partial.split("### Repairs run").nth(1).unwrap_or_default();
+    assert!(
+        repairs.contains("interrupted by SIGTERM after"),
+        "{partial}"
+    );
+    assert!(
+        partial.contains("(at least: a counted action stopped early"),
+        "{partial}"
+    );
 
     sim.set_faults(Faults::default());
     let output = run({
@@ -363,6 +381,14 @@ async fn sigterm_stops_a_revocation_that_then_resumes_exactly() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["revoked"], before, "each session once: {report}");
     assert_eq!(live(), 0);
+    let whole = review().unwrap();
+    assert!(
+        whole.contains(&format!(
+            "{} user(s) signed out: {before} session(s) revoked by the repairs below.\n",
+            report["users_signed_out"]
+        )),
+        "the resumed run's counts replace the partial ones: {whole}"
+    );
 }
 
 /// The review's category is the one the incident was declared (or re-declared) with; a

@@ -180,7 +180,9 @@ fn actions(log: &Path) -> Vec<(String, String)> {
         .entries
         .into_iter()
         .filter_map(|entry| match entry.kind {
-            EntryKind::Action { command, outcome } => Some((command, outcome)),
+            EntryKind::Action {
+                command, outcome, ..
+            } => Some((command, outcome)),
             _ => None,
         })
         .collect()
@@ -252,6 +254,19 @@ async fn replay_repairs_thirty_dropped_deliveries_and_a_second_replay_changes_no
     assert!(actions[1].1.starts_with("delivered 30"), "{actions:?}");
     let raw = std::fs::read_to_string(&log).unwrap();
     assert!(!raw.contains(setup.sim.webhook_secret().trim_start_matches("whsec_")));
+
+    // The review counts the replayed events once, though the window was replayed twice.
+    let output = run({
+        let mut command = Command::new(env!("CARGO_BIN_EXE_clerk-incident"));
+        command.args(["report", "--incident"]).arg(&log);
+        command
+    })
+    .await;
+    let review = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        review.contains("### Data loss\n\n30 webhook events replayed; the log does not record"),
+        "{review}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

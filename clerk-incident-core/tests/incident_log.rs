@@ -9,7 +9,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::thread;
 
-use clerk_incident_core::incident::{Entry, EntryKind, IncidentError, IncidentLog};
+use clerk_incident_core::incident::{ActionCounts, Entry, EntryKind, IncidentError, IncidentLog};
 use clerk_incident_core::triage::{Category, Severity};
 
 /// A fresh, empty directory for one test, under Cargo's per-target scratch space.
@@ -51,6 +51,7 @@ fn every_kind() -> Vec<EntryKind> {
         EntryKind::Action {
             command: "clerk-incident revoke --all".into(),
             outcome: "revoked 42 sessions of 17 users".into(),
+            counts: ActionCounts::revocation(17, 42),
         },
         EntryKind::SeverityChanged {
             severity: Severity::Medium,

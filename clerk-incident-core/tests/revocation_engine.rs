@@ -187,6 +187,12 @@ async fn every_targeted_session_is_revoked_through_5xx_429_bursts_and_latency() 
     assert!(report.is_complete(), "{:?}", report.failed);
     assert_eq!(report.sessions_found, targeted.len() as u64);
     assert_eq!(report.revoked, targeted.len() as u64);
+    let signed_out: std::collections::HashSet<&str> = sessions_before
+        .iter()
+        .filter(|s| targeted.contains(s.id.as_str()))
+        .map(|s| s.user_id.as_str())
+        .collect();
+    assert_eq!(report.users_signed_out, signed_out.len() as u64);
     assert_eq!(report.already_inactive, 0);
     assert_eq!(report.sessions_kept, 0);
     assert_eq!(report.users_excluded, excluded.len() as u64);

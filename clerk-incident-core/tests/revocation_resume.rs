@@ -106,7 +106,7 @@ async fn run_to_the_end(sim: &Sim, checkpoint: Option<&Path>) -> RevocationRepor
 }
 
 /// The counts that must not depend on how often a run was killed.
-fn counts(report: &RevocationReport) -> [u64; 7] {
+fn counts(report: &RevocationReport) -> [u64; 8] {
     [
         report.users_scanned,
         report.users_excluded,
@@ -115,6 +115,7 @@ fn counts(report: &RevocationReport) -> [u64; 7] {
         report.sessions_kept,
         report.revoked,
         report.already_inactive,
+        report.users_signed_out,
     ]
 }
 

@@ -4,7 +4,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use clerk_incident_core::incident::{Entry, EntryKind, IncidentError, IncidentLog, Timeline};
+use clerk_incident_core::incident::{
+    ActionCounts, Entry, EntryKind, IncidentError, IncidentLog, Timeline,
+};
 use serde_json::json;
 
 use crate::cli::{
@@ -212,7 +214,9 @@ fn details(kind: &EntryKind) -> String {
             evidence.len()
         ),
         EntryKind::ModeChange { from, to, reason } => format!("{from} -> {to}: {reason}"),
-        EntryKind::Action { command, outcome } => format!("{command}: {outcome}"),
+        EntryKind::Action {
+            command, outcome, ..
+        } => format!("{command}: {outcome}"),
         EntryKind::SeverityChanged { severity, reason } => format!("{severity}: {reason}"),
         EntryKind::CategoryChanged { category, reason } => format!("{category}: {reason}"),
         EntryKind::Resolved {
@@ -239,15 +243,26 @@ pub(crate) fn warn(timeline: &Timeline) {
     }
 }
 
-/// The error, its sources, and what to do about it.
-/// Appends an Action entry of `command` to `log`, when there is one; false (after saying why) when it could not be written.
+/// Appends an Action entry of `command` to `log`, when there is one; false (after saying why)
+/// when it could not be written.
 pub(crate) fn record_action(log: Option<&IncidentLog>, command: &str, outcome: String) -> bool {
+    record_counted(log, command, outcome, ActionCounts::default())
+}
+
+/// [`record_action`] with what the action changed, counted, for the review's Impact section.
+pub(crate) fn record_counted(
+    log: Option<&IncidentLog>,
+    command: &str,
+    outcome: String,
+    counts: ActionCounts,
+) -> bool {
     let Some(log) = log else {
         return true;
     };
     match log.append(EntryKind::Action {
         command: command.to_owned(),
         outcome,
+        counts,
     }) {
         Ok(_) => true,
         Err(err) => {
@@ -257,6 +272,7 @@ pub(crate) fn record_action(log: Option<&IncidentLog>, command: &str, outcome: S
     }
 }
 
+/// The error, its sources, and what to do about it.
 pub(crate) fn explain(err: &IncidentError) -> String {
     let mut message = terminal::error_chain(err);
     let hint = match err {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use clerk_incident_core::auth::{ENV_REDIS_URL, ENV_SECRET_KEY, SessionDenier as _};
 use clerk_incident_core::fleet::FleetDenier;
-use clerk_incident_core::incident::IncidentLog;
+use clerk_incident_core::incident::{ActionCounts, IncidentLog};
 use clerk_incident_core::revocation::{
     CheckpointPace, PlanPreview, Progress, RevocationError, RevocationPlan, RevocationReport,
     RevocationTarget, SessionRevoker, Totals,
@@ -350,6 +350,17 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
     }
 
     let record = |outcome: String| incident::record_action(log.as_ref(), &command_line, outcome);
+    // What a run revoked, for the review: a resumable run's parts count once, by the last.
+    let counted = |users: u64, sessions: u64, partial: bool| {
+        let mut counts = ActionCounts::revocation(users, sessions);
+        if let Some(path) = &args.checkpoint {
+            counts = counts.resumable(path.display().to_string());
+        }
+        if partial { counts.partial() } else { counts }
+    };
+    let record_counted = |outcome: String, counts: ActionCounts| {
+        incident::record_counted(log.as_ref(), &command_line, outcome, counts)
+    };
     if !record(format!(
         "started{}",
         if plan.is_dry_run() { " (dry run)" } else { "" }
@@ -396,7 +407,10 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
                 totals.users_processed, totals.revoked, totals.already_inactive, totals.failed
             );
             terminal::problem(&format!("interrupted by {signal} {counts}{hint}"));
-            record(format!("interrupted by {signal} {counts}{hint}"));
+            record_counted(
+                format!("interrupted by {signal} {counts}{hint}"),
+                counted(totals.users_signed_out, totals.revoked, true),
+            );
             if global.json {
                 terminal::json(&json!({
                     "status": "interrupted",
@@ -434,7 +448,14 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
         }
     };
 
-    let recorded = record(summary(&report, error.as_deref()));
+    let recorded = if report.dry_run {
+        record(summary(&report, error.as_deref()))
+    } else {
+        record_counted(
+            summary(&report, error.as_deref()),
+            counted(report.users_signed_out, report.revoked, error.is_some()),
+        )
+    };
     if global.json {
         print_json(
             &report,

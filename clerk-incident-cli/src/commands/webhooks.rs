@@ -3,12 +3,13 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use clerk_incident_core::api::{ClerkApi, SecretKey};
 use clerk_incident_core::auth::ENV_SECRET_KEY;
-use clerk_incident_core::incident::IncidentLog;
+use clerk_incident_core::incident::{ActionCounts, IncidentLog};
 use clerk_incident_core::webhooks::{
     ENV_WEBHOOK_SIGNING_SECRET, KnownIds, REPLAY_TYPES, ReplayError, ReplayOptions, ReplayProgress,
     ReplayReport, WebhookReplayer, WebhookSecret,
@@ -112,30 +113,71 @@ async fn replay(global: &GlobalArgs, args: &ReplayArgs) -> Exit {
 
     let bar = progress_bar(global.json);
     let events_bar = bar.clone();
-    let run = replayer.run(&options, move |event| show(&events_bar, &event));
+    // Delivered and failed so far, for the line an interruption leaves.
+    let so_far = Arc::new(Mutex::new((0_u64, 0_u64)));
+    let last = Arc::clone(&so_far);
+    let run = replayer.run(&options, move |event| {
+        if let ReplayProgress::Sent {
+            delivered, failed, ..
+        } = &event
+        {
+            *last.lock().unwrap_or_else(PoisonError::into_inner) = (*delivered, *failed);
+        }
+        show(&events_bar, &event);
+    });
     let result = tokio::select! {
-        result = run => Some(result),
-        _ = crate::interrupt::signal() => None,
+        result = run => Ok(result),
+        signal = crate::interrupt::signal() => Err(signal),
     };
     bar.finish_and_clear();
 
     let report = match result {
-        None => {
-            let problem = "interrupted; run the same command again: delivered events carry the \
-                           same message ids and are deduplicated";
-            terminal::problem(problem);
-            record(format!("interrupted by the operator; {problem}"));
+        Err(signal) => {
+            let (delivered, failed) = *so_far.lock().unwrap_or_else(PoisonError::into_inner);
+            let problem = format!(
+                "interrupted by {signal} after {delivered} event(s) delivered, {failed} failed; \
+                 run the same command again: delivered events carry the same message ids and \
+                 are deduplicated"
+            );
+            terminal::problem(&problem);
+            incident::record_counted(
+                log.as_ref(),
+                &command_line,
+                problem,
+                ActionCounts::replay(delivered, failed)
+                    .resumable(command_line.clone())
+                    .partial(),
+            );
+            if global.json {
+                terminal::json(&serde_json::json!({
+                    "status": "interrupted",
+                    "signal": signal,
+                    "delivered": delivered,
+                    "failed": failed,
+                }));
+            }
             return Exit::Failure;
         }
-        Some(Err(err)) => {
+        Ok(Err(err)) => {
             let problem = explain(&err);
             terminal::problem(&problem);
             record(format!("failed before sending: {problem}"));
             return Exit::Failure;
         }
-        Some(Ok(report)) => report,
+        Ok(Ok(report)) => report,
     };
-    let recorded = record(report.summary());
+    let recorded = if report.dry_run {
+        record(report.summary())
+    } else {
+        incident::record_counted(
+            log.as_ref(),
+            &command_line,
+            report.summary(),
+            // The same window replayed again re-sends the same events: counted once.
+            ActionCounts::replay(report.delivered.total(), report.failed.len() as u64)
+                .resumable(command_line.clone()),
+        )
+    };
     if global.json {
         terminal::json(&report);
     } else {

@@ -12,7 +12,7 @@ use clerk_incident_core::auth::{
     JwksCacheConfig, KeySnapshotStore, KeySource, Verifier, VerifierConfig,
 };
 use clerk_incident_core::fleet::{FleetConfig, FleetDenier, FleetStore, ModeRequest};
-use clerk_incident_core::incident::EntryKind;
+use clerk_incident_core::incident::{ActionCounts, EntryKind};
 use clerk_incident_core::revocation::{
     JobError, JobState, REVOKE_PATH, RevocationJobs, RevocationPlan, RevocationTarget,
     SessionRevoker,
@@ -241,6 +241,7 @@ pub(super) async fn run(
                     "{} revoked, denied in the fleet: refused in grace everywhere",
                     report.revoked
                 ),
+                counts: ActionCounts::revocation(report.users_signed_out, report.revoked),
             }),
             None => Observation::unexpected("not every instance refused it within a second"),
         }
@@ -328,6 +329,10 @@ async fn one_job_for_the_fleet(
         Err(problem) => return Observation::unexpected(problem),
     };
     let revoked = status.report.as_ref().map_or(0, |report| report.revoked);
+    let signed_out = status
+        .report
+        .as_ref()
+        .map_or(0, |report| report.users_signed_out);
     let holder = status.instance.clone().unwrap_or_default();
     if status.state != JobState::Finished || revoked != before || live(&users) != 0 {
         return Observation::unexpected(format!(
@@ -346,5 +351,6 @@ async fn one_job_for_the_fleet(
             users.len()
         ),
         outcome: format!("{revoked} revoked on {holder}, watched from another replica"),
+        counts: ActionCounts::revocation(signed_out, revoked),
     })
 }

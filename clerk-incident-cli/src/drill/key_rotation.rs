@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use clerk_incident_core::api::{ClerkApi, SecretKey};
-use clerk_incident_core::incident::EntryKind;
+use clerk_incident_core::incident::{ActionCounts, EntryKind};
 use clerk_incident_core::rotation::{
     OldKeyStatus, rotation_retry_policy, verify_new, verify_old_revoked,
 };
@@ -37,6 +37,7 @@ fn action(command: &str, outcome: impl Into<String>) -> EntryKind {
     EntryKind::Action {
         command: command.to_owned(),
         outcome: outcome.into(),
+        counts: ActionCounts::default(),
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use clerk_incident_core::auth::ModeChange;
-use clerk_incident_core::incident::EntryKind;
+use clerk_incident_core::incident::{ActionCounts, EntryKind};
 use tokio::sync::broadcast;
 
 use super::{Drill, Observation, Recorder};
@@ -119,7 +119,7 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
     // Every mode change goes to the drill's incident log, as an operator's tool would record it.
     let mut audit = switch.subscribe();
     let policy = AuthPolicy::new(Verifier::new(keys, config), switch.clone());
-    let app = super::service::app(policy, None);
+    let app = super::service::app(policy.clone(), None);
 
     let Some(admin) = sim.admin_user_id() else {
         rec.step("setup", async {
@@ -260,6 +260,16 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
     rec.step("no token, Enforce again", expect(&app, me, None, 401, None))
         .await;
     sim.set_faults(Faults::default());
+    // What the service let through while degraded, for the review's impact.
+    let counters = policy.health().counters;
+    rec.log(EntryKind::Action {
+        command: "the service's auth counters (GET /health)".to_owned(),
+        outcome: format!(
+            "{} request(s) bypassed in open mode, {} served on an expired token in grace",
+            counters.bypassed, counters.grace_allowed
+        ),
+        counts: ActionCounts::degraded_traffic(counters.bypassed, counters.grace_allowed),
+    });
 }
 
 /// Switches `mode` on, as an operator would; `accepted` says whether the switch must take it

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use clerk_incident_core::api::{ClerkApi, RateLimit, RetryPolicy, SecretKey};
-use clerk_incident_core::incident::EntryKind;
+use clerk_incident_core::incident::{ActionCounts, EntryKind};
 use clerk_incident_core::revocation::{RevocationPlan, RevocationTarget, SessionRevoker};
 use clerk_incident_sim::{Faults, RateLimitFault};
 
@@ -83,6 +83,7 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
                 let entry = EntryKind::Action {
                     command,
                     outcome: format!("{line}; {} failed", report.failed.len()),
+                    counts: ActionCounts::revocation(report.users_signed_out, report.revoked),
                 };
                 if report.is_complete() {
                     Observation::expected(line).with_entry(entry)
@@ -96,6 +97,7 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
                 Observation::unexpected(problem.clone()).with_entry(EntryKind::Action {
                     command,
                     outcome: format!("failed: {problem}"),
+                    counts: ActionCounts::default(),
                 })
             }
         }

@@ -10,7 +10,7 @@ use clerk_incident_core::webhooks::UserSync;
 use super::service::{self, WEBHOOKS};
 use clerk_incident_core::api::{ClerkApi, RetryPolicy, SecretKey};
 use clerk_incident_core::auth::{AuthPolicy, BypassSwitch, KeySource, Verifier, VerifierConfig};
-use clerk_incident_core::incident::EntryKind;
+use clerk_incident_core::incident::{ActionCounts, EntryKind};
 use clerk_incident_core::webhooks::{
     KnownIds, ReplayOptions, ReplayReport, WebhookReplayer, WebhookSecret, WebhookVerifier,
 };
@@ -260,8 +260,10 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
                     "{dropped} deliveries dropped: the table misses {missing} users, keeps {extra} \
                      deleted ones and has {stale} stale"
                 );
-                let entry = EntryKind::Note {
-                    text: format!("Webhook backlog: {line}."),
+                let entry = EntryKind::Action {
+                    command: "webhook deliveries to the app (its endpoint answered 503)".to_owned(),
+                    outcome: format!("{line}."),
+                    counts: ActionCounts::default().dropped(dropped as u64),
                 };
                 if dropped == CREATED + UPDATED + DELETED
                     && (missing, extra, stale) == (CREATED, DELETED, UPDATED)
@@ -287,6 +289,10 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
                 let entry = EntryKind::Action {
                     command: command.to_owned(),
                     outcome: line.clone(),
+                    counts: ActionCounts::replay(
+                        report.delivered.total(),
+                        report.failed.len() as u64,
+                    ),
                 };
                 let expected = report.is_complete()
                     && (

@@ -7,6 +7,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::action_counts::ActionCounts;
 use super::redact::redact;
 use super::timestamp::{self, rfc3339_millis};
 use crate::triage::{Category, Severity};
@@ -182,6 +183,10 @@ pub enum EntryKind {
         command: String,
         /// What came of it, such as `revoked 4210 sessions of 1380 users`.
         outcome: String,
+        /// What it changed, counted, for the review's Impact section (`counts` on disk,
+        /// omitted when empty).
+        #[serde(default, skip_serializing_if = "ActionCounts::is_empty")]
+        counts: ActionCounts,
     },
     /// The severity was reassessed.
     SeverityChanged {
@@ -288,9 +293,17 @@ impl EntryKind {
                 to: clean(to),
                 reason: clean(reason),
             },
-            EntryKind::Action { command, outcome } => EntryKind::Action {
+            EntryKind::Action {
+                command,
+                outcome,
+                counts,
+            } => EntryKind::Action {
                 command: clean(command),
                 outcome: clean(outcome),
+                counts: ActionCounts {
+                    run: counts.run.map(clean),
+                    ..counts
+                },
             },
             EntryKind::SeverityChanged { severity, reason } => EntryKind::SeverityChanged {
                 severity,
@@ -402,6 +415,7 @@ mod tests {
             EntryKind::Action {
                 command: String::new(),
                 outcome: String::new(),
+                counts: ActionCounts::default(),
             },
             EntryKind::SeverityChanged {
                 severity: Severity::Low,

@@ -51,6 +51,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod action_counts;
 mod entry;
 mod error;
 mod log;
@@ -59,6 +60,7 @@ pub mod report;
 mod timeline;
 mod timestamp;
 
+pub use self::action_counts::ActionCounts;
 pub use self::entry::{Entry, EntryKind};
 pub use self::error::IncidentError;
 pub use self::log::IncidentLog;

@@ -2,7 +2,9 @@
 //!
 //! [`render`] fills in what the log knows (date, duration, severity, category, the timeline,
 //! the root cause when the resolution gives one, the time spent in the bypass modes, the
-//! repairs run) and leaves a marked prompt (`> _TODO: …_`) wherever the log is silent, so that
+//! repairs run, and the impact the actions counted: users signed out, webhook deliveries
+//! dropped and replayed, requests served while auth was degraded; see
+//! [`Timeline::counted_impact`]) and leaves a marked prompt (`> _TODO: …_`) wherever the log is silent, so that
 //! the review meeting starts from facts and sees at a glance what is left to write.
 //!
 //! The output depends on the timeline only, never on the current time, so the same log always
@@ -45,6 +47,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
+use super::action_counts::ActionCounts;
 use super::entry::{Entry, EntryKind};
 use super::redact::redact;
 use super::timeline::Timeline;
@@ -210,7 +213,9 @@ fn describe(entry: &Entry) -> (&'static str, String) {
             with_reason(&mut details, reason);
             ("Auth mode", details)
         }
-        EntryKind::Action { command, outcome } => {
+        EntryKind::Action {
+            command, outcome, ..
+        } => {
             let mut details = code(command.trim());
             with_reason(&mut details, outcome);
             ("Action", details)
@@ -258,15 +263,30 @@ fn impact(out: &mut String, timeline: &Timeline, clock: &Clock, spans: &[Span]) 
         .entries
         .iter()
         .filter_map(|entry| match &entry.kind {
-            EntryKind::Action { command, outcome } if is_repair(command, outcome) => {
+            EntryKind::Action {
+                command,
+                outcome,
+                counts,
+            } if is_repair(command, outcome, counts) => {
                 Some((entry, command.as_str(), outcome.as_str()))
             }
             _ => None,
         })
         .collect();
+    let counted = timeline.counted_impact();
 
     out.push_str("## Impact\n\n### Users affected\n\n");
-    if actions.is_empty() {
+    if let (Some(users), Some(sessions)) = (counted.users_signed_out, counted.sessions_revoked) {
+        let _ = writeln!(
+            out,
+            "{users} user(s) signed out: {sessions} session(s) revoked by the repairs below{}.\n",
+            if counted.partial {
+                " (at least: a counted action stopped early, and the log records no resume to its end)"
+            } else {
+                ""
+            }
+        );
+    } else if actions.is_empty() {
         out.push_str("> _TODO: users affected — the log does not record it._\n\n");
     } else {
         out.push_str(
@@ -307,12 +327,23 @@ fn impact(out: &mut String, timeline: &Timeline, clock: &Clock, spans: &[Span]) 
         }
         out.push('\n');
     }
+    if let Some(line) = degraded_traffic(&counted) {
+        let _ = writeln!(out, "{line}\n");
+    }
 
     out.push_str("### Data loss\n\n");
-    out.push_str(
-        "> _TODO: data loss — the log does not record it (missed webhook events, writes refused \
-         while auth was down?)._\n\n",
-    );
+    match webhook_loss(&counted) {
+        Some(line) => {
+            let _ = writeln!(out, "{line}\n");
+            if !spans.is_empty() {
+                out.push_str("> _TODO: other data loss — writes refused while auth was down?_\n\n");
+            }
+        }
+        None => out.push_str(
+            "> _TODO: data loss — the log does not record it (missed webhook events, writes \
+             refused while auth was down?)._\n\n",
+        ),
+    }
 
     out.push_str("### Repairs run\n\n");
     if actions.is_empty() {
@@ -327,10 +358,83 @@ fn impact(out: &mut String, timeline: &Timeline, clock: &Clock, spans: &[Span]) 
     }
 }
 
+/// What the services served while auth was degraded, when the log counts it.
+fn degraded_traffic(counted: &ActionCounts) -> Option<String> {
+    let part = |count: Option<u64>, what: &str| count.map(|count| format!("{count} {what}"));
+    let parts: Vec<String> = [
+        part(
+            counted.requests_bypassed,
+            "request(s) let through without a valid session in open mode",
+        ),
+        part(
+            counted.requests_in_grace,
+            "served on an expired token in grace mode",
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "{}, from the services' counters.",
+            capitalised(&parts.join("; "))
+        )
+    })
+}
+
+/// What the log says about webhook deliveries the app missed, and their replay.
+fn webhook_loss(counted: &ActionCounts) -> Option<String> {
+    let replayed = counted.events_replayed;
+    let failed = counted.replays_failed.unwrap_or(0);
+    Some(match (counted.deliveries_dropped, replayed) {
+        (Some(0), None) => "No webhook delivery was dropped.".to_owned(),
+        (Some(dropped), Some(replayed)) if failed == 0 && replayed >= dropped => {
+            if replayed == dropped {
+                format!("{dropped} webhook deliveries dropped, all replayed.")
+            } else {
+                format!(
+                    "{dropped} webhook deliveries dropped, all replayed ({replayed} events replayed)."
+                )
+            }
+        }
+        (Some(dropped), Some(replayed)) => format!(
+            "{dropped} webhook deliveries dropped; {replayed} events replayed, {failed} could not \
+             be: the app misses those changes until they are replayed again \
+             (`clerk-incident webhooks replay`)."
+        ),
+        (Some(dropped), None) => format!(
+            "{dropped} webhook deliveries dropped, none replayed: the app misses those changes \
+             until they are (`clerk-incident webhooks replay`)."
+        ),
+        (None, Some(replayed)) => format!(
+            "{replayed} webhook events replayed{}; the log does not record how many deliveries \
+             were dropped (the Clerk Dashboard's webhook attempts show the failed ones).",
+            if failed > 0 {
+                format!(", {failed} could not be")
+            } else {
+                String::new()
+            }
+        ),
+        (None, None) => return None,
+    })
+}
+
+/// `text` with its first letter in upper case.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 /// True for an action that changed something (a revocation, a replay, a key deleted or
 /// rotated): not the "started" line a command writes first, not a check, a dry run or the
-/// printed checklist. The timeline keeps them all.
-fn is_repair(command: &str, outcome: &str) -> bool {
+/// printed checklist, and, when the action counts what it did, not one that changed nothing.
+/// The timeline keeps them all.
+fn is_repair(command: &str, outcome: &str, counts: &ActionCounts) -> bool {
+    if !counts.is_empty() {
+        return counts.changed_something();
+    }
     let outcome = outcome.trim();
     let started = outcome == "started" || outcome.starts_with("started (");
     let looks_only = [
@@ -633,6 +737,8 @@ mod tests {
     #[test]
     fn repairs_are_the_actions_that_changed_something() {
         let revoke = "clerk-incident sessions revoke --all";
+        let none = ActionCounts::default();
+        let is_repair = |command: &str, outcome: &str| super::is_repair(command, outcome, &none);
         assert!(is_repair(revoke, "revoked 4210 sessions of 1380 users"));
         assert!(is_repair(
             revoke,
@@ -650,6 +756,139 @@ mod tests {
             "clerk-incident webhooks replay --since 6h --target https://app/hook",
             "delivered 30"
         ));
+        // Counts decide when an action gives them.
+        assert!(!super::is_repair(
+            revoke,
+            "revoked 0",
+            &ActionCounts::revocation(0, 0)
+        ));
+        assert!(super::is_repair(
+            revoke,
+            "interrupted",
+            &ActionCounts::revocation(2, 3).partial()
+        ));
+        assert!(!super::is_repair(
+            "drill: service counters",
+            "",
+            &ActionCounts::degraded_traffic(4, 9)
+        ));
+    }
+
+    #[test]
+    fn impact_is_filled_from_the_counts_the_log_holds() {
+        let at = |secs: u64| UNIX_EPOCH + Duration::from_secs(1_800_000_000 + secs);
+        let action = |secs: u64, command: &str, outcome: &str, counts: ActionCounts| {
+            Entry::new(
+                at(secs),
+                EntryKind::Action {
+                    command: command.into(),
+                    outcome: outcome.into(),
+                    counts,
+                },
+            )
+        };
+        let revoke = "clerk-incident sessions revoke --all --checkpoint r.ckpt";
+        let timeline: Timeline = [
+            Entry::new(
+                at(0),
+                EntryKind::Started {
+                    title: "t".into(),
+                    severity: Severity::High,
+                    category: Category::WebhookBacklog,
+                },
+            ),
+            Entry::new(
+                at(5),
+                EntryKind::ModeChange {
+                    from: "enforce".into(),
+                    to: "grace".into(),
+                    reason: "Clerk is down".into(),
+                },
+            ),
+            action(
+                10,
+                revoke,
+                "interrupted by SIGTERM after 5 user(s): 7 revoked",
+                ActionCounts::revocation(5, 7).resumable("r.ckpt").partial(),
+            ),
+            action(
+                20,
+                "service counters",
+                "",
+                ActionCounts::degraded_traffic(3, 41),
+            ),
+            Entry::new(
+                at(25),
+                EntryKind::ModeChange {
+                    from: "grace".into(),
+                    to: "enforce".into(),
+                    reason: "Clerk is back".into(),
+                },
+            ),
+            action(
+                30,
+                "webhook endpoint",
+                "",
+                ActionCounts::default().dropped(30),
+            ),
+            action(
+                40,
+                "clerk-incident webhooks replay --since 1h",
+                "delivered 30",
+                ActionCounts::replay(30, 0),
+            ),
+        ]
+        .into_iter()
+        .collect();
+        let review = render(&timeline);
+        assert!(
+            review.contains(
+                "5 user(s) signed out: 7 session(s) revoked by the repairs below (at least: a \
+                 counted action stopped early"
+            ),
+            "{review}"
+        );
+        assert!(
+            review.contains(
+                "3 request(s) let through without a valid session in open mode; 41 served on \
+                 an expired token in grace mode, from the services' counters."
+            ),
+            "{review}"
+        );
+        assert!(
+            review.contains("### Data loss\n\n30 webhook deliveries dropped, all replayed.\n"),
+            "{review}"
+        );
+        assert!(!review.contains("TODO: data loss"), "{review}");
+        assert!(!review.contains("TODO: users affected"), "{review}");
+        assert!(
+            review.contains("interrupted by SIGTERM after 5 user(s): 7 revoked"),
+            "the interrupted run's partial counts are in the repairs: {review}"
+        );
+        let repairs = review
+            .split("### Repairs run")
+            .nth(1)
+            .and_then(|rest| rest.split("## Action items").next())
+            .unwrap_or_default();
+        assert!(repairs.contains("webhooks replay"), "{repairs}");
+        assert!(
+            !repairs.contains("service counters"),
+            "counters are no repair: {repairs}"
+        );
+
+        // The resume to the end replaces the partial counts.
+        let mut resumed = timeline;
+        resumed.entries.push(action(
+            50,
+            revoke,
+            "revoked 20 session(s) of 12 user(s)",
+            ActionCounts::revocation(12, 20).resumable("r.ckpt"),
+        ));
+        let review = render(&resumed);
+        assert!(
+            review.contains("12 user(s) signed out: 20 session(s) revoked by the repairs below.\n"),
+            "{review}"
+        );
     }
 
     #[test]

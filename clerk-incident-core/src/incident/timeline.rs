@@ -4,6 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use super::action_counts::ActionCounts;
 use super::entry::{Entry, EntryKind};
 use crate::triage::{Category, Severity};
 
@@ -156,6 +157,57 @@ impl Timeline {
     pub fn triage_disagreement(&self) -> Option<Category> {
         let triaged = self.last_decisive_triage()?;
         (Some(triaged) != self.category()).then_some(triaged)
+    }
+
+    /// The counts of every action, summed: users signed out, sessions revoked, webhook
+    /// deliveries dropped and events replayed, requests served while auth was degraded. A
+    /// resumable run (the same [`ActionCounts::run`]) counts once, by its last part, which
+    /// holds the earlier parts' counts; `partial` says that an action counted stopped early.
+    ///
+    /// ```
+    /// use std::time::UNIX_EPOCH;
+    /// use clerk_incident_core::incident::{ActionCounts, Entry, EntryKind, Timeline};
+    ///
+    /// let action = |outcome: &str, counts: ActionCounts| {
+    ///     Entry::new(UNIX_EPOCH, EntryKind::Action {
+    ///         command: "clerk-incident sessions revoke --all".into(),
+    ///         outcome: outcome.into(),
+    ///         counts,
+    ///     })
+    /// };
+    /// let timeline: Timeline = [
+    ///     action("interrupted", ActionCounts::revocation(4, 9).resumable("run.ckpt").partial()),
+    ///     action("revoked 20", ActionCounts::revocation(10, 20).resumable("run.ckpt")),
+    ///     action("revoked 1", ActionCounts::revocation(1, 1)),
+    /// ]
+    /// .into_iter()
+    /// .collect();
+    /// let counted = timeline.counted_impact();
+    /// assert_eq!(counted.sessions_revoked, Some(21));
+    /// assert_eq!(counted.users_signed_out, Some(11));
+    /// assert!(!counted.partial, "the interrupted part was resumed to its end");
+    /// ```
+    pub fn counted_impact(&self) -> ActionCounts {
+        let counted: Vec<&ActionCounts> = self
+            .entries
+            .iter()
+            .filter_map(|entry| match &entry.kind {
+                EntryKind::Action { counts, .. } if !counts.is_empty() => Some(counts),
+                _ => None,
+            })
+            .collect();
+        let mut total = ActionCounts::default();
+        for (index, counts) in counted.iter().enumerate() {
+            let superseded = counts.run.as_ref().is_some_and(|run| {
+                counted
+                    .get(index + 1..)
+                    .is_some_and(|later| later.iter().any(|c| c.run.as_ref() == Some(run)))
+            });
+            if !superseded {
+                total.add(counts);
+            }
+        }
+        total
     }
 
     fn last_decisive_triage(&self) -> Option<Category> {

@@ -229,6 +229,8 @@ pub(crate) struct Replay {
     pub(crate) intents: HashMap<String, BTreeSet<String>>,
     /// The counts of the done users, summed.
     pub(crate) counts: UserCounts,
+    /// Done users with at least one session revoked.
+    pub(crate) users_signed_out: u64,
     /// The last pace recorded, if any.
     pub(crate) pace: Option<CheckpointPace>,
 }
@@ -535,6 +537,9 @@ fn replay_lines<'a>(
                 replay.intents.remove(&user_id);
                 if replay.done.insert(user_id) {
                     replay.counts.add(&counts);
+                    if counts.revoked > 0 {
+                        replay.users_signed_out += 1;
+                    }
                 }
             }
             Record::Pace {
@@ -602,6 +607,7 @@ mod tests {
         assert_eq!(replay.active_since, 42, "the first run's bound is kept");
         assert!(replay.done.contains("user_a"));
         assert_eq!(replay.counts.revoked, 1);
+        assert_eq!(replay.users_signed_out, 1);
         assert_eq!(replay.intents.len(), 1);
         assert!(replay.intents.contains_key("user_b"));
         drop(_journal);

@@ -46,6 +46,8 @@ pub struct Totals {
     pub already_inactive: u64,
     /// Users or sessions that failed.
     pub failed: u64,
+    /// Scanned users with at least one session revoked: the users signed out.
+    pub users_signed_out: u64,
 }
 
 /// An event of a running [`SessionRevoker`](super::SessionRevoker), in this order:
@@ -130,6 +132,10 @@ pub struct RevocationReport {
     /// Targeted sessions that ended otherwise (signed out, expired, removed) before their
     /// turn.
     pub already_inactive: u64,
+    /// Scanned users with at least one session revoked (by this run or the parts of it a
+    /// checkpoint holds): the users signed out.
+    #[serde(default)]
+    pub users_signed_out: u64,
     /// Every user or session that could not be processed; a resumed run retries them.
     pub failed: Vec<RevocationFailure>,
     /// Revoked sessions the run could not add to the fleet's denylist (its store was

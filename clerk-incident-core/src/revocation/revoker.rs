@@ -195,6 +195,7 @@ impl SessionRevoker {
             done,
             mut intents,
             counts,
+            users_signed_out,
             // Read by the caller before the run, to pace it.
             pace: _,
         } = replay;
@@ -217,6 +218,7 @@ impl SessionRevoker {
             users_from_checkpoint,
             users_scanned: users_from_checkpoint,
             counts,
+            users_signed_out,
             ..Tally::default()
         };
         let worker = Worker {
@@ -284,6 +286,9 @@ impl SessionRevoker {
                     tally.users_scanned += 1;
                     tally.not_denied += outcome.not_denied;
                     tally.counts.add(&outcome.counts);
+                    if outcome.counts.revoked > 0 {
+                        tally.users_signed_out += 1;
+                    }
                     let clean = outcome.failures.is_empty() && outcome.fatal.is_none();
                     tally.failures.extend(outcome.failures);
                     if let Some(fatal) = outcome.fatal {
@@ -616,6 +621,7 @@ struct Tally {
     users_scanned: u64,
     users_excluded: u64,
     counts: UserCounts,
+    users_signed_out: u64,
     not_denied: u64,
     failures: Vec<RevocationFailure>,
 }
@@ -631,6 +637,7 @@ impl Tally {
             revoked: self.counts.revoked,
             already_inactive: self.counts.already_inactive,
             failed: self.failures.len() as u64,
+            users_signed_out: self.users_signed_out,
         }
     }
 
@@ -651,6 +658,7 @@ impl Tally {
             sessions_kept: self.counts.kept,
             revoked: self.counts.revoked,
             already_inactive: self.counts.already_inactive,
+            users_signed_out: self.users_signed_out,
             failed: self.failures.clone(),
             sessions_not_denied: self.not_denied,
             elapsed,
