@@ -40,8 +40,8 @@ impl From<Exit> for ExitCode {
 pub(crate) const HELP: &str = "\
 Exit codes:
   0  success (status: Clerk operational; triage: healthy)
-  1  failure (a drill expectation failed, an I/O or API error; bypass: an instance did
-     not acknowledge; fleet status: an instance lags)
+  1  failure (a drill expectation failed, an I/O or API error, interrupted by Ctrl-C or
+     SIGTERM; bypass: an instance did not acknowledge; fleet status: an instance lags)
   2  invalid arguments or environment, in every command (a missing CLERK_SECRET_KEY, a
      malformed key, a zero timeout), before anything is sent
   3  status: Clerk reports a minor degradation

@@ -31,7 +31,22 @@ async fn main() -> ExitCode {
     // The drill injects failures on purpose; the retries they cause are not news there.
     let quiet = matches!(cli.command, Command::Drill(_));
     log_output::init(cli.global.verbose, quiet);
-    let exit = match &cli.command {
+    let exit = if handles_signals(&cli.command) {
+        run(&cli).await
+    } else {
+        tokio::select! {
+            exit = run(&cli) => exit,
+            signal = interrupt::signal() => interrupted(&cli, signal),
+        }
+    };
+    if cli.global.json {
+        terminal::json_error_if_silent(exit as u8);
+    }
+    exit.into()
+}
+
+async fn run(cli: &Cli) -> exit_code::Exit {
+    match &cli.command {
         Command::Triage(args) => commands::triage::run(&cli.global, args).await,
         Command::Status(args) => commands::status::run(&cli.global, args).await,
         Command::Sim(sim) => match &sim.action {
@@ -46,9 +61,35 @@ async fn main() -> ExitCode {
         Command::Sessions(sessions) => commands::sessions::run(&cli.global, sessions).await,
         Command::Keys(keys) => commands::keys::run(&cli.global, keys).await,
         Command::Webhooks(webhooks) => commands::webhooks::run(&cli.global, webhooks).await,
-    };
-    if cli.global.json {
-        terminal::json_error_if_silent(exit as u8);
     }
-    exit.into()
+}
+
+/// True for the commands that stop cleanly on SIGINT or SIGTERM by themselves: they record
+/// how far they got (a checkpoint, the incident log) and say how to go on.
+fn handles_signals(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Sessions(_) | Command::Webhooks(_) | Command::Drill(_)
+    ) || matches!(command, Command::Sim(sim) if sim.action.is_none())
+}
+
+/// Stops any other command at a signal: what it was waiting for is abandoned, and the answer
+/// says so (under `--json` too).
+fn interrupted(cli: &Cli, signal: &'static str) -> exit_code::Exit {
+    let hint = match &cli.command {
+        Command::Bypass(_) => {
+            "; the switch may already be written: check with clerk-incident fleet status"
+        }
+        _ => "; nothing was recorded",
+    };
+    terminal::problem(&format!(
+        "interrupted by {signal} before the command finished{hint}"
+    ));
+    if cli.global.json {
+        terminal::json(&serde_json::json!({
+            "status": "interrupted",
+            "signal": signal,
+        }));
+    }
+    exit_code::Exit::Failure
 }

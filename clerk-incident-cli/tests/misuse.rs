@@ -630,3 +630,110 @@ async fn retry_warnings_are_counted_not_scrolled_unless_verbose() {
     assert!(each >= 10 && each <= retries(&verbose), "{each}: {said}");
     assert!(!said.contains("so far"), "{said}");
 }
+
+/// SIGTERM stops the other long commands cleanly too: the drill records where it stopped in
+/// its incident log and, under --json, still prints its steps; a triage waiting on a hung
+/// Clerk answers `interrupted` instead of dying silently.
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_stops_the_drill_and_a_triage_with_an_answer() {
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    use clerk_incident_sim::{Faults, Outage};
+
+    let terminate = |child: &std::process::Child| {
+        let killed = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("drill.jsonl");
+    let child = binary()
+        .args([
+            "drill",
+            "--json",
+            "--users",
+            "40",
+            "--sessions",
+            "60",
+            "--incident",
+        ])
+        .arg(&log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = || {
+        std::fs::read_to_string(&log)
+            .map(|text| text.lines().count())
+            .unwrap_or(0)
+    };
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while lines() < 6 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the drill gets going");
+    terminate(&child);
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("drill interrupted by SIGTERM"), "{said}");
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {:?}", String::from_utf8_lossy(&output.stdout)));
+    assert_eq!(document["status"], "interrupted", "{document}");
+    assert!(
+        document["steps"]
+            .as_array()
+            .is_some_and(|steps| !steps.is_empty()),
+        "{document}"
+    );
+    let recorded = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        recorded
+            .lines()
+            .last()
+            .is_some_and(|last| last.contains("interrupted by SIGTERM")),
+        "{recorded}"
+    );
+
+    let sim = Sim::builder().start().await.unwrap();
+    sim.set_faults(Faults {
+        outage: Some(Outage::Hang),
+        ..Faults::default()
+    });
+    let child = binary()
+        .args(["triage", "--json", "--timeout", "60s", "--api-url"])
+        .arg(sim.base_url())
+        .arg("--status-url")
+        .arg(sim.base_url())
+        .env("CLERK_SECRET_KEY", sim.secret_key())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the triage has a request hanging at the sim.
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while sim.counters().total() == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the triage reaches the sim");
+    terminate(&child);
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("interrupted by SIGTERM"), "{said}");
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {:?}", String::from_utf8_lossy(&output.stdout)));
+    assert_eq!(document["status"], "interrupted", "{document}");
+}

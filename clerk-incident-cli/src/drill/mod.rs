@@ -345,15 +345,24 @@ pub(crate) async fn run(global: &GlobalArgs, args: &DrillArgs) -> Exit {
         log,
         log_problems: Vec::new(),
     };
-    connectivity::run(&drill, &mut recorder).await;
-    middleware::run(&drill, &mut recorder).await;
-    triage::run(&drill, &mut recorder).await;
-    restart::run(&drill, &mut recorder).await;
-    fleet::run(&drill, &mut recorder, args.redis.as_deref()).await;
-    key_rotation::run(&drill, &mut recorder).await;
-    revocation::run(&drill, &mut recorder).await;
-    webhook_backlog::run(&drill, &mut recorder).await;
-    post_incident_report(&mut recorder, &report).await;
+    let phases = async {
+        connectivity::run(&drill, &mut recorder).await;
+        middleware::run(&drill, &mut recorder).await;
+        triage::run(&drill, &mut recorder).await;
+        restart::run(&drill, &mut recorder).await;
+        fleet::run(&drill, &mut recorder, args.redis.as_deref()).await;
+        key_rotation::run(&drill, &mut recorder).await;
+        revocation::run(&drill, &mut recorder).await;
+        webhook_backlog::run(&drill, &mut recorder).await;
+        post_incident_report(&mut recorder, &report).await;
+    };
+    let interrupted = tokio::select! {
+        () = phases => None,
+        signal = crate::interrupt::signal() => Some(signal),
+    };
+    if let Some(signal) = interrupted {
+        return stop_interrupted(global, drill, &mut recorder, &incident, signal).await;
+    }
     for problem in &recorder.log_problems {
         terminal::problem(&format!("incident log: {problem}"));
     }
@@ -388,6 +397,44 @@ pub(crate) async fn run(global: &GlobalArgs, args: &DrillArgs) -> Exit {
     }
     drill.sim.shutdown().await;
     if all_passed { Exit::Ok } else { Exit::Failure }
+}
+
+/// Ends a drill stopped by `signal`: the step it was in is abandoned, the log says where it
+/// stopped, and the steps run so far are printed (under `--json`, with status
+/// `interrupted`).
+async fn stop_interrupted(
+    global: &GlobalArgs,
+    drill: Drill,
+    recorder: &mut Recorder,
+    incident: &std::path::Path,
+    signal: &str,
+) -> Exit {
+    let line = format!(
+        "drill interrupted by {signal} in {} after {} step(s); the incident log is {}",
+        if recorder.phase.is_empty() {
+            "its setup"
+        } else {
+            recorder.phase
+        },
+        recorder.records.len(),
+        incident.display()
+    );
+    recorder.log(EntryKind::Note {
+        text: terminal::capitalised(&line),
+    });
+    terminal::problem(&line);
+    if global.json {
+        terminal::json(&json!({
+            "status": "interrupted",
+            "signal": signal,
+            "sim": drill.sim.base_url(),
+            "passed": false,
+            "steps": recorder.records,
+            "incident_log": incident,
+        }));
+    }
+    drill.sim.shutdown().await;
+    Exit::Failure
 }
 
 #[cfg(test)]
