@@ -21,13 +21,16 @@ mod time_arg;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 use crate::cli::{Cli, Command, SimAction};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return refused(&err),
+    };
     // The drill injects failures on purpose; the retries they cause are not news there.
     let quiet = matches!(cli.command, Command::Drill(_));
     log_output::init(cli.global.verbose, quiet);
@@ -43,6 +46,36 @@ async fn main() -> ExitCode {
         terminal::json_error_if_silent(exit as u8);
     }
     exit.into()
+}
+
+/// Answers arguments clap refuses (or `--help`): its message on stderr (help on stdout), and
+/// under `--json` a JSON error on stdout as well, so that a script always gets a document.
+fn refused(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let _ = err.print();
+    let code = err.exit_code();
+    let informational = matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    // The arguments did not parse, so --json is looked for among them as given.
+    if !informational && std::env::args_os().any(|arg| arg == "--json") {
+        let rendered = err.render().to_string();
+        let message = rendered
+            .lines()
+            .take_while(|line| !line.trim().is_empty())
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        terminal::json(&serde_json::json!({
+            "status": "error",
+            "exit_code": code,
+            "error": message.strip_prefix("error: ").unwrap_or(&message),
+        }));
+    }
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
 }
 
 async fn run(cli: &Cli) -> exit_code::Exit {

@@ -490,6 +490,43 @@ async fn json_errors_are_json() {
         );
         assert!(!stderr(&output).is_empty(), "and a line on stderr");
     }
+
+    // Arguments clap refuses are answered in JSON too, with clap's exit code.
+    for (args, expected) in [
+        (&["sessions", "revoke", "--json", "--bogus"][..], "--bogus"),
+        (&["triage", "--json", "--timeout", "soon"][..], "soon"),
+        (&["--json", "sessions", "revoke"][..], "required"),
+    ] {
+        let mut command = binary();
+        command.args(args);
+        let output = run(command).await;
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let document: serde_json::Value =
+            serde_json::from_slice(&output.stdout).unwrap_or_else(|err| {
+                panic!(
+                    "{args:?}: {err}: {:?}",
+                    String::from_utf8_lossy(&output.stdout)
+                )
+            });
+        assert_eq!(document["status"], "error", "{document}");
+        assert_eq!(document["exit_code"], 2);
+        assert!(
+            document["error"]
+                .as_str()
+                .is_some_and(|error| error.contains(expected) && !error.contains('\n')),
+            "{args:?}: {document}"
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "clap's message stays on stderr"
+        );
+    }
+    // Help is no error, JSON or not.
+    let mut command = binary();
+    command.args(["sessions", "revoke", "--help", "--json"]);
+    let output = run(command).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Usage:"));
 }
 
 /// `--api-url` and `--status-url` appear only on the commands that use them.
