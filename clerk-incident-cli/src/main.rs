@@ -69,10 +69,12 @@ fn refused(err: &clap::Error) -> ExitCode {
             .map(str::trim)
             .collect::<Vec<_>>()
             .join(" ");
+        let message = message.strip_prefix("error: ").unwrap_or(&message);
         terminal::json(&serde_json::json!({
             "status": "error",
             "exit_code": code,
-            "error": message.strip_prefix("error: ").unwrap_or(&message),
+            // clap quotes what was typed: a secret pasted as an argument stays out of it.
+            "error": clerk_incident_core::incident::redact(message),
         }));
     }
     ExitCode::from(u8::try_from(code).unwrap_or(2))

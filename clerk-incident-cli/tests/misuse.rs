@@ -314,13 +314,19 @@ async fn sigterm_stops_a_revocation_that_then_resumes_exactly() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let lines = || {
-        std::fs::read_to_string(&checkpoint)
-            .map(|text| text.lines().count())
-            .unwrap_or(0)
+    // A user done with a session revoked: the interrupted run has something to count.
+    let revoked_some = || {
+        std::fs::read_to_string(&checkpoint).is_ok_and(|text| {
+            text.lines()
+                .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+                .any(|record| {
+                    record["record"] == "done"
+                        && record["counts"]["revoked"].as_u64().is_some_and(|n| n > 0)
+                })
+        })
     };
     tokio::time::timeout(Duration::from_secs(30), async {
-        while lines() < 4 {
+        while !revoked_some() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
@@ -496,6 +502,16 @@ async fn json_errors_are_json() {
         (&["sessions", "revoke", "--json", "--bogus"][..], "--bogus"),
         (&["triage", "--json", "--timeout", "soon"][..], "soon"),
         (&["--json", "sessions", "revoke"][..], "required"),
+        (
+            &[
+                "sessions",
+                "revoke",
+                "--json",
+                "--rate-limit",
+                "sk_live_0123456789abcdefXYZ",
+            ][..],
+            "--rate-limit",
+        ),
     ] {
         let mut command = binary();
         command.args(args);
@@ -519,6 +535,10 @@ async fn json_errors_are_json() {
         assert!(
             stderr(&output).contains(expected),
             "clap's message stays on stderr"
+        );
+        assert!(
+            !String::from_utf8_lossy(&output.stdout).contains("0123456789abcdef"),
+            "no secret on stdout"
         );
     }
     // Help is no error, JSON or not.

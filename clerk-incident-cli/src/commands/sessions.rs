@@ -229,7 +229,7 @@ fn say_restored_pace(args: &RevokeArgs, stored: CheckpointPace) {
         kept.push(format!("--concurrency {}", stored.concurrency));
     }
     if !kept.is_empty() {
-        terminal::problem(&format!(
+        terminal::notice(&format!(
             "resuming at the checkpoint's pace: {} (give the flag to change it)",
             kept.join(" ")
         ));
@@ -323,30 +323,23 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
             "no fleet store ({ENV_REDIS_URL}): services in Grace will accept these sessions' expired tokens until they are older than the grace window; give the fleet store, or revoke through a service's admin route"
         ));
     }
-    if let Err(problem) = check_excluded_users(&api, &plan).await {
-        terminal::problem(&problem);
-        return Exit::Failure;
-    }
-    if let Err(problem) = check_target(&api, &plan).await {
-        terminal::problem(&problem);
-        return Exit::Failure;
-    }
-
-    if !args.yes && !plan.is_dry_run() {
-        let preview = match revoker.preview().await {
-            Ok(preview) => preview,
-            Err(err) => {
-                terminal::problem(&format!(
-                    "cannot size the plan: {}",
-                    terminal::error_chain(&err)
-                ));
-                return Exit::Failure;
+    // The checks and the confirmation can wait on a slow Clerk or an operator: a signal
+    // there stops the command too, before anything is revoked.
+    let checked = tokio::select! {
+        checked = before_revoking(args, &api, &revoker) => checked,
+        signal = crate::interrupt::signal() => {
+            terminal::problem(&format!(
+                "interrupted by {signal} before revoking anything; nothing revoked"
+            ));
+            if global.json {
+                terminal::json(&json!({ "status": "interrupted", "signal": signal }));
             }
-        };
-        if let Err(problem) = confirm(&plan, &preview).await {
-            terminal::problem(&problem);
             return Exit::Failure;
         }
+    };
+    if let Err(problem) = checked {
+        terminal::problem(&problem);
+        return Exit::Failure;
     }
 
     let record = |outcome: String| incident::record_action(log.as_ref(), &command_line, outcome);
@@ -354,7 +347,10 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
     let counted = |users: u64, sessions: u64, partial: bool| {
         let mut counts = ActionCounts::revocation(users, sessions);
         if let Some(path) = &args.checkpoint {
-            counts = counts.resumable(path.display().to_string());
+            // The run's id, not the path: the same whichever path a resume reaches it by.
+            let run = SessionRevoker::checkpoint_run_id(path)
+                .unwrap_or_else(|_| path.display().to_string());
+            counts = counts.resumable(run);
         }
         if partial { counts.partial() } else { counts }
     };
@@ -485,6 +481,26 @@ async fn execute(global: &GlobalArgs, args: &RevokeArgs, prepared: Prepared) -> 
     } else {
         Exit::Failure
     }
+}
+
+/// What is checked before the run: the excluded users and the target exist, and, unless
+/// `--yes` or a dry run, the operator confirms the plan's numbers.
+async fn before_revoking(
+    args: &RevokeArgs,
+    api: &ClerkApi,
+    revoker: &SessionRevoker,
+) -> Result<(), String> {
+    let plan = revoker.plan();
+    check_excluded_users(api, plan).await?;
+    check_target(api, plan).await?;
+    if !args.yes && !plan.is_dry_run() {
+        let preview = revoker
+            .preview()
+            .await
+            .map_err(|err| format!("cannot size the plan: {}", terminal::error_chain(&err)))?;
+        confirm(plan, &preview).await?;
+    }
+    Ok(())
 }
 
 /// Refuses a run whose excluded users do not exist: a mistyped `--exclude-user` would sign

@@ -145,7 +145,7 @@ async fn replay(global: &GlobalArgs, args: &ReplayArgs) -> Exit {
                 &command_line,
                 problem,
                 ActionCounts::replay(delivered, failed)
-                    .resumable(command_line.clone())
+                    .resumable(replay_run(args))
                     .partial(),
             );
             if global.json {
@@ -173,9 +173,8 @@ async fn replay(global: &GlobalArgs, args: &ReplayArgs) -> Exit {
             log.as_ref(),
             &command_line,
             report.summary(),
-            // The same window replayed again re-sends the same events: counted once.
             ActionCounts::replay(report.delivered.total(), report.failed.len() as u64)
-                .resumable(command_line.clone()),
+                .resumable(replay_run(args)),
         )
     };
     if global.json {
@@ -247,6 +246,13 @@ fn explain(err: &ReplayError) -> String {
     }
     problem.push_str("; nothing was sent");
     problem
+}
+
+/// What the incident log keys replays by: the endpoint. Replays to it re-send overlapping
+/// windows (a relative `--since` moves with the clock), so the review counts them as the
+/// largest one rather than their sum.
+fn replay_run(args: &ReplayArgs) -> String {
+    format!("webhooks replay to {}", target_for_log(&args.target))
 }
 
 /// The command as the incident log records it: no secret, and the target without its query

@@ -423,6 +423,9 @@ async fn stop_interrupted(
         text: terminal::capitalised(&line),
     });
     terminal::problem(&line);
+    for problem in &recorder.log_problems {
+        terminal::problem(&format!("incident log: {problem}"));
+    }
     if global.json {
         terminal::json(&json!({
             "status": "interrupted",

@@ -108,27 +108,109 @@ impl ActionCounts {
         *self == Self::default()
     }
 
-    /// Adds `other`'s counts to these; a count either knows stays known. `partial` is kept
-    /// if either is partial; the run is dropped (a sum is no run's).
-    pub(crate) fn add(&mut self, other: &Self) {
-        fn sum(total: &mut Option<u64>, more: Option<u64>) {
-            if let Some(more) = more {
-                *total = Some(total.unwrap_or(0).saturating_add(more));
+    /// Combines each count with `other`'s by `merge`; a count either knows stays known.
+    fn combine(&mut self, other: &Self, merge: fn(u64, u64) -> u64) {
+        let both = |mine: &mut Option<u64>, theirs: Option<u64>| {
+            if let Some(theirs) = theirs {
+                *mine = Some(mine.map_or(theirs, |mine| merge(mine, theirs)));
             }
-        }
-        sum(&mut self.users_signed_out, other.users_signed_out);
-        sum(&mut self.sessions_revoked, other.sessions_revoked);
-        sum(&mut self.deliveries_dropped, other.deliveries_dropped);
-        sum(&mut self.events_replayed, other.events_replayed);
-        sum(&mut self.replays_failed, other.replays_failed);
-        sum(&mut self.requests_bypassed, other.requests_bypassed);
-        sum(&mut self.requests_in_grace, other.requests_in_grace);
-        self.partial |= other.partial;
-        self.run = None;
+        };
+        both(&mut self.users_signed_out, other.users_signed_out);
+        both(&mut self.sessions_revoked, other.sessions_revoked);
+        both(&mut self.deliveries_dropped, other.deliveries_dropped);
+        both(&mut self.events_replayed, other.events_replayed);
+        both(&mut self.replays_failed, other.replays_failed);
+        both(&mut self.requests_bypassed, other.requests_bypassed);
+        both(&mut self.requests_in_grace, other.requests_in_grace);
+    }
+
+    fn counts_revocations(&self) -> bool {
+        self.users_signed_out.is_some() || self.sessions_revoked.is_some()
+    }
+
+    fn counts_replays(&self) -> bool {
+        self.events_replayed.is_some() || self.replays_failed.is_some()
     }
 
     /// True when the counts show a change: a session revoked, an event replayed.
     pub fn changed_something(&self) -> bool {
         self.sessions_revoked.unwrap_or(0) > 0 || self.events_replayed.unwrap_or(0) > 0
+    }
+}
+
+/// What the actions of an incident log counted, together: see
+/// [`Timeline::counted_impact`](super::Timeline::counted_impact).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CountedImpact {
+    /// The counts, summed over runs (`run` and `partial` unset).
+    pub counts: ActionCounts,
+    /// A revocation counted stopped early and was not resumed to its end: its counts are a
+    /// floor.
+    pub revocations_partial: bool,
+    /// The same for a webhook replay.
+    pub replays_partial: bool,
+}
+
+impl CountedImpact {
+    /// Sums `parts`: the parts of one run (the same [`ActionCounts::run`]) count once, by
+    /// the largest of each count (a resumed part holds the earlier parts' counts; a part cut
+    /// short may hold fewer), and are partial only when every part is.
+    pub(crate) fn of<'a>(parts: impl IntoIterator<Item = &'a ActionCounts>) -> Self {
+        let mut runs: Vec<ActionCounts> = Vec::new();
+        for part in parts {
+            let same_run = part
+                .run
+                .as_ref()
+                .and_then(|run| runs.iter_mut().find(|r| r.run.as_ref() == Some(run)));
+            match same_run {
+                Some(run) => {
+                    run.combine(part, u64::max);
+                    run.partial &= part.partial;
+                }
+                None => runs.push(part.clone()),
+            }
+        }
+        let mut impact = Self::default();
+        for run in &runs {
+            impact.counts.combine(run, u64::saturating_add);
+            impact.revocations_partial |= run.partial && run.counts_revocations();
+            impact.replays_partial |= run.partial && run.counts_replays();
+        }
+        impact
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_counts_once_by_its_largest_counts() {
+        let run = |counts: ActionCounts| counts.resumable("run");
+        let impact = CountedImpact::of(&[
+            run(ActionCounts::revocation(10, 20)),
+            // A resume stopped before its first user: it knows nothing more.
+            run(ActionCounts::revocation(0, 0)).partial(),
+            ActionCounts::revocation(1, 1).partial(),
+            ActionCounts::replay(30, 0).resumable("replay"),
+            ActionCounts::replay(30, 0).resumable("replay"),
+        ]);
+        assert_eq!(impact.counts.sessions_revoked, Some(21));
+        assert_eq!(impact.counts.users_signed_out, Some(11));
+        assert_eq!(
+            impact.counts.events_replayed,
+            Some(30),
+            "replayed twice, counted once"
+        );
+        assert!(
+            impact.revocations_partial,
+            "the run without a checkpoint stopped early"
+        );
+        assert!(!impact.replays_partial, "partial flags are per kind");
+        assert_eq!(
+            impact.counts.deliveries_dropped, None,
+            "unknown stays unknown"
+        );
     }
 }

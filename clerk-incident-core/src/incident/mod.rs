@@ -60,8 +60,9 @@ pub mod report;
 mod timeline;
 mod timestamp;
 
-pub use self::action_counts::ActionCounts;
+pub use self::action_counts::{ActionCounts, CountedImpact};
 pub use self::entry::{Entry, EntryKind};
 pub use self::error::IncidentError;
 pub use self::log::IncidentLog;
+pub use self::redact::redact;
 pub use self::timeline::Timeline;

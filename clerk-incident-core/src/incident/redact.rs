@@ -20,8 +20,17 @@ const PREFIXED: [(&str, &str, usize); 3] = [
 /// What replaces a JWT.
 const TOKEN: &str = "[redacted token]";
 
-/// `text` with every secret-looking run replaced; borrowed when there is none.
-pub(crate) fn redact(text: &str) -> Cow<'_, str> {
+/// `text` with every secret-looking run replaced (Clerk secret keys, webhook signing
+/// secrets, JWTs), keeping the prefix that says what it was; borrowed when there is none. What
+/// the incident log applies to every entry, for any text that may carry a pasted secret.
+///
+/// ```
+/// use clerk_incident_core::incident::redact;
+///
+/// assert_eq!(redact("key sk_live_0123456789abcdef"), "key sk_live_[redacted]");
+/// assert_eq!(redact("nothing secret"), "nothing secret");
+/// ```
+pub fn redact(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let mut out = String::new();
     let mut copied = 0;

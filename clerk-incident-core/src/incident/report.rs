@@ -273,14 +273,15 @@ fn impact(out: &mut String, timeline: &Timeline, clock: &Clock, spans: &[Span]) 
             _ => None,
         })
         .collect();
-    let counted = timeline.counted_impact();
+    let impact = timeline.counted_impact();
+    let counted = &impact.counts;
 
     out.push_str("## Impact\n\n### Users affected\n\n");
     if let (Some(users), Some(sessions)) = (counted.users_signed_out, counted.sessions_revoked) {
         let _ = writeln!(
             out,
             "{users} user(s) signed out: {sessions} session(s) revoked by the repairs below{}.\n",
-            if counted.partial {
+            if impact.revocations_partial {
                 " (at least: a counted action stopped early, and the log records no resume to its end)"
             } else {
                 ""
@@ -327,14 +328,20 @@ fn impact(out: &mut String, timeline: &Timeline, clock: &Clock, spans: &[Span]) 
         }
         out.push('\n');
     }
-    if let Some(line) = degraded_traffic(&counted) {
+    if let Some(line) = degraded_traffic(counted) {
         let _ = writeln!(out, "{line}\n");
     }
 
     out.push_str("### Data loss\n\n");
-    match webhook_loss(&counted) {
+    match webhook_loss(counted) {
         Some(line) => {
             let _ = writeln!(out, "{line}\n");
+            if impact.replays_partial {
+                out.push_str(
+                    "A replay stopped early and was not run again to its end: the counts are a \
+                     floor.\n\n",
+                );
+            }
             if !spans.is_empty() {
                 out.push_str("> _TODO: other data loss — writes refused while auth was down?_\n\n");
             }

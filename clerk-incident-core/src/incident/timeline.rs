@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use super::action_counts::ActionCounts;
+use super::action_counts::CountedImpact;
 use super::entry::{Entry, EntryKind};
 use crate::triage::{Category, Severity};
 
@@ -161,8 +161,10 @@ impl Timeline {
 
     /// The counts of every action, summed: users signed out, sessions revoked, webhook
     /// deliveries dropped and events replayed, requests served while auth was degraded. A
-    /// resumable run (the same [`ActionCounts::run`]) counts once, by its last part, which
-    /// holds the earlier parts' counts; `partial` says that an action counted stopped early.
+    /// resumable run (the same [`ActionCounts::run`](super::ActionCounts::run)) counts once,
+    /// by the largest of each count among its parts (a resumed part holds the earlier parts'
+    /// counts); the flags say which kind of count is a floor because its action stopped
+    /// early.
     ///
     /// ```
     /// use std::time::UNIX_EPOCH;
@@ -182,32 +184,16 @@ impl Timeline {
     /// ]
     /// .into_iter()
     /// .collect();
-    /// let counted = timeline.counted_impact();
-    /// assert_eq!(counted.sessions_revoked, Some(21));
-    /// assert_eq!(counted.users_signed_out, Some(11));
-    /// assert!(!counted.partial, "the interrupted part was resumed to its end");
+    /// let impact = timeline.counted_impact();
+    /// assert_eq!(impact.counts.sessions_revoked, Some(21));
+    /// assert_eq!(impact.counts.users_signed_out, Some(11));
+    /// assert!(!impact.revocations_partial, "the interrupted part was resumed to its end");
     /// ```
-    pub fn counted_impact(&self) -> ActionCounts {
-        let counted: Vec<&ActionCounts> = self
-            .entries
-            .iter()
-            .filter_map(|entry| match &entry.kind {
-                EntryKind::Action { counts, .. } if !counts.is_empty() => Some(counts),
-                _ => None,
-            })
-            .collect();
-        let mut total = ActionCounts::default();
-        for (index, counts) in counted.iter().enumerate() {
-            let superseded = counts.run.as_ref().is_some_and(|run| {
-                counted
-                    .get(index + 1..)
-                    .is_some_and(|later| later.iter().any(|c| c.run.as_ref() == Some(run)))
-            });
-            if !superseded {
-                total.add(counts);
-            }
-        }
-        total
+    pub fn counted_impact(&self) -> CountedImpact {
+        CountedImpact::of(self.entries.iter().filter_map(|entry| match &entry.kind {
+            EntryKind::Action { counts, .. } if !counts.is_empty() => Some(counts),
+            _ => None,
+        }))
     }
 
     fn last_decisive_triage(&self) -> Option<Category> {

@@ -45,8 +45,12 @@ use super::job_store::{JobLease, JobStoreError, RevocationJobStore};
 use super::plan::{RevocationPlan, RevocationTarget};
 use crate::api::RateLimit;
 
-/// The journal format version this code writes and reads.
-const VERSION: u32 = 1;
+/// The journal format version this code writes: 2 added the `pace` record, which version 1
+/// readers would take for corruption; they refuse the file by its version instead.
+const VERSION: u32 = 2;
+
+/// The oldest format version this code reads.
+const OLDEST_VERSION: u32 = 1;
 
 /// What identifies a plan in a checkpoint: everything that changes which sessions are
 /// revoked or how they are counted (not the concurrency).
@@ -216,6 +220,10 @@ enum Record {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rate_limit: Option<RateRecord>,
     },
+    /// A record kind a newer version writes: skipped, since it cannot change what this
+    /// version revokes or counts.
+    #[serde(other)]
+    Unknown,
 }
 
 /// What a checkpoint holds, replayed.
@@ -233,6 +241,8 @@ pub(crate) struct Replay {
     pub(crate) users_signed_out: u64,
     /// The last pace recorded, if any.
     pub(crate) pace: Option<CheckpointPace>,
+    /// When the first part of the run started (Unix ms): with the plan, what identifies it.
+    pub(crate) started_at: i64,
 }
 
 /// An open checkpoint, appended to: a locked file, or a job's lines in the fleet store.
@@ -477,6 +487,12 @@ pub(crate) fn stored_pace(path: &Path) -> Result<Option<CheckpointPace>, Revocat
     read_file(path).map(|(_, replay)| replay.pace)
 }
 
+/// What identifies the run recorded at `path`, whatever path it is reached by: the time its
+/// first part started, the same in every resumed part.
+pub(crate) fn stored_run_id(path: &Path) -> Result<String, RevocationError> {
+    read_file(path).map(|(_, replay)| format!("revocation started at {}", replay.started_at))
+}
+
 /// Replays the complete lines of the checkpoint file at `path`, without locking it.
 fn read_file(path: &Path) -> Result<(PlanFingerprint, Replay), RevocationError> {
     let mut text = String::new();
@@ -499,21 +515,25 @@ fn replay_lines<'a>(
     let (plan, mut replay) = match lines.next() {
         Some((_, line)) => match serde_json::from_str::<Record>(line) {
             Ok(Record::Start {
-                version: VERSION,
+                version,
                 plan,
                 active_since,
-                ..
-            }) => (
+                started_at,
+            }) if (OLDEST_VERSION..=VERSION).contains(&version) => (
                 plan,
                 Replay {
                     active_since,
+                    started_at,
                     ..Replay::default()
                 },
             ),
             Ok(Record::Start { version, .. }) => {
                 return Err((
                     1,
-                    format!("format version {version}; this version reads {VERSION}"),
+                    format!(
+                        "format version {version}, written by another version of clerk-incident; \
+                         this one reads versions {OLDEST_VERSION} to {VERSION}"
+                    ),
                 ));
             }
             Ok(_) => return Err((1, "no start record".to_owned())),
@@ -551,6 +571,7 @@ fn replay_lines<'a>(
                     rate_limit: rate_limit.and_then(RateRecord::to_limit),
                 });
             }
+            Record::Unknown => {}
         }
     }
     Ok((plan, replay))
@@ -646,6 +667,41 @@ mod tests {
         )
         .unwrap();
         assert_eq!(stored_pace(&path).unwrap(), None);
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[tokio::test]
+    async fn older_versions_and_unknown_records_read_newer_versions_are_refused_by_name() {
+        let path = temp_path("versions");
+        let start = |version: u32| {
+            serde_json::to_string(&Record::Start {
+                version,
+                plan: plan(),
+                active_since: 1,
+                started_at: 7,
+            })
+            .unwrap()
+        };
+        let done = r#"{"record":"done","user_id":"user_a","counts":{"found":1,"kept":0,"revoked":1,"already_inactive":0}}"#;
+        let future = r#"{"record":"shard","of":3}"#;
+        std::fs::write(&path, format!("{}\n{done}\n{future}\n", start(1))).unwrap();
+        let (journal, replay) = Journal::open(&path, &plan(), 1, 1, pace()).await.unwrap();
+        assert!(replay.done.contains("user_a"), "a version 1 file resumes");
+        assert_eq!(
+            replay.counts.revoked, 1,
+            "an unknown record kind is skipped"
+        );
+        drop(journal);
+        assert_eq!(stored_run_id(&path).unwrap(), "revocation started at 7");
+
+        std::fs::write(&path, format!("{}\n", start(VERSION + 1))).unwrap();
+        let err = Journal::open(&path, &plan(), 1, 1, pace())
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("written by another version"),
+            "{err}"
+        );
         let _ = std::fs::remove_file(&path);
     }
 

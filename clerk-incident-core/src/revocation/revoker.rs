@@ -110,6 +110,18 @@ impl SessionRevoker {
         checkpoint::stored_pace(path)
     }
 
+    /// An id of the run recorded in a checkpoint file, the same for each of its resumed parts
+    /// whatever path the file is reached by (`revocation started at 1750000000000`): what an
+    /// incident log's [`ActionCounts::run`](crate::incident::ActionCounts::run) keys a
+    /// resumable run by.
+    ///
+    /// # Errors
+    ///
+    /// As [`checkpoint_plan`](Self::checkpoint_plan).
+    pub fn checkpoint_run_id(path: &Path) -> Result<String, RevocationError> {
+        checkpoint::stored_run_id(path)
+    }
+
     /// Counts the users the plan would scan and skip, without listing or revoking anything:
     /// the numbers an operator confirms. Two `GET /v1/users/count` calls (per 100 target ids).
     ///
@@ -198,6 +210,7 @@ impl SessionRevoker {
             users_signed_out,
             // Read by the caller before the run, to pace it.
             pace: _,
+            started_at: _,
         } = replay;
 
         let preview = self.count(active_since).await?;
