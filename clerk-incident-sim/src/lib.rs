@@ -100,6 +100,7 @@ mod error;
 mod faults;
 mod http;
 mod ids;
+mod instance_objects;
 mod jwt;
 mod model;
 mod query_params;

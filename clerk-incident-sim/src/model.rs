@@ -7,6 +7,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// A simulated Clerk user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,20 +33,51 @@ pub struct SimUser {
     pub last_sign_in_at: i64,
     /// Whether the user is banned (seeded users never are).
     pub banned: bool,
-    /// The user's organisation membership, if any (seeded users belong to at most one).
+    /// The id in the application's own system (seeded users have none).
+    #[serde(default)]
+    pub external_id: Option<String>,
+    /// The username (seeded users have none).
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The user's only (primary, verified) phone number, E.164 (seeded users have none).
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    /// Metadata the frontend can read and the Backend API can write; where apps keep roles.
+    #[serde(default)]
+    pub public_metadata: Map<String, Value>,
+    /// Metadata only the Backend API can read and write.
+    #[serde(default)]
+    pub private_metadata: Map<String, Value>,
+    /// Metadata the user can write from the frontend.
+    #[serde(default)]
+    pub unsafe_metadata: Map<String, Value>,
+    /// The user's organisation membership, if any (seeded users belong to at most one):
+    /// the organisation their sessions and tokens carry.
     pub membership: Option<SimMembership>,
+    /// Further memberships, added through the Backend API.
+    #[serde(default)]
+    pub other_memberships: Vec<SimMembership>,
 }
 
 /// A user's membership in an organisation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SimMembership {
+    /// `orgmem_...` id.
+    #[serde(default)]
+    pub id: String,
     /// `org_...` id.
     pub organization_id: String,
     /// The organisation's slug.
     pub organization_slug: String,
     /// The member's role.
     pub role: OrgRole,
+    /// When the membership was created (seeded ones: with their user).
+    #[serde(default)]
+    pub created_at: i64,
+    /// When the membership last changed (a role change, for instance).
+    #[serde(default)]
+    pub updated_at: i64,
 }
 
 /// An organisation role, with the organisation permissions the sim grants it.
@@ -107,6 +139,12 @@ pub struct SimOrganization {
     pub slug: String,
     /// Creation time.
     pub created_at: i64,
+    /// Last update.
+    #[serde(default)]
+    pub updated_at: i64,
+    /// The user who created it through the Backend API, if any.
+    #[serde(default)]
+    pub created_by: Option<String>,
 }
 
 /// A simulated Clerk session.
@@ -133,6 +171,10 @@ pub struct SimSession {
     pub abandon_at: i64,
     /// The organisation active in the session, if the user has one.
     pub last_active_organization_id: Option<String>,
+    /// Who is impersonating the user (`{"sub": "user_..."}`), for a session started with an
+    /// actor token; `None` otherwise.
+    #[serde(default)]
+    pub actor: Option<Value>,
 }
 
 /// A session status, with Clerk's names.

@@ -195,11 +195,15 @@ impl Generator {
                         format!("org-{}", index + 1),
                     ),
                 };
+                let id = new_id(&mut self.rng, "org");
+                let created_at = self.now - CREATED_SPAN_MS - self.rng.i64(0..=30 * DAY_MS);
                 SimOrganization {
-                    id: new_id(&mut self.rng, "org"),
+                    id,
                     name,
                     slug,
-                    created_at: self.now - CREATED_SPAN_MS - self.rng.i64(0..=30 * DAY_MS),
+                    created_at,
+                    updated_at: created_at,
+                    created_by: None,
                 }
             })
             .collect()
@@ -216,7 +220,13 @@ impl Generator {
             }
             let updated_at = self.between(created_at, self.now);
 
-            let membership = self.membership(index, organizations, &mut admin_assigned);
+            let membership = self
+                .membership(index, organizations, &mut admin_assigned)
+                .map(|membership| SimMembership {
+                    created_at,
+                    updated_at: created_at,
+                    ..membership
+                });
             let is_admin = membership
                 .as_ref()
                 .is_some_and(|membership| membership.role == OrgRole::Admin);
@@ -239,8 +249,13 @@ impl Generator {
                 last_name.to_ascii_lowercase(),
                 index + 1
             );
+            let id = new_id(&mut self.rng, "user");
+            let membership = membership.map(|membership| SimMembership {
+                id: seeded_membership_id(&id),
+                ..membership
+            });
             users.push(SimUser {
-                id: new_id(&mut self.rng, "user"),
+                id,
                 first_name,
                 last_name,
                 email_address,
@@ -250,7 +265,14 @@ impl Generator {
                 last_active_at,
                 last_sign_in_at: last_active_at.max(created_at),
                 banned: false,
+                external_id: None,
+                username: None,
+                phone_number: None,
+                public_metadata: serde_json::Map::new(),
+                private_metadata: serde_json::Map::new(),
+                unsafe_metadata: serde_json::Map::new(),
                 membership,
+                other_memberships: Vec::new(),
             });
         }
         users
@@ -278,6 +300,9 @@ impl Generator {
                 .is_some_and(|first| first.id == organization.id);
         *admin_assigned |= first_of_first;
         Some(SimMembership {
+            id: String::new(),
+            created_at: 0,
+            updated_at: 0,
             organization_id: organization.id.clone(),
             organization_slug: organization.slug.clone(),
             role: if first_of_first {
@@ -353,6 +378,7 @@ impl Generator {
                 .membership
                 .as_ref()
                 .map(|membership| membership.organization_id.clone()),
+            actor: None,
         }
     }
 
@@ -396,8 +422,16 @@ impl Generator {
                 .membership
                 .as_ref()
                 .map(|membership| membership.organization_id.clone()),
+            actor: None,
         }
     }
+}
+
+/// The id of a seeded user's membership: `orgmem_` and the body of the user's id, so that it
+/// stays the same whenever the store is rebuilt.
+pub(crate) fn seeded_membership_id(user_id: &str) -> String {
+    let body = user_id.split_once('_').map_or(user_id, |(_, body)| body);
+    format!("orgmem_{body}")
 }
 
 #[cfg(test)]

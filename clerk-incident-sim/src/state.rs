@@ -9,6 +9,7 @@ use tokio::sync::watch;
 use crate::clock::SimClock;
 use crate::counters::Counters;
 use crate::faults::Faults;
+use crate::instance_objects::InstanceObjects;
 use crate::rate_limit::SlidingWindow;
 use crate::seed::{self, SeedSpec};
 use crate::signing_keys::SigningKeys;
@@ -63,6 +64,9 @@ pub(crate) struct Inner {
     pub(crate) webhooks: Webhooks,
     /// Ids of users created through the admin API, seeded for reproducible runs.
     pub(crate) user_rng: fastrand::Rng,
+    /// Invitations, redirect URLs, domains, machines, API keys and the other objects the
+    /// Backend API creates.
+    pub(crate) objects: InstanceObjects,
 }
 
 /// What [`Shared::new`] needs.
@@ -98,6 +102,7 @@ impl Shared {
             counters: Counters::default(),
             webhooks: config.webhooks,
             user_rng: fastrand::Rng::with_seed(config.seed_spec.seed ^ 0x6164_6d69_6e5f_7573),
+            objects: InstanceObjects::default(),
         };
         Self {
             base_url: config.base_url,
@@ -194,6 +199,7 @@ impl Inner {
     /// Replaces the data with a fresh seeding.
     pub(crate) fn reseed(&mut self, spec: SeedSpec) {
         self.store = Store::new(seed::generate(&spec));
+        self.objects = InstanceObjects::default();
         self.seed_spec = spec;
     }
 }

@@ -119,23 +119,68 @@ impl Store {
         if !self.user_index.contains_key(id) {
             return None;
         }
+        let mut removed = None;
+        self.rebuild(|dataset| {
+            let (gone, users): (Vec<SimUser>, Vec<SimUser>) = std::mem::take(&mut dataset.users)
+                .into_iter()
+                .partition(|user| user.id == id);
+            dataset.users = users;
+            dataset.sessions.retain(|session| session.user_id != id);
+            dataset.admin_user_id = dataset.admin_user_id.take().filter(|admin| admin != id);
+            removed = gone.into_iter().next();
+        });
+        removed
+    }
+
+    /// Adds a session whose id is not in the store yet. Rebuilds the indexes.
+    pub(crate) fn insert_session(&mut self, session: SimSession) {
+        self.rebuild(|dataset| dataset.sessions.push(session));
+    }
+
+    /// Adds an organisation whose id is not in the store yet.
+    pub(crate) fn insert_organization(&mut self, organization: SimOrganization) {
+        self.organizations.push(organization);
+    }
+
+    /// The organisation with this id.
+    pub(crate) fn organization(&self, id: &str) -> Option<&SimOrganization> {
+        self.organizations.iter().find(|org| org.id == id)
+    }
+
+    /// Removes an organisation and every membership in it; `None` if no organisation has
+    /// this id.
+    pub(crate) fn remove_organization(&mut self, id: &str) -> Option<SimOrganization> {
+        let position = self.organizations.iter().position(|org| org.id == id)?;
+        let removed = self.organizations.remove(position);
+        for user in &mut self.users {
+            if user
+                .membership
+                .as_ref()
+                .is_some_and(|membership| membership.organization_id == id)
+            {
+                user.membership = None;
+            }
+        }
+        Some(removed)
+    }
+
+    /// Takes the data apart, lets `change` edit it, and indexes it again.
+    fn rebuild(&mut self, change: impl FnOnce(&mut Dataset)) {
         let Self {
             users,
-            mut sessions,
+            sessions,
             organizations,
             admin_user_id,
             ..
         } = std::mem::take(self);
-        let (removed, users): (Vec<SimUser>, Vec<SimUser>) =
-            users.into_iter().partition(|user| user.id == id);
-        sessions.retain(|session| session.user_id != id);
-        *self = Self::new(Dataset {
+        let mut dataset = Dataset {
             users,
             sessions,
             organizations,
-            admin_user_id: admin_user_id.filter(|admin| admin != id),
-        });
-        removed.into_iter().next()
+            admin_user_id,
+        };
+        change(&mut dataset);
+        *self = Self::new(dataset);
     }
 
     /// The session with this id.

@@ -325,9 +325,12 @@ mod tests {
             user_id: "user_1".to_owned(),
             status,
             membership: role.map(|role| SimMembership {
+                id: "orgmem_1".to_owned(),
                 organization_id: "org_1".to_owned(),
                 organization_slug: "acme".to_owned(),
                 role,
+                created_at: 0,
+                updated_at: 0,
             }),
         }
     }

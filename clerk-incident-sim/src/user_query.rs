@@ -1,5 +1,6 @@
 //! `GET /v1/users` and `GET /v1/users/count`: filters, ordering and pagination.
 
+use std::cmp::Ordering;
 use std::collections::HashSet;
 
 use crate::model::SimUser;
@@ -51,33 +52,100 @@ impl IdFilter {
     }
 }
 
-/// The filters shared by the list and the count.
+/// An exact-match filter over a repeatable parameter (`email_address=a&email_address=b`),
+/// case-insensitive as Clerk compares identifiers.
+#[derive(Clone, Debug, Default)]
+struct ValueFilter {
+    values: Option<HashSet<String>>,
+}
+
+impl ValueFilter {
+    fn parse(params: &QueryParams, name: &'static str) -> Result<Self, ParamError> {
+        let values: HashSet<String> = params.all(name).map(str::to_lowercase).collect();
+        if values.len() > MAX_FILTER_IDS {
+            return Err(ParamError::value(
+                name,
+                format!("`{name}` accepts at most {MAX_FILTER_IDS} values"),
+            ));
+        }
+        Ok(Self {
+            values: (!values.is_empty()).then_some(values),
+        })
+    }
+
+    fn matches(&self, value: Option<&str>) -> bool {
+        self.values
+            .as_ref()
+            .is_none_or(|values| value.is_some_and(|value| values.contains(&value.to_lowercase())))
+    }
+}
+
+/// A partial, case-insensitive match (`query`, `name_query`, ...).
+fn contains(haystack: Option<&str>, needle: &str) -> bool {
+    haystack.is_some_and(|haystack| haystack.to_lowercase().contains(needle))
+}
+
+/// The filters shared by the list and the count: every filter of the spec's `GetUserList`.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct UserFilters {
     user_ids: IdFilter,
     organization_ids: IdFilter,
+    external_ids: IdFilter,
+    email_addresses: ValueFilter,
+    phone_numbers: ValueFilter,
+    usernames: ValueFilter,
+    web3_wallets: ValueFilter,
+    provider_user_ids: ValueFilter,
+    query: Option<String>,
+    email_address_query: Option<String>,
+    phone_number_query: Option<String>,
+    username_query: Option<String>,
+    name_query: Option<String>,
+    banned: Option<bool>,
     created_at_after: Option<i64>,
     created_at_before: Option<i64>,
     last_active_at_after: Option<i64>,
     last_active_at_before: Option<i64>,
+    last_sign_in_at_after: Option<i64>,
+    last_sign_in_at_before: Option<i64>,
 }
 
 impl UserFilters {
-    /// Reads `user_id`, `organization_id`, `created_at_after/before` and
-    /// `last_active_at_after/before` (`last_active_at_since` is the deprecated spelling of
-    /// `last_active_at_after`).
+    /// Reads `user_id`, `organization_id` and `external_id` (with `+`/`-`), `email_address`,
+    /// `phone_number`, `username`, `web3_wallet`, `provider_user_id` (exact, up to 100 each),
+    /// `query` and the `*_query` partial matches, `banned`, and the `created_at`,
+    /// `last_active_at` and `last_sign_in_at` bounds (`last_active_at_since` is the
+    /// deprecated spelling of `last_active_at_after`).
+    ///
+    /// The sim's users have no web3 wallets and no external accounts, so a `web3_wallet` or
+    /// `provider_user_id` filter matches nobody.
     pub(crate) fn parse(params: &QueryParams) -> Result<Self, ParamError> {
         let last_active_at_after = match params.integer("last_active_at_after")? {
             Some(after) => Some(after),
             None => params.integer("last_active_at_since")?,
         };
+        let partial = |name: &str| params.non_empty(name).map(str::to_lowercase);
         Ok(Self {
             user_ids: IdFilter::parse(params, "user_id")?,
             organization_ids: IdFilter::parse(params, "organization_id")?,
+            external_ids: IdFilter::parse(params, "external_id")?,
+            email_addresses: ValueFilter::parse(params, "email_address")?,
+            phone_numbers: ValueFilter::parse(params, "phone_number")?,
+            usernames: ValueFilter::parse(params, "username")?,
+            web3_wallets: ValueFilter::parse(params, "web3_wallet")?,
+            provider_user_ids: ValueFilter::parse(params, "provider_user_id")?,
+            query: partial("query"),
+            email_address_query: partial("email_address_query"),
+            phone_number_query: partial("phone_number_query"),
+            username_query: partial("username_query"),
+            name_query: partial("name_query"),
+            banned: params.boolean("banned")?,
             created_at_after: params.integer("created_at_after")?,
             created_at_before: params.integer("created_at_before")?,
             last_active_at_after,
             last_active_at_before: params.integer("last_active_at_before")?,
+            last_sign_in_at_after: params.integer("last_sign_in_at_after")?,
+            last_sign_in_at_before: params.integer("last_sign_in_at_before")?,
         })
     }
 
@@ -85,16 +153,48 @@ impl UserFilters {
     pub(crate) fn matches(&self, user: &SimUser) -> bool {
         let after = |bound: Option<i64>, value: i64| bound.is_none_or(|bound| value >= bound);
         let before = |bound: Option<i64>, value: i64| bound.is_none_or(|bound| value < bound);
+        let full_name = format!("{} {}", user.first_name, user.last_name);
+        let query_matches = self.query.as_deref().is_none_or(|query| {
+            [
+                Some(user.id.as_str()),
+                Some(user.email_address.as_str()),
+                user.phone_number.as_deref(),
+                user.username.as_deref(),
+                user.external_id.as_deref(),
+                Some(full_name.as_str()),
+            ]
+            .into_iter()
+            .any(|field| contains(field, query))
+        });
+        let partial = |needle: &Option<String>, field: Option<&str>| {
+            needle
+                .as_deref()
+                .is_none_or(|needle| contains(field, needle))
+        };
         self.user_ids.matches(Some(&user.id))
             && self.organization_ids.matches(
                 user.membership
                     .as_ref()
                     .map(|membership| membership.organization_id.as_str()),
             )
+            && self.external_ids.matches(user.external_id.as_deref())
+            && self.email_addresses.matches(Some(&user.email_address))
+            && self.phone_numbers.matches(user.phone_number.as_deref())
+            && self.usernames.matches(user.username.as_deref())
+            && self.web3_wallets.matches(None)
+            && self.provider_user_ids.matches(None)
+            && query_matches
+            && partial(&self.email_address_query, Some(&user.email_address))
+            && partial(&self.phone_number_query, user.phone_number.as_deref())
+            && partial(&self.username_query, user.username.as_deref())
+            && partial(&self.name_query, Some(&full_name))
+            && self.banned.is_none_or(|banned| user.banned == banned)
             && after(self.created_at_after, user.created_at)
             && before(self.created_at_before, user.created_at)
             && after(self.last_active_at_after, user.last_active_at)
             && before(self.last_active_at_before, user.last_active_at)
+            && after(self.last_sign_in_at_after, user.last_sign_in_at)
+            && before(self.last_sign_in_at_before, user.last_sign_in_at)
     }
 
     /// Number of users of `store` that pass.
@@ -106,11 +206,73 @@ impl UserFilters {
     }
 }
 
-/// The `order_by` field.
+/// The `order_by` field: every value the spec lists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum OrderField {
     CreatedAt,
     UpdatedAt,
+    EmailAddress,
+    Web3Wallet,
+    FirstName,
+    LastName,
+    PhoneNumber,
+    Username,
+    LastActiveAt,
+    LastSignInAt,
+}
+
+impl OrderField {
+    const ALL: [(&'static str, Self); 10] = [
+        ("created_at", Self::CreatedAt),
+        ("updated_at", Self::UpdatedAt),
+        ("email_address", Self::EmailAddress),
+        ("web3wallet", Self::Web3Wallet),
+        ("first_name", Self::FirstName),
+        ("last_name", Self::LastName),
+        ("phone_number", Self::PhoneNumber),
+        ("username", Self::Username),
+        ("last_active_at", Self::LastActiveAt),
+        ("last_sign_in_at", Self::LastSignInAt),
+    ];
+
+    /// Compares two users on this field; users without a value come last either way, and
+    /// ties fall back to the id so that offset pages neither skip nor repeat.
+    fn compare(self, a: &SimUser, b: &SimUser, descending: bool) -> Ordering {
+        let text = |user: &SimUser| -> Option<String> {
+            match self {
+                Self::EmailAddress => Some(user.email_address.to_lowercase()),
+                Self::FirstName => Some(user.first_name.to_lowercase()),
+                Self::LastName => Some(user.last_name.to_lowercase()),
+                Self::PhoneNumber => user.phone_number.clone(),
+                Self::Username => user.username.as_deref().map(str::to_lowercase),
+                _ => None,
+            }
+        };
+        let number = |user: &SimUser| -> Option<i64> {
+            match self {
+                Self::CreatedAt => Some(user.created_at),
+                Self::UpdatedAt => Some(user.updated_at),
+                Self::LastActiveAt => Some(user.last_active_at),
+                Self::LastSignInAt => Some(user.last_sign_in_at),
+                _ => None,
+            }
+        };
+        let ordered = |order: Ordering| if descending { order.reverse() } else { order };
+        let by_value = match (self, text(a), text(b)) {
+            (Self::EmailAddress | Self::FirstName | Self::LastName, Some(a), Some(b)) => {
+                ordered(a.cmp(&b))
+            }
+            (Self::PhoneNumber | Self::Username, a, b) => match (a, b) {
+                (Some(a), Some(b)) => ordered(a.cmp(&b)),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            },
+            (Self::Web3Wallet, _, _) => Ordering::Equal,
+            _ => ordered(number(a).cmp(&number(b))),
+        };
+        by_value.then_with(|| ordered(a.id.cmp(&b.id)))
+    }
 }
 
 /// A parsed `GET /v1/users` request.
@@ -174,15 +336,7 @@ impl UserListQuery {
         match (self.field, self.descending) {
             (OrderField::CreatedAt, true) => {}
             (OrderField::CreatedAt, false) => ordered.reverse(),
-            (OrderField::UpdatedAt, descending) => {
-                ordered.sort_by(|a, b| {
-                    let by_key = a
-                        .updated_at
-                        .cmp(&b.updated_at)
-                        .then_with(|| a.id.cmp(&b.id));
-                    if descending { by_key.reverse() } else { by_key }
-                });
-            }
+            (field, descending) => ordered.sort_by(|a, b| field.compare(a, b, descending)),
         }
         let after_cursor = |user: &&SimUser| {
             cursor.is_none_or(|cursor| {
@@ -204,24 +358,27 @@ impl UserListQuery {
     }
 }
 
-/// Parses `[+|-]created_at` or `[+|-]updated_at` (`+` implied; an unencoded `+` is a space).
+/// Parses `[+|-]<field>` for every field of [`OrderField`] (`+` implied; an unencoded `+` is
+/// a space).
 fn parse_order(order_by: &str) -> Result<(OrderField, bool), ParamError> {
     let (descending, name) = match order_by.strip_prefix('-') {
         Some(name) => (true, name),
         None => (false, order_by.strip_prefix(['+', ' ']).unwrap_or(order_by)),
     };
-    let field = match name {
-        "created_at" => OrderField::CreatedAt,
-        "updated_at" => OrderField::UpdatedAt,
-        _ => {
-            return Err(ParamError::value(
+    let field = OrderField::ALL
+        .iter()
+        .find(|(spelling, _)| *spelling == name)
+        .map(|&(_, field)| field)
+        .ok_or_else(|| {
+            let names: Vec<&str> = OrderField::ALL.iter().map(|(name, _)| *name).collect();
+            ParamError::value(
                 "order_by",
                 format!(
-                    "`order_by` must be one of created_at, updated_at with an optional +/- prefix, got `{order_by}`"
+                    "`order_by` must be one of {} with an optional +/- prefix, got `{order_by}`",
+                    names.join(", ")
                 ),
-            ));
-        }
-    };
+            )
+        })?;
     Ok((field, descending))
 }
 
@@ -282,7 +439,7 @@ mod tests {
         assert!(stamps.windows(2).all(|w| w[0] >= w[1]));
         let params = QueryParams::parse(Some("order_by=updated_at&starting_after=user_x"));
         assert!(UserListQuery::parse(&params).is_err());
-        let params = QueryParams::parse(Some("order_by=email_address"));
+        let params = QueryParams::parse(Some("order_by=email"));
         assert!(UserListQuery::parse(&params).is_err());
     }
 

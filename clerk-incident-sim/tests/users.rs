@@ -59,7 +59,7 @@ async fn cursor_and_ordering_rules_are_enforced() {
         format!("/v1/users?starting_after={first}&offset=2"),
         format!("/v1/users?starting_after={first}&order_by=-updated_at"),
         "/v1/users?starting_after=user_unknown".to_owned(),
-        "/v1/users?order_by=last_name".to_owned(),
+        "/v1/users?order_by=nickname".to_owned(),
         "/v1/users?limit=0".to_owned(),
         "/v1/users?limit=501".to_owned(),
     ] {

@@ -108,6 +108,62 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// 422 for a body that is not a JSON object.
+    pub(crate) fn invalid_body(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "request_body_invalid",
+            "The request body is invalid",
+            detail,
+        )
+    }
+
+    /// 422 for a body member the endpoint does not take.
+    pub(crate) fn unknown_param(name: &str) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "form_param_unknown",
+            "is unknown",
+            format!("{name} is not a valid parameter for this request."),
+        )
+        .with_meta("param_name", name)
+    }
+
+    /// 422 for a required body member that is absent or empty.
+    pub(crate) fn missing_param(name: &str) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "form_param_missing",
+            "missing",
+            format!("{name} must be included."),
+        )
+        .with_meta("param_name", name)
+    }
+
+    /// 422 for a body member of the wrong type or value.
+    pub(crate) fn bad_param(name: &str, why: &str) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "form_param_format_invalid",
+            "is invalid",
+            format!("{name} {why}."),
+        )
+        .with_meta("param_name", name)
+    }
+
+    /// 422 for an identifier (email address, username, URL...) that is already taken.
+    pub(crate) fn identifier_exists(name: &str) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "form_identifier_exists",
+            "That identifier is taken",
+            format!("That {name} is taken. Please try another."),
+        )
+        .with_meta("param_name", name)
+    }
+}
+
 impl From<ParamError> for ApiError {
     fn from(error: ParamError) -> Self {
         let (code, message) = match error.kind {

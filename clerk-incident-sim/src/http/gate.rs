@@ -19,6 +19,9 @@ use crate::state::Shared;
 pub(crate) enum Policy {
     /// `/v1/*`: every fault, and the secret key check.
     BackendApi,
+    /// `POST /v1/m2m_tokens`: like [`Policy::BackendApi`], with a machine's secret key
+    /// instead of the instance's.
+    MachineKey,
     /// `/.well-known/jwks.json`: latency, outage and error rate; no key, no rate limit.
     FrontendApi,
     /// The status page: counted, never faulted.
@@ -60,7 +63,7 @@ pub(crate) async fn gate(State(gate): State<Gate>, request: Request, next: Next)
         return ApiError::unavailable().into_response();
     }
 
-    if gate.policy == Policy::BackendApi {
+    if matches!(gate.policy, Policy::BackendApi | Policy::MachineKey) {
         if let Some(limit) = faults.rate_limit {
             let mut inner = gate.shared.lock();
             if let Err(wait) = inner.rate_window.try_acquire(limit, Instant::now()) {
@@ -71,8 +74,13 @@ pub(crate) async fn gate(State(gate): State<Gate>, request: Request, next: Next)
             }
         }
         let mut inner = gate.shared.lock();
-        let authorized =
-            presented_key(request.headers()).is_some_and(|key| inner.secret_keys.contains(key));
+        let authorized = presented_key(request.headers()).is_some_and(|key| {
+            if gate.policy == Policy::MachineKey {
+                inner.objects.machine_for_secret(key).is_some()
+            } else {
+                inner.secret_keys.contains(key)
+            }
+        });
         if !authorized {
             inner.counters.unauthorized += 1;
             drop(inner);
@@ -95,7 +103,7 @@ pub(crate) async fn gate(State(gate): State<Gate>, request: Request, next: Next)
 }
 
 /// The token of `Authorization: Bearer <token>`, if well formed.
-fn presented_key(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn presented_key(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, credentials) = value.split_once(' ')?;
     scheme

@@ -2,6 +2,7 @@
 //! `Instance`), rendered from the sim's records with every `required` member of the spec.
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Map, Value};
 
 use crate::model::{SimSession, SimUser};
 
@@ -33,7 +34,7 @@ pub(crate) struct UserJson<'a> {
     object: &'static str,
     external_id: Option<&'a str>,
     primary_email_address_id: Option<&'a str>,
-    primary_phone_number_id: Option<&'a str>,
+    primary_phone_number_id: Option<String>,
     primary_web3_wallet_id: Option<&'a str>,
     username: Option<&'a str>,
     first_name: Option<&'a str>,
@@ -42,11 +43,11 @@ pub(crate) struct UserJson<'a> {
     profile_image_url: &'static str,
     image_url: &'static str,
     has_image: bool,
-    public_metadata: EmptyObject,
-    private_metadata: EmptyObject,
-    unsafe_metadata: EmptyObject,
+    public_metadata: &'a Map<String, Value>,
+    private_metadata: &'a Map<String, Value>,
+    unsafe_metadata: &'a Map<String, Value>,
     email_addresses: [EmailAddressJson<'a>; 1],
-    phone_numbers: EmptyList,
+    phone_numbers: Vec<PhoneNumberJson<'a>>,
     web3_wallets: EmptyList,
     passkeys: EmptyList,
     password_enabled: bool,
@@ -77,25 +78,26 @@ pub(crate) struct UserJson<'a> {
 
 impl<'a> UserJson<'a> {
     pub(crate) fn new(user: &'a SimUser) -> Self {
+        let phone = PhoneNumberJson::new(user);
         Self {
             id: &user.id,
             object: "user",
-            external_id: None,
+            external_id: user.external_id.as_deref(),
             primary_email_address_id: Some(&user.email_address_id),
-            primary_phone_number_id: None,
+            primary_phone_number_id: phone.as_ref().map(|phone| phone.id.clone()),
             primary_web3_wallet_id: None,
-            username: None,
+            username: user.username.as_deref(),
             first_name: Some(&user.first_name),
             last_name: Some(&user.last_name),
             locale: None,
             profile_image_url: DEFAULT_IMAGE_URL,
             image_url: DEFAULT_IMAGE_URL,
             has_image: false,
-            public_metadata: EmptyObject,
-            private_metadata: EmptyObject,
-            unsafe_metadata: EmptyObject,
+            public_metadata: &user.public_metadata,
+            private_metadata: &user.private_metadata,
+            unsafe_metadata: &user.unsafe_metadata,
             email_addresses: [EmailAddressJson::new(user)],
-            phone_numbers: EmptyList,
+            phone_numbers: phone.into_iter().collect(),
             web3_wallets: EmptyList,
             passkeys: EmptyList,
             password_enabled: true,
@@ -147,18 +149,45 @@ impl<'a> EmailAddressJson<'a> {
             object: "email_address",
             email_address: &user.email_address,
             reserved: false,
-            verification: AdminVerificationJson {
-                object: "verification_admin",
-                status: "verified",
-                strategy: "admin",
-                attempts: None,
-                expire_at: None,
-            },
+            verification: AdminVerificationJson::verified(),
             linked_to: EmptyList,
             matches_sso_connection: false,
             created_at: user.created_at,
             updated_at: user.created_at,
         }
+    }
+}
+
+/// Clerk's `PhoneNumber`, verified by an admin; its id is derived from the user's.
+#[derive(serde::Serialize)]
+struct PhoneNumberJson<'a> {
+    id: String,
+    object: &'static str,
+    phone_number: &'a str,
+    reserved: bool,
+    verification: AdminVerificationJson,
+    linked_to: EmptyList,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl<'a> PhoneNumberJson<'a> {
+    fn new(user: &'a SimUser) -> Option<Self> {
+        let phone_number = user.phone_number.as_deref()?;
+        let body = user
+            .id
+            .split_once('_')
+            .map_or(user.id.as_str(), |(_, body)| body);
+        Some(Self {
+            id: format!("idn_{body}"),
+            object: "phone_number",
+            phone_number,
+            reserved: false,
+            verification: AdminVerificationJson::verified(),
+            linked_to: EmptyList,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        })
     }
 }
 
@@ -172,6 +201,18 @@ struct AdminVerificationJson {
     expire_at: Option<i64>,
 }
 
+impl AdminVerificationJson {
+    fn verified() -> Self {
+        Self {
+            object: "verification_admin",
+            status: "verified",
+            strategy: "admin",
+            attempts: None,
+            expire_at: None,
+        }
+    }
+}
+
 /// Clerk's `Session`.
 #[derive(serde::Serialize)]
 pub(crate) struct SessionJson<'a> {
@@ -179,7 +220,7 @@ pub(crate) struct SessionJson<'a> {
     id: &'a str,
     user_id: &'a str,
     client_id: &'a str,
-    actor: Option<EmptyObject>,
+    actor: Option<&'a Value>,
     status: &'static str,
     last_active_organization_id: Option<&'a str>,
     last_active_at: i64,
@@ -198,7 +239,7 @@ impl<'a> SessionJson<'a> {
             id: &session.id,
             user_id: &session.user_id,
             client_id: &session.client_id,
-            actor: None,
+            actor: session.actor.as_ref(),
             status: session.status.as_str(),
             last_active_organization_id: session.last_active_organization_id.as_deref(),
             last_active_at: session.last_active_at,

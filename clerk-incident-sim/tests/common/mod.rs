@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )]
 
+pub(crate) mod spec;
+
 use std::time::Duration;
 
 use clerk_incident_sim::{Sim, SimBuilder};
