@@ -60,6 +60,14 @@ pub enum SimError {
         /// What is wrong.
         reason: String,
     },
+    /// A step of a scenario was refused (a fault, a revoked key, ...).
+    #[error("the scenario stopped at {step}: {reason}")]
+    Scenario {
+        /// The request that failed.
+        step: String,
+        /// Why.
+        reason: String,
+    },
     /// Signing the token failed.
     #[error("cannot sign the session token: {reason}")]
     Signing {

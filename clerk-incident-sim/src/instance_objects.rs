@@ -52,13 +52,6 @@ impl InstanceObjects {
         self.objects.entry(kind).or_default().push(object);
     }
 
-    /// The object of `kind` with this id.
-    pub(crate) fn get(&self, kind: Kind, id: &str) -> Option<&Value> {
-        self.all(kind)
-            .iter()
-            .find(|object| id_of(object) == Some(id))
-    }
-
     /// The object of `kind` with this id, for a change.
     pub(crate) fn get_mut(&mut self, kind: Kind, id: &str) -> Option<&mut Value> {
         self.objects
@@ -116,7 +109,7 @@ mod tests {
         if let Some(machine) = objects.get_mut(Kind::Machine, "mch_2") {
             machine["name"] = json!("c");
         }
-        assert_eq!(objects.get(Kind::Machine, "mch_2").unwrap()["name"], "c");
+        assert_eq!(objects.all(Kind::Machine)[1]["name"], "c");
         assert!(objects.remove(Kind::Machine, "mch_1").is_some());
         assert_eq!(objects.machine_for_secret("ak_secret"), None);
         assert_eq!(objects.all(Kind::Machine).len(), 1);

@@ -5,12 +5,22 @@
 //!
 //! * the Backend API subset an incident touches, in the shapes of Clerk's OpenAPI spec
 //!   (version 2026-05-12), behind `Authorization: Bearer <secret key>`:
-//!   `GET /v1/users` (filters `user_id`, `organization_id` with `+`/`-`,
-//!   `created_at_after/before`, `last_active_at_after/before`; `order_by`; `limit`/`offset`;
-//!   the `starting_after` cursor), `GET /v1/users/count`, `GET /v1/users/{user_id}`,
+//!   `GET /v1/users` (every filter of the spec: `user_id`, `organization_id` and
+//!   `external_id` with `+`/`-`, `email_address`, `phone_number`, `username`, `query` and the
+//!   `*_query` partial matches, `banned`, the `created_at`, `last_active_at` and
+//!   `last_sign_in_at` bounds; every `order_by` value; `limit`/`offset`; the
+//!   `starting_after` cursor), `GET /v1/users/count`, `GET /v1/users/{user_id}`,
 //!   `GET /v1/sessions` (`user_id` or `client_id`, `status`, `paginated`), `GET
 //!   /v1/sessions/{session_id}`, `POST /v1/sessions/{session_id}/revoke`, `GET /v1/jwks`
 //!   and `GET /v1/instance`;
+//! * the writes a leaked secret key can make, and their lists: users (`POST`, `PATCH`,
+//!   `PATCH .../metadata`, `DELETE`), organisations and memberships (instance-wide and per
+//!   organisation), invitations, redirect URLs, domains, allowlist and blocklist identifiers,
+//!   JWT templates, OAuth applications, SAML connections, machines, API keys, M2M tokens
+//!   (created with a machine's secret key), actor and sign-in tokens; and `GET
+//!   /v1/tickets/accept?ticket=…`, standing in for the Frontend API, which turns a token's
+//!   ticket into a session (with `actor` for an actor token). Every endpoint key is in
+//!   [`endpoint`]; every answer is checked against Clerk's OpenAPI spec by the sim's tests;
 //! * the Frontend API JWKS at `GET /.well-known/jwks.json` (no authentication);
 //! * Clerk's status page (Statuspage.io shapes) at `GET /api/v2/status.json` and
 //!   `GET /api/v2/summary.json`;
@@ -20,7 +30,8 @@
 //!   `POST /_sim/keys` and `/_sim/keys/revoke`; `POST /_sim/signing-key/rotate`;
 //!   `GET`/`PUT /_sim/webhooks` (endpoint, secret, drops; the `GET` never shows the secret);
 //!   `POST /_sim/users`, `PATCH`/`DELETE /_sim/users/{id}` (user changes that deliver
-//!   webhook events).
+//!   webhook events);
+//!   `POST /_sim/scenarios/compromise` (see below).
 //!
 //! Errors use Clerk's body, `{"errors":[{"message","long_message","code","meta"}],
 //! "clerk_trace_id"}`: 401 `clerk_key_invalid` for a missing, unknown or revoked secret
@@ -45,6 +56,17 @@
 //! `Retry-After`) and a random share of 500s to the Backend API and the JWKS; revoking the
 //! secret key ([`Sim::revoke_secret_key`]) turns every Backend API call into a 401.
 //! [`Counters`] records what each endpoint saw.
+//!
+//! # The `compromise` scenario
+//!
+//! [`Sim::compromise`] (or `POST /_sim/scenarios/compromise`) plays a leaked secret key: a few
+//! ordinary administrator actions, then, from [`Compromise::leaked_at`], an attacker using the
+//! key through the Backend API: backdoor users (one with a backdated `created_at`), a role
+//! written into a real user's metadata, organisations and `org:admin` memberships, an
+//! impersonation through an actor token, a sign-in token, a machine with an M2M token, API
+//! keys, and an invitation, redirect URL, domain, allow/blocklist entries, a JWT template, an
+//! OAuth application and a SAML connection. It returns every action with the id an audit
+//! must report.
 //!
 //! # Webhooks
 //!
@@ -93,6 +115,7 @@
 mod base64url;
 mod builder;
 mod clock;
+mod compromise;
 mod counters;
 mod delivery;
 pub mod endpoint;
@@ -120,6 +143,7 @@ mod webhook_delivery;
 mod webhooks;
 
 pub use builder::{DEFAULT_MAX_SESSION_LIFETIME, DEFAULT_SECRET_KEY, SimBuilder};
+pub use compromise::{Compromise, SimAction};
 pub use counters::Counters;
 pub use delivery::Delivery;
 pub use error::SimError;

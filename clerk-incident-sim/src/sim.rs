@@ -65,6 +65,21 @@ impl Sim {
         }
     }
 
+    /// Runs the `compromise` scenario (see [`Compromise`](crate::Compromise)): a few ordinary
+    /// administrator actions, then the key leaks and an attacker uses it through the Backend
+    /// API at `at` (Unix ms on the sim's clock, which moves forward to it if needed; by default
+    /// a second from now). Returns what was done, with the ids an audit must report.
+    ///
+    /// Also `POST /_sim/scenarios/compromise` with an optional `{"at": <ms>}`.
+    ///
+    /// # Errors
+    ///
+    /// [`SimError::Scenario`] when a request is refused (a fault, the key revoked);
+    /// [`SimError::InvalidConfig`] when the seed has no organisation or fewer than 3 users.
+    pub async fn compromise(&self, at: Option<i64>) -> Result<crate::Compromise, SimError> {
+        self.shared.compromise(&self.secret_key, at).await
+    }
+
     /// `http://127.0.0.1:PORT`, without a trailing slash. The Backend API lives under
     /// `/v1`, the status page under `/api/v2`, the control API under `/_sim`.
     pub fn base_url(&self) -> &str {

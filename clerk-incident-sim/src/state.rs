@@ -33,8 +33,10 @@ pub(crate) struct Shared {
     pub(crate) signing: SigningKeys,
     /// Becomes `true` when the sim shuts down; hung requests wait on it.
     pub(crate) shutdown: watch::Receiver<bool>,
-    /// The HTTP client of webhook deliveries (one per sim, reused).
+    /// The HTTP client of webhook deliveries and scenarios (one per sim, reused).
     pub(crate) webhook_client: reqwest::Client,
+    /// The secret key the sim started with: the one the `compromise` scenario leaks.
+    pub(crate) initial_secret_key: String,
     inner: Mutex<Inner>,
 }
 
@@ -95,7 +97,7 @@ impl Shared {
             seed_spec: config.seed_spec,
             faults: config.faults.normalized(),
             rate_window: SlidingWindow::default(),
-            secret_keys: HashSet::from([config.secret_key]),
+            secret_keys: HashSet::from([config.secret_key.clone()]),
             signing_generation: 0,
             status_page: config.status_page,
             status_page_updated_at: config.clock.now_ms(),
@@ -113,6 +115,7 @@ impl Shared {
             signing: config.signing,
             shutdown: config.shutdown,
             webhook_client: config.webhook_client,
+            initial_secret_key: config.secret_key,
             inner: Mutex::new(inner),
         }
     }

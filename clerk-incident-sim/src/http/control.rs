@@ -150,6 +150,30 @@ pub(crate) async fn seed(
     })))
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct CompromiseBody {
+    at: Option<i64>,
+}
+
+/// `POST /_sim/scenarios/compromise`: runs the scenario with the key the sim started with
+/// (an empty body is `{}`).
+pub(crate) async fn compromise(
+    State(shared): State<Arc<Shared>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ControlError> {
+    let body: CompromiseBody = match &body {
+        Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => CompromiseBody::default(),
+        _ => parse(body)?,
+    };
+    let key = shared.initial_secret_key.clone();
+    let compromise = shared
+        .compromise(&key, body.at)
+        .await
+        .map_err(|error| ControlError::bad_request(error.to_string()))?;
+    Ok(json::ok(&compromise))
+}
+
 /// Deserializes a present member (even `null`) as `Some`, so that an absent member stays
 /// `None` under `#[serde(default)]`.
 pub(super) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>

@@ -325,6 +325,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(control::get_status_page).put(control::put_status_page),
         )
         .route("/_sim/seed", post(control::seed))
+        .route("/_sim/scenarios/compromise", post(control::compromise))
         .route("/_sim/tokens", post(control::tokens))
         .route(
             "/_sim/counters",
