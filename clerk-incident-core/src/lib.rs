@@ -11,6 +11,7 @@
 //! | [`triage`] | 1. what is wrong: status page, Backend API, JWKS and app-health probes, and the rules that classify them ([`triage::run`]) |
 //! | [`auth`] | 2. session-token verification, the JWKS cache, and the `Enforce`/`Grace`/`Open` modes ([`AuthPolicy`](auth::AuthPolicy)) |
 //! | [`rotation`] | 3. secret-key rotation checks: the new key fits, the old key is dead ([`rotation::verify_new`]) |
+//! | [`audit`] | 3. what a leaked secret key changed, from the leak to the rotation ([`audit::audit`]) |
 //! | [`revocation`] | 4. mass session revocation ([`SessionRevoker`](revocation::SessionRevoker)) |
 //! | [`webhooks`] | 5. webhook signature verification, the event envelope and the dedupe inbox ([`WebhookVerifier`](webhooks::WebhookVerifier)) |
 //! | [`incident`] | 6. the incident's timeline log and the post-incident review ([`report`](incident::report)) |
@@ -58,6 +59,7 @@
 //! [clerk-incident]: https://github.com/clerk-incident/clerk-incident
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod error_chain;
 pub mod fleet;

@@ -78,9 +78,13 @@ mod tests {
     #[test]
     fn moves_forward_only() {
         let clock = SimClock::starting_at(1_700_000_000_000);
-        let later = clock.advance_to(1_800_000_000_000);
+        let handler_copy = clock.clone();
+        let later = handler_copy.advance_to(1_800_000_000_000);
         assert!(later >= 1_800_000_000_000);
-        assert!(clock.clone().advance_to(1_700_000_000_000) >= later);
-        assert!(clock.now_ms() >= later);
+        assert!(clock.now_ms() >= later, "copies share how far it moved");
+        assert!(
+            clock.advance_to(1_700_000_000_000) >= later,
+            "never backwards"
+        );
     }
 }

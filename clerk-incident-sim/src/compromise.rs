@@ -89,8 +89,9 @@ impl Attacker<'_> {
         let body: Value = serde_json::from_slice(&bytes)
             .map_err(|error| failed(format!("unreadable answer: {error}")))?;
         if !status.is_success() {
-            let message = body["errors"][0]["long_message"]
-                .as_str()
+            let message = body
+                .pointer("/errors/0/long_message")
+                .and_then(Value::as_str)
                 .unwrap_or("no message");
             return Err(failed(format!("{status}: {message}")));
         }
@@ -109,10 +110,13 @@ impl Attacker<'_> {
 
     /// Signs in with a token's ticket; returns the session.
     async fn accept(&self, token: &Value) -> Result<Value, SimError> {
-        let ticket = token["token"].as_str().unwrap_or_default();
+        let ticket = token
+            .get("token")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let path = format!("/v1/tickets/accept?ticket={ticket}");
         let accepted = self.send(reqwest::Method::GET, &path, None, None).await?;
-        Ok(accepted["session"].clone())
+        Ok(accepted.get("session").cloned().unwrap_or_default())
     }
 }
 
@@ -274,7 +278,7 @@ impl Shared {
                 None,
             )
             .await?;
-        if let Some(owner) = shadow_memberships["data"].get(0) {
+        if let Some(owner) = shadow_memberships.pointer("/data/0") {
             record(
                 &mut attack,
                 "organization_membership.created",
@@ -317,8 +321,9 @@ impl Shared {
             machine_id.clone(),
             "a machine, with its secret key".to_owned(),
         );
-        let machine_key = machine["secret_key"]
-            .as_str()
+        let machine_key = machine
+            .get("secret_key")
+            .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
         let m2m = attacker

@@ -28,6 +28,7 @@ mod client;
 mod counters;
 mod error;
 mod instance;
+mod lists;
 mod models;
 mod pacing;
 mod retry;
@@ -57,5 +58,6 @@ pub use self::shared_budget::{BUDGET_TIMEOUT, BudgetError, DEFAULT_FALLBACK_SHAR
 pub use self::users::{MAX_IDS_PER_FILTER, MAX_PAGE_SIZE, UserOrder, UserQuery};
 
 pub(crate) use self::client::default_http_client;
+pub(crate) use self::lists::{ListCall, ListShape};
 pub(crate) use self::retry::{is_retryable, retry_after};
 pub(crate) use self::send_deadline::{SendDeadline, sending_until};

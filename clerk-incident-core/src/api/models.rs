@@ -96,6 +96,10 @@ pub struct Session {
     pub created_at: i64,
     /// Last update, Unix ms.
     pub updated_at: i64,
+    /// Who is impersonating the user (`{"sub": "user_…"}`), for a session started with an
+    /// actor token; `None` otherwise.
+    #[serde(default)]
+    pub actor: Option<serde_json::Value>,
 }
 
 /// The status of a [`Session`]. Values Clerk adds later decode as

@@ -40,6 +40,10 @@ pub(crate) struct NewObject<'a> {
     pub(crate) random: String,
 }
 
+/// Renders a new object: the stored object, and the create answer when it shows more (a
+/// secret).
+pub(crate) type Render = fn(&Body, &NewObject<'_>) -> Result<(Value, Option<Value>), ApiError>;
+
 /// A collection's answers.
 pub(crate) struct Collection {
     pub(crate) kind: Kind,
@@ -52,7 +56,7 @@ pub(crate) struct Collection {
     /// The members a create takes.
     pub(crate) fields: &'static [&'static str],
     /// The stored object, and the create answer when it shows more (a secret).
-    pub(crate) render: fn(&Body, &NewObject<'_>) -> Result<(Value, Option<Value>), ApiError>,
+    pub(crate) render: Render,
     /// The `object` of the `DeletedObject` a delete answers.
     pub(crate) deleted_object: &'static str,
 }
@@ -75,19 +79,22 @@ pub(crate) async fn list(
                 items.retain(|item| item["id"] == query || item["email_address"] == query);
             }
         }
-        if let Some(query) = params.non_empty("name_query").or(params.non_empty("query")) {
-            if matches!(
-                collection.kind,
-                Kind::OauthApplication | Kind::SamlConnection
-            ) {
-                let query = query.to_lowercase();
-                items.retain(|item| {
-                    item["client_id"] == query.as_str()
-                        || item["name"]
-                            .as_str()
-                            .is_some_and(|name| name.to_lowercase().contains(&query))
-                });
-            }
+        let searchable = matches!(
+            collection.kind,
+            Kind::OauthApplication | Kind::SamlConnection
+        );
+        if let Some(query) = params
+            .non_empty("name_query")
+            .or(params.non_empty("query"))
+            .filter(|_| searchable)
+        {
+            let query = query.to_lowercase();
+            items.retain(|item| {
+                item["client_id"] == query.as_str()
+                    || item["name"]
+                        .as_str()
+                        .is_some_and(|name| name.to_lowercase().contains(&query))
+            });
         }
         let descending = match params.first("order_by") {
             Some(order) => order.starts_with('-'),
@@ -217,7 +224,7 @@ pub(crate) async fn update_jwt_template(
     };
     let created_at = template["created_at"].clone();
     *template = rendered;
-    template["created_at"] = created_at;
+    json::set(template, "created_at", created_at);
     json::ok(template)
 }
 
@@ -234,9 +241,9 @@ pub(crate) async fn revoke_invitation(
     let Some(invitation) = inner.objects.get_mut(Kind::Invitation, &id) else {
         return ApiError::not_found("Invitation").into_response();
     };
-    invitation["status"] = json!("revoked");
-    invitation["revoked"] = json!(true);
-    invitation["updated_at"] = json!(now);
+    json::set(invitation, "status", json!("revoked"));
+    json::set(invitation, "revoked", json!(true));
+    json::set(invitation, "updated_at", json!(now));
     json::ok(invitation)
 }
 
@@ -399,7 +406,7 @@ fn oauth_application(body: &Body, new: &NewObject<'_>) -> Result<(Value, Option<
     });
     let mut answer = json.clone();
     if !public {
-        answer["client_secret"] = json!(new.random);
+        json::set(&mut answer, "client_secret", json!(new.random));
     }
     Ok((json, Some(answer)))
 }

@@ -114,7 +114,7 @@ pub(crate) async fn create_machine(
     inner.objects.insert(Kind::Machine, machine.clone());
     inner.objects.add_machine_secret(secret.clone(), id);
     let mut answer = machine;
-    answer["secret_key"] = json!(secret);
+    json::set(&mut answer, "secret_key", json!(secret));
     json::ok(&answer)
 }
 
@@ -233,11 +233,11 @@ pub(crate) async fn create_api_key(
         "updated_at": now,
     });
     if let Some(description) = description {
-        key["description"] = json!(description);
+        json::set(&mut key, "description", json!(description));
     }
     inner.objects.insert(Kind::ApiKey, key.clone());
     let mut answer = key;
-    answer["secret"] = json!(secret);
+    json::set(&mut answer, "secret", json!(secret));
     json::ok(&answer)
 }
 
@@ -260,9 +260,9 @@ async fn revoke(
     let Some(object) = inner.objects.get_mut(kind, id) else {
         return ApiError::not_found(what).into_response();
     };
-    object["revoked"] = json!(true);
-    object["revocation_reason"] = json!(reason);
-    object["updated_at"] = json!(now);
+    json::set(object, "revoked", json!(true));
+    json::set(object, "revocation_reason", json!(reason));
+    json::set(object, "updated_at", json!(now));
     json::ok(object)
 }
 
@@ -363,7 +363,7 @@ pub(crate) async fn create_m2m_token(
     });
     inner.objects.insert(Kind::M2mToken, token.clone());
     let mut answer = token;
-    answer["token"] = json!(secret);
+    json::set(&mut answer, "token", json!(secret));
     json::response(StatusCode::CREATED, &answer)
 }
 

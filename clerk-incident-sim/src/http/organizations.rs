@@ -26,7 +26,7 @@ const DEFAULT_IMAGE_URL: &str = "https://img.clerk.com/eyJ0eXBlIjoiZGVmYXVsdCJ9"
 
 /// Clerk's `Organization`.
 pub(crate) fn organization_json(organization: &SimOrganization) -> Value {
-    let mut json = json!({
+    let mut rendered = json!({
         "object": "organization",
         "id": organization.id,
         "name": organization.name,
@@ -41,9 +41,9 @@ pub(crate) fn organization_json(organization: &SimOrganization) -> Value {
         "updated_at": organization.updated_at.max(organization.created_at),
     });
     if let Some(created_by) = &organization.created_by {
-        json["created_by"] = json!(created_by);
+        json::set(&mut rendered, "created_by", json!(created_by));
     }
-    json
+    rendered
 }
 
 /// Clerk's `OrganizationMembership` of `user` in `membership`'s organisation.
@@ -276,10 +276,10 @@ pub(crate) async fn create(
     {
         return ApiError::identifier_exists("slug").into_response();
     }
-    if let Some(creator) = &created_by {
-        if inner.store.user(creator).is_none() {
-            return ApiError::not_found("User").into_response();
-        }
+    if let Some(creator) = &created_by
+        && inner.store.user(creator).is_none()
+    {
+        return ApiError::not_found("User").into_response();
     }
     let organization = SimOrganization {
         id: ids::new_id(&mut inner.user_rng, "org"),

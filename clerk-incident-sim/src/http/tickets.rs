@@ -104,11 +104,15 @@ fn create(
         "updated_at": now,
     });
     if let Some(actor) = actor {
-        token["actor"] = actor;
+        json::set(&mut token, "actor", actor);
     }
     // Kept to check tickets against; these tokens have no list endpoint.
     let mut stored = token.clone();
-    stored["expires_at"] = json!(now.saturating_add(expires_in_seconds.saturating_mul(1000)));
+    json::set(
+        &mut stored,
+        "expires_at",
+        json!(now.saturating_add(expires_in_seconds.saturating_mul(1000))),
+    );
     inner.objects.insert(kind, stored);
     inner.objects.add_ticket(ticket, kind, id);
     json::ok(&token)
@@ -122,8 +126,8 @@ fn revoke(shared: &Shared, kind: Kind, id: &str) -> Response {
         return ApiError::not_found("Token").into_response();
     };
     if token["status"] == "pending" {
-        token["status"] = json!("revoked");
-        token["updated_at"] = json!(now);
+        json::set(token, "status", json!("revoked"));
+        json::set(token, "updated_at", json!(now));
     }
     let mut answer = token.clone();
     if let Some(answer) = answer.as_object_mut() {
@@ -181,8 +185,8 @@ pub(crate) async fn accept(
     if token["status"] != "pending" || expired {
         return ApiError::bad_param("ticket", "is no longer valid").into_response();
     }
-    token["status"] = json!("accepted");
-    token["updated_at"] = json!(now);
+    json::set(token, "status", json!("accepted"));
+    json::set(token, "updated_at", json!(now));
     let user_id = token["user_id"].as_str().unwrap_or_default().to_owned();
     let actor = token
         .get("actor")

@@ -117,18 +117,16 @@ fn taken(
             .users_newest_first()
             .filter(move |user| Some(user.id.as_str()) != except)
     };
-    if let Some(email) = email {
-        if others().any(|user| user.email_address.eq_ignore_ascii_case(email)) {
-            return Some("email_address");
-        }
+    if let Some(email) = email
+        && others().any(|user| user.email_address.eq_ignore_ascii_case(email))
+    {
+        return Some("email_address");
     }
-    if let Some(username) = username {
-        let username = username.to_lowercase();
-        if others()
+    if let Some(username) = username.map(str::to_lowercase)
+        && others()
             .any(|user| user.username.as_deref().map(str::to_lowercase) == Some(username.clone()))
-        {
-            return Some("username");
-        }
+    {
+        return Some("username");
     }
     None
 }

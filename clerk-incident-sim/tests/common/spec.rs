@@ -130,10 +130,10 @@ fn check(schema: &Value, value: &Value, at: &str, problems: &mut Vec<String>) {
             }
         }
     }
-    if let Some(allowed) = schema["enum"].as_array() {
-        if !allowed.contains(value) {
-            problems.push(format!("{at}: {value} is not one of {allowed:?}"));
-        }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        problems.push(format!("{at}: {value} is not one of {allowed:?}"));
     }
     let kind = schema["type"].as_str().or_else(|| {
         (schema.get("properties").is_some() || schema.get("allOf").is_some()).then_some("object")

@@ -1,0 +1,1050 @@
+//! The audit's checks, and the baseline snapshot, over [`ClerkApi`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::baseline::{Baseline, MembershipDigest, UserDigest};
+use super::catalog::{COLLECTIONS, Collection, curl, describe};
+use super::digest::object_digest;
+use super::finding::{Change, Finding, FindingKind, ObjectKind};
+use super::report::{AuditReport, AuditWindow, CheckedList, NotChecked};
+use crate::api::{ApiError, ClerkApi, ListCall, ListShape, MAX_PAGE_SIZE, UserQuery};
+
+/// `last_active_at` has day precision: users active in the window are those whose day is at
+/// most this much before its start.
+const DAY_MS: i64 = 86_400_000;
+
+/// Page size of the API key and M2M token lists (the spec's maximum).
+const CREDENTIAL_PAGE_SIZE: u32 = 100;
+
+/// What the audit is doing, for a progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuditProgress {
+    /// Check `index` (from 0) of `of` starts.
+    Check {
+        /// Its name, such as `users created`.
+        name: &'static str,
+        /// Its position.
+        index: usize,
+        /// How many checks there are.
+        of: usize,
+    },
+    /// The sessions check has read the sessions of `done` of the `of` users active in the
+    /// window (counted first).
+    Users {
+        /// Users done.
+        done: u64,
+        /// Users to do.
+        of: u64,
+    },
+}
+
+/// The checks, in order: later ones use what earlier ones found.
+#[derive(Clone, Copy)]
+enum Step {
+    UsersCreated,
+    UsersUpdated,
+    UsersDeleted,
+    Organizations,
+    Memberships,
+    Sessions,
+    Machines,
+    M2mTokens,
+    ApiKeys,
+    Collection(&'static Collection),
+    Instance,
+}
+
+impl Step {
+    fn name(self) -> &'static str {
+        match self {
+            Step::UsersCreated => "users created",
+            Step::UsersUpdated => "users updated",
+            Step::UsersDeleted => "users deleted",
+            Step::Organizations => "organizations",
+            Step::Memberships => "admin memberships",
+            Step::Sessions => "sessions",
+            Step::Machines => "machines",
+            Step::M2mTokens => "M2M tokens",
+            Step::ApiKeys => "API keys",
+            Step::Collection(collection) => collection.check,
+            Step::Instance => "instance settings",
+        }
+    }
+}
+
+/// A raw object's member as Unix ms.
+fn ms(object: &Value, member: &str) -> Option<i64> {
+    object.get(member).and_then(|value| {
+        value
+            .as_i64()
+            // API keys and M2M tokens give their times as JSON numbers (still Unix ms).
+            .or_else(|| {
+                #[allow(clippy::cast_possible_truncation)]
+                value.as_f64().map(|number| number as i64)
+            })
+    })
+}
+
+/// A raw object's `id`.
+fn id_of(object: &Value) -> String {
+    object["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// An RFC 3339 time for people.
+fn time(at_ms: i64) -> String {
+    let at =
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(at_ms).unwrap_or(0));
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
+/// Metadata members that grant access, shown with their values; other members by name.
+fn metadata_summary(metadata: &Value) -> Option<String> {
+    let members = metadata.as_object().filter(|members| !members.is_empty())?;
+    let access = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        [
+            "role",
+            "admin",
+            "permission",
+            "scope",
+            "plan",
+            "tier",
+            "staff",
+            "access",
+        ]
+        .iter()
+        .any(|word| name.contains(word))
+    };
+    let parts: Vec<String> = members
+        .iter()
+        .map(|(name, value)| {
+            if access(name) {
+                format!("{name} = {value}")
+            } else {
+                name.clone()
+            }
+        })
+        .collect();
+    Some(parts.join(", "))
+}
+
+/// Whether a membership role is an admin role (`org:admin`, or a custom `…admin…`).
+fn is_admin_role(role: &str) -> bool {
+    role.to_ascii_lowercase().contains("admin")
+}
+
+/// The audit in progress.
+struct Audit<'a> {
+    api: &'a ClerkApi,
+    base: String,
+    window: AuditWindow,
+    baseline: Option<&'a Baseline>,
+    findings: Vec<Finding>,
+    /// Users created in the window (or missing from the baseline): their sessions and API
+    /// keys are looked at.
+    new_users: BTreeSet<String>,
+    /// Users changed in the window: their API keys are looked at.
+    changed_users: BTreeSet<String>,
+    /// New users whose `created_at` says they are older than the baseline.
+    backdated: BTreeSet<String>,
+    organizations: Vec<String>,
+    machines: Vec<String>,
+}
+
+impl Audit<'_> {
+    fn undo(&self, method: &str, path: &str, body: Option<&str>) -> String {
+        curl(&self.base, method, path, body)
+    }
+
+    fn find(
+        &mut self,
+        kind: FindingKind,
+        id: String,
+        at_ms: Option<i64>,
+        what: String,
+        why: &str,
+        undo: String,
+    ) {
+        self.findings.push(Finding {
+            kind,
+            id,
+            at_ms,
+            what,
+            why: why.to_owned(),
+            undo,
+        });
+    }
+
+    async fn step(
+        &mut self,
+        step: Step,
+        progress: &mut (dyn FnMut(AuditProgress) + Send),
+    ) -> Result<u64, ApiError> {
+        match step {
+            Step::UsersCreated => self.users_created().await,
+            Step::UsersUpdated => self.users_updated().await,
+            Step::UsersDeleted => self.users_deleted().await,
+            Step::Organizations => self.organizations().await,
+            Step::Memberships => self.memberships().await,
+            Step::Sessions => self.sessions(progress).await,
+            Step::Machines => self.machines().await,
+            Step::M2mTokens => self.m2m_tokens().await,
+            Step::ApiKeys => self.api_keys().await,
+            Step::Collection(collection) => self.collection(collection).await,
+            Step::Instance => self.instance().await,
+        }
+    }
+
+    fn describe_user(user: &Value) -> String {
+        let email = user
+            .pointer("/email_addresses/0/email_address")
+            .and_then(Value::as_str);
+        let name = [user["first_name"].as_str(), user["last_name"].as_str()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut text = match (email, name.is_empty()) {
+            (Some(email), true) => email.to_owned(),
+            (Some(email), false) => format!("{name} <{email}>"),
+            (None, false) => name,
+            (None, true) => "a user without email or name".to_owned(),
+        };
+        for (member, label) in [
+            ("public_metadata", "public"),
+            ("private_metadata", "private"),
+        ] {
+            if let Some(summary) = metadata_summary(&user[member]) {
+                text.push_str(&format!("; {label} metadata: {summary}"));
+            }
+        }
+        text
+    }
+
+    /// Users whose `created_at` falls in the window: counted, then listed newest first.
+    async fn users_created(&mut self) -> Result<u64, ApiError> {
+        let query = UserQuery::new()
+            .created_at_after(self.window.since_ms.saturating_sub(1))
+            .created_at_before(self.window.until_ms.saturating_add(1));
+        if self.api.count_users(&query).await? == 0 {
+            return Ok(0);
+        }
+        let list = ListCall {
+            operation: "list users",
+            path: "/v1/users".to_owned(),
+            params: vec![
+                (
+                    "created_at_after",
+                    self.window.since_ms.saturating_sub(1).to_string(),
+                ),
+                (
+                    "created_at_before",
+                    self.window.until_ms.saturating_add(1).to_string(),
+                ),
+                ("order_by", "-created_at".to_owned()),
+            ],
+            shape: ListShape::Array,
+            page_size: Some(MAX_PAGE_SIZE),
+        };
+        let users = self.api.list_objects(&list, |_| true).await?;
+        for user in &users {
+            let id = id_of(user);
+            self.new_users.insert(id.clone());
+            let what = Self::describe_user(user);
+            let undo = self.undo("DELETE", &format!("/v1/users/{id}"), None);
+            self.find(FindingKind::new(ObjectKind::User, Change::Created), id, ms(user, "created_at"), what,
+                "a user the attacker controls can sign in as themselves, with whatever metadata grants", undo);
+        }
+        Ok(users.len() as u64)
+    }
+
+    /// Users updated in the window and created before it (most recently updated first; the
+    /// walk stops at the first one updated before the window).
+    async fn users_updated(&mut self) -> Result<u64, ApiError> {
+        use futures::TryStreamExt;
+        let pages: Vec<Vec<Value>> = self
+            .api
+            .list_users_updated_since(self.window.since_ms, MAX_PAGE_SIZE)
+            .try_collect()
+            .await?;
+        let mut read = 0;
+        for user in pages.into_iter().flatten() {
+            read += 1;
+            let id = id_of(&user);
+            let (Some(created), Some(updated)) = (ms(&user, "created_at"), ms(&user, "updated_at"))
+            else {
+                continue;
+            };
+            if self.window.contains(created) || !self.window.contains(updated) {
+                continue;
+            }
+            let now = UserDigest::of(&user);
+            let mut what = Self::describe_user(&user);
+            let (change, why) = match self.baseline.map(|baseline| baseline.users.get(&id)) {
+                Some(None) if created < self.baseline.map_or(0, |b| b.taken_at_ms) => {
+                    self.new_users.insert(id.clone());
+                    self.backdated.insert(id.clone());
+                    what.push_str(&format!(
+                        "; not in the baseline, though its created_at says {} (backdated)",
+                        time(created)
+                    ));
+                    (
+                        Change::Created,
+                        "a user created with a backdated created_at, to hide among old accounts",
+                    )
+                }
+                Some(None) => {
+                    self.new_users.insert(id.clone());
+                    what.push_str("; created after the baseline");
+                    (Change::Created, "a user created since the baseline")
+                }
+                Some(Some(before)) => {
+                    let differences = before.differences(&now);
+                    if differences.is_empty() {
+                        continue;
+                    }
+                    what.push_str(&format!(
+                        "; changed since the baseline: {}",
+                        differences.join(", ")
+                    ));
+                    (
+                        Change::Updated,
+                        "metadata roles or sign-in details decide what a user can do and who can sign in as them",
+                    )
+                }
+                None => (
+                    Change::Updated,
+                    "metadata roles or sign-in details may have changed (take baselines to know which)",
+                ),
+            };
+            self.changed_users.insert(id.clone());
+            let undo = if change == Change::Created {
+                self.undo("DELETE", &format!("/v1/users/{id}"), None)
+            } else {
+                let keys: Vec<String> = ["public_metadata", "private_metadata"]
+                    .iter()
+                    .filter_map(|member| {
+                        let names: Vec<String> = user
+                            .get(*member)?
+                            .as_object()?
+                            .keys()
+                            .map(|name| format!("\"{name}\":null"))
+                            .collect();
+                        (!names.is_empty()).then(|| format!("\"{member}\":{{{}}}", names.join(",")))
+                    })
+                    .collect();
+                if keys.is_empty() {
+                    format!("Dashboard → Users → {id}: compare with what it was and restore it")
+                } else {
+                    format!(
+                        "{} (removes those metadata members; put back the values they had before, if any)",
+                        self.undo(
+                            "PATCH",
+                            &format!("/v1/users/{id}/metadata"),
+                            Some(&format!("{{{}}}", keys.join(",")))
+                        )
+                    )
+                }
+            };
+            self.find(
+                FindingKind::new(ObjectKind::User, change),
+                id,
+                Some(updated),
+                what,
+                why,
+                undo,
+            );
+        }
+        Ok(read)
+    }
+
+    /// With a baseline: users it knew that are gone. Two counts say how many: every user
+    /// now, against the baseline's plus those created since it (and the backdated ones).
+    async fn users_deleted(&mut self) -> Result<u64, ApiError> {
+        let Some(baseline) = self.baseline else {
+            return Ok(0);
+        };
+        let now = self.api.count_users(&UserQuery::new()).await?;
+        let created_since =
+            UserQuery::new().created_at_after(baseline.taken_at_ms.saturating_sub(1));
+        let known = baseline.users.len() as u64;
+        let added = self.api.count_users(&created_since).await? + self.backdated.len() as u64;
+        let expected = known + added;
+        if now < expected {
+            let gone = expected - now;
+            let undo = "Deleted users cannot be restored: compare your own records with the baseline's ids, and recreate the accounts you need".to_owned();
+            self.find(
+                FindingKind::new(ObjectKind::Users, Change::Deleted),
+                format!("{gone} user(s)"),
+                None,
+                format!("{now} users now; the baseline had {known} and {added} were added since"),
+                "a deleted user loses their account and data (or the deletion covers other tracks)",
+                undo,
+            );
+        }
+        Ok(1)
+    }
+
+    /// Every organisation: those created or updated in the window are findings; all ids are
+    /// kept for the API key check.
+    async fn organizations(&mut self) -> Result<u64, ApiError> {
+        let list = ListCall {
+            operation: "list organizations",
+            path: "/v1/organizations".to_owned(),
+            params: vec![("order_by", "-created_at".to_owned())],
+            shape: ListShape::Wrapped("data"),
+            page_size: Some(MAX_PAGE_SIZE),
+        };
+        let organizations = self.api.list_objects(&list, |_| true).await?;
+        for org in &organizations {
+            let id = id_of(org);
+            self.organizations.push(id.clone());
+            let created = ms(org, "created_at").filter(|at| self.window.contains(*at));
+            let updated = ms(org, "updated_at").filter(|at| self.window.contains(*at));
+            let changed_since_baseline = self
+                .baseline
+                .and_then(|baseline| baseline.organizations.get(&id))
+                .is_none_or(|digest| *digest != object_digest(org));
+            let what = describe(org, &["name", "slug", "created_by"]);
+            if created.is_some() {
+                let undo = self.undo("DELETE", &format!("/v1/organizations/{id}"), None);
+                self.find(
+                    FindingKind::new(ObjectKind::Organization, Change::Created),
+                    id,
+                    created,
+                    what,
+                    "an organisation the attacker owns can hold members, roles and API keys",
+                    undo,
+                );
+            } else if updated.is_some() && changed_since_baseline {
+                let undo =
+                    format!("Dashboard → Organizations → {id}: restore its settings and metadata");
+                self.find(
+                    FindingKind::new(ObjectKind::Organization, Change::Updated),
+                    id,
+                    updated,
+                    what,
+                    "an organisation's metadata and limits decide what its members can do",
+                    undo,
+                );
+            }
+        }
+        Ok(organizations.len() as u64)
+    }
+
+    /// Every membership of the instance: admin roles created, or granted, in the window.
+    async fn memberships(&mut self) -> Result<u64, ApiError> {
+        let list = ListCall {
+            operation: "list organization memberships",
+            path: "/v1/organization_memberships".to_owned(),
+            params: vec![("order_by", "-created_at".to_owned())],
+            shape: ListShape::Wrapped("data"),
+            page_size: Some(MAX_PAGE_SIZE),
+        };
+        let memberships = self.api.list_objects(&list, |_| true).await?;
+        for membership in &memberships {
+            let role = membership["role"].as_str().unwrap_or_default();
+            if !is_admin_role(role) {
+                continue;
+            }
+            let id = id_of(membership);
+            let org = membership
+                .pointer("/organization/id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let slug = membership
+                .pointer("/organization/slug")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let user = membership
+                .pointer("/public_user_data/user_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let created = ms(membership, "created_at");
+            let updated = ms(membership, "updated_at");
+            let what = format!("{user} is {role} of {slug} ({org})");
+            if let Some(at) = created.filter(|at| self.window.contains(*at)) {
+                let undo = self.undo(
+                    "DELETE",
+                    &format!("/v1/organizations/{org}/memberships/{user}"),
+                    None,
+                );
+                self.find(
+                    FindingKind::new(ObjectKind::OrganizationMembership, Change::Created),
+                    id,
+                    Some(at),
+                    what,
+                    "an admin of an organisation manages its members, roles and data",
+                    undo,
+                );
+                continue;
+            }
+            let Some(at) = updated.filter(|at| self.window.contains(*at)) else {
+                continue;
+            };
+            let was_admin = self
+                .baseline
+                .and_then(|baseline| baseline.admin_memberships.get(&id))
+                .is_some_and(|before| before.role == role);
+            if was_admin {
+                continue;
+            }
+            let undo = self.undo(
+                "PATCH",
+                &format!("/v1/organizations/{org}/memberships/{user}"),
+                Some("{\"role\":\"org:member\"}"),
+            );
+            self.find(
+                FindingKind::new(ObjectKind::OrganizationMembership, Change::Updated),
+                id,
+                Some(at),
+                format!("{what}; the role changed in the window"),
+                "a member promoted to admin manages the organisation's members, roles and data",
+                undo,
+            );
+        }
+        Ok(memberships.len() as u64)
+    }
+
+    /// The sessions of every user active in the window (counted first): those started by
+    /// impersonation, and those of users created in it. Clerk lists sessions per user only.
+    async fn sessions(
+        &mut self,
+        progress: &mut (dyn FnMut(AuditProgress) + Send),
+    ) -> Result<u64, ApiError> {
+        let active_since = self.window.since_ms.saturating_sub(DAY_MS);
+        let query = UserQuery::new().last_active_at_after(active_since);
+        let of = self.api.count_users(&query).await?;
+        progress(AuditProgress::Users { done: 0, of });
+        let list = ListCall {
+            operation: "list users",
+            path: "/v1/users".to_owned(),
+            params: vec![
+                ("last_active_at_after", active_since.to_string()),
+                ("order_by", "-created_at".to_owned()),
+            ],
+            shape: ListShape::Array,
+            page_size: Some(MAX_PAGE_SIZE),
+        };
+        let users = self.api.list_objects(&list, |_| true).await?;
+        let mut read = 0;
+        for (done, user) in users.iter().enumerate() {
+            let user_id = id_of(user);
+            let sessions = self.api.list_sessions(&user_id, None).await?;
+            read += sessions.len() as u64;
+            for session in sessions {
+                if !self.window.contains(session.created_at) {
+                    continue;
+                }
+                let revoke =
+                    self.undo("POST", &format!("/v1/sessions/{}/revoke", session.id), None);
+                if let Some(actor) = session.actor.as_ref().filter(|actor| !actor.is_null()) {
+                    let by = actor["sub"].as_str().unwrap_or("someone");
+                    self.find(
+                        FindingKind::new(ObjectKind::Session, Change::Impersonated),
+                        session.id.clone(),
+                        Some(session.created_at),
+                        format!("{by} impersonating {user_id} (status {})", session.status),
+                        "an actor token lets whoever holds it act as the user, with their roles",
+                        revoke,
+                    );
+                } else if self.new_users.contains(&user_id) {
+                    self.find(FindingKind::new(ObjectKind::Session, Change::Created), session.id.clone(), Some(session.created_at),
+                        format!("a session of {user_id}, created in the window (status {})", session.status),
+                        "a user created with the leaked key has signed in (a sign-in token leaves just this trace)", revoke);
+                }
+            }
+            progress(AuditProgress::Users {
+                done: done as u64 + 1,
+                of: of.max(done as u64 + 1),
+            });
+        }
+        Ok(read)
+    }
+
+    /// Every machine: those created in the window are findings; all are kept for the M2M
+    /// token and API key checks.
+    async fn machines(&mut self) -> Result<u64, ApiError> {
+        let list = ListCall {
+            operation: "list machines",
+            path: "/v1/machines".to_owned(),
+            params: vec![("order_by", "-created_at".to_owned())],
+            shape: ListShape::Wrapped("data"),
+            page_size: Some(MAX_PAGE_SIZE),
+        };
+        let machines = self.api.list_objects(&list, |_| true).await?;
+        for machine in &machines {
+            let id = id_of(machine);
+            self.machines.push(id.clone());
+            let created = ms(machine, "created_at").filter(|at| self.window.contains(*at));
+            let not_in_baseline = self.baseline.is_some_and(|b| !b.machines.contains_key(&id));
+            if created.is_some()
+                || (created.is_none() && not_in_baseline && ms(machine, "created_at").is_none())
+            {
+                let undo = self.undo("DELETE", &format!("/v1/machines/{id}"), None);
+                self.find(
+                    FindingKind::new(ObjectKind::Machine, Change::Created),
+                    id,
+                    created,
+                    describe(machine, &["name"]),
+                    "a machine's secret key mints M2M tokens your services accept",
+                    undo,
+                );
+            }
+        }
+        Ok(machines.len() as u64)
+    }
+
+    /// The M2M tokens of every machine (Clerk lists them per machine).
+    async fn m2m_tokens(&mut self) -> Result<u64, ApiError> {
+        let mut read = 0;
+        for machine in self.machines.clone() {
+            let list = ListCall {
+                operation: "list m2m tokens",
+                path: "/v1/m2m_tokens".to_owned(),
+                params: vec![("subject", machine.clone())],
+                shape: ListShape::Wrapped("m2m_tokens"),
+                page_size: Some(CREDENTIAL_PAGE_SIZE),
+            };
+            let tokens = self.api.list_objects(&list, |_| true).await?;
+            read += tokens.len() as u64;
+            for token in tokens {
+                let Some(at) = ms(&token, "created_at").filter(|at| self.window.contains(*at))
+                else {
+                    continue;
+                };
+                let id = id_of(&token);
+                let expires = ms(&token, "expiration").map_or("never expires".to_owned(), |at| {
+                    format!("expires {}", time(at))
+                });
+                let undo = self.undo(
+                    "POST",
+                    &format!("/v1/m2m_tokens/{id}/revoke"),
+                    Some("{\"revocation_reason\":\"key compromise\"}"),
+                );
+                self.find(
+                    FindingKind::new(ObjectKind::M2mToken, Change::Created),
+                    id,
+                    Some(at),
+                    format!("a token of {machine}, {expires}"),
+                    "an M2M token is accepted by your services as that machine until it expires",
+                    undo,
+                );
+            }
+        }
+        Ok(read)
+    }
+
+    /// The API keys of every organisation, every machine, and every user created or changed
+    /// in the window (Clerk lists them per subject).
+    async fn api_keys(&mut self) -> Result<u64, ApiError> {
+        let subjects: BTreeSet<String> = self
+            .organizations
+            .iter()
+            .chain(&self.machines)
+            .chain(&self.new_users)
+            .chain(&self.changed_users)
+            .cloned()
+            .collect();
+        let mut read = 0;
+        for subject in subjects {
+            let list = ListCall {
+                operation: "list api keys",
+                path: "/v1/api_keys".to_owned(),
+                params: vec![("subject", subject.clone())],
+                shape: ListShape::Wrapped("data"),
+                page_size: Some(CREDENTIAL_PAGE_SIZE),
+            };
+            let keys = self.api.list_objects(&list, |_| true).await?;
+            read += keys.len() as u64;
+            for key in keys {
+                let Some(at) = ms(&key, "created_at").filter(|at| self.window.contains(*at)) else {
+                    continue;
+                };
+                let id = id_of(&key);
+                let name = key.get("name").and_then(Value::as_str).unwrap_or_default();
+                let undo = self.undo(
+                    "POST",
+                    &format!("/v1/api_keys/{id}/revoke"),
+                    Some("{\"revocation_reason\":\"key compromise\"}"),
+                );
+                self.find(
+                    FindingKind::new(ObjectKind::ApiKey, Change::Created),
+                    id,
+                    Some(at),
+                    format!("\"{name}\" for {subject}"),
+                    "an API key authenticates as its subject until it is revoked",
+                    undo,
+                );
+            }
+        }
+        Ok(read)
+    }
+
+    /// One of the [`COLLECTIONS`]: created or changed in the window where the objects carry
+    /// times; against the baseline where they do not; removed since the baseline.
+    async fn collection(&mut self, collection: &'static Collection) -> Result<u64, ApiError> {
+        let list = ListCall {
+            operation: collection.check,
+            path: format!("/v1/{}", collection.path),
+            params: Vec::new(),
+            shape: collection.shape,
+            page_size: collection.paged.then_some(MAX_PAGE_SIZE),
+        };
+        let objects = self.api.list_objects(&list, |_| true).await?;
+        let known = self
+            .baseline
+            .and_then(|baseline| baseline.objects.get(collection.path));
+        let (method, template, body) = collection.undo;
+        for object in &objects {
+            let id = id_of(object);
+            let what = describe(object, collection.describe);
+            let undo = self.undo(method, &template.replace("{id}", &id), body);
+            let created = ms(object, "created_at");
+            let updated = ms(object, "updated_at");
+            match (created, known) {
+                (Some(at), _) if self.window.contains(at) => {
+                    self.find(
+                        FindingKind::new(collection.object, Change::Created),
+                        id,
+                        Some(at),
+                        what,
+                        collection.why,
+                        undo,
+                    );
+                }
+                (Some(_), known) => {
+                    let changed = known
+                        .and_then(|known| known.get(&id))
+                        .is_none_or(|digest| *digest != object_digest(object));
+                    if let Some(at) = updated
+                        .filter(|at| self.window.contains(*at))
+                        .filter(|_| changed)
+                    {
+                        self.find(
+                            FindingKind::new(collection.object, Change::Updated),
+                            id,
+                            Some(at),
+                            what,
+                            collection.why,
+                            undo,
+                        );
+                    }
+                }
+                (None, Some(known)) => {
+                    match known.get(&id) {
+                        None => {
+                            self.find(FindingKind::new(collection.object, Change::Created), id, None,
+                            format!("{what}; added since the baseline (the API keeps no time for it)"), collection.why, undo);
+                        }
+                        Some(digest) if *digest != object_digest(object) => {
+                            self.find(FindingKind::new(collection.object, Change::Updated), id, None,
+                            format!("{what}; changed since the baseline (the API keeps no time for it)"), collection.why, undo);
+                        }
+                        Some(_) => {}
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+        if let Some(known) = known {
+            let now: BTreeSet<String> = objects.iter().map(id_of).collect();
+            for id in known.keys().filter(|id| !now.contains(*id)) {
+                self.find(FindingKind::new(collection.object, Change::Deleted), id.clone(), None,
+                    format!("in the baseline, gone now ({})", collection.check),
+                    "a removed entry may have protected something (a blocklist entry, a template your services need)",
+                    format!("Recreate it from your own records (the baseline keeps only its id): Dashboard → {}", collection.check));
+            }
+        }
+        Ok(objects.len() as u64)
+    }
+
+    /// With a baseline: `GET /v1/instance` compared.
+    async fn instance(&mut self) -> Result<u64, ApiError> {
+        let Some(baseline) = self.baseline else {
+            return Ok(0);
+        };
+        let instance = self
+            .api
+            .get_object("get instance", "/v1/instance".to_owned())
+            .await?;
+        if object_digest(&instance) != baseline.instance {
+            let what = describe(&instance, &["environment_type", "allowed_origins"]);
+            self.find(
+                FindingKind::new(ObjectKind::Instance, Change::Updated),
+                id_of(&instance),
+                None,
+                format!("{what}; changed since the baseline"),
+                "allowed origins decide which sites may use your users' sessions",
+                "Dashboard → Configure → Settings: compare with what it was and restore it"
+                    .to_owned(),
+            );
+        }
+        Ok(1)
+    }
+}
+
+/// What the audit cannot see, for the report.
+fn blind_spots(baseline: Option<&Baseline>) -> Vec<String> {
+    let mut spots = vec![
+        "Sign-in and actor tokens: Clerk lists neither, so only the sessions they started show; a token minted and not yet used stays valid (sign-in tokens up to 30 days, actor tokens 1 hour by default) until it expires".to_owned(),
+        "API keys of users the audit did not otherwise flag: Clerk lists API keys per subject, and listing every user's would cost one request per user".to_owned(),
+        "Sessions of users not active since the window began (last_active_at has day precision, so a day earlier is included)".to_owned(),
+        "Anything created and deleted again inside the window, and anything done through the Dashboard or the Frontend API rather than with the key".to_owned(),
+        "Instance settings beyond GET /v1/instance (sign-up modes, social connections, session lifetime): Dashboard only".to_owned(),
+    ];
+    if baseline.is_none() {
+        spots.push("Without a baseline: domains (and allow/blocklist entries without timestamps) added, anything removed, users deleted, and exactly which fields of a changed user differ; take one with `clerk-incident audit snapshot` before the next incident".to_owned());
+    }
+    spots
+}
+
+/// Audits `window`: every check in order, each failure recorded as not checked and the rest
+/// carried on.
+pub async fn audit(
+    api: &ClerkApi,
+    window: AuditWindow,
+    baseline: Option<&Baseline>,
+    progress: &mut (dyn FnMut(AuditProgress) + Send),
+) -> AuditReport {
+    let mut steps = vec![
+        Step::UsersCreated,
+        Step::UsersUpdated,
+        Step::UsersDeleted,
+        Step::Organizations,
+        Step::Memberships,
+        Step::Sessions,
+        Step::Machines,
+        Step::M2mTokens,
+        Step::ApiKeys,
+    ];
+    steps.extend(COLLECTIONS.iter().map(Step::Collection));
+    steps.push(Step::Instance);
+    if baseline.is_none() {
+        steps.retain(|step| !matches!(step, Step::UsersDeleted | Step::Instance));
+    }
+    let mut audit = Audit {
+        api,
+        base: api.base_url().to_owned(),
+        window,
+        baseline,
+        findings: Vec::new(),
+        new_users: BTreeSet::new(),
+        changed_users: BTreeSet::new(),
+        backdated: BTreeSet::new(),
+        organizations: Vec::new(),
+        machines: Vec::new(),
+    };
+    let started = api.counters().requests;
+    let mut checked = Vec::new();
+    let mut not_checked = Vec::new();
+    let of = steps.len();
+    for (index, step) in steps.into_iter().enumerate() {
+        let name = step.name();
+        progress(AuditProgress::Check { name, index, of });
+        let before = api.counters().requests;
+        let result = audit.step(step, progress).await;
+        let calls = api.counters().requests - before;
+        match result {
+            Ok(items) => checked.push(CheckedList {
+                check: name.to_owned(),
+                items,
+                calls,
+            }),
+            Err(error) => {
+                tracing::warn!(check = name, %error, "audit check failed");
+                not_checked.push(NotChecked {
+                    check: name.to_owned(),
+                    error: error.to_string(),
+                });
+            }
+        }
+    }
+    let mut report = AuditReport {
+        window,
+        baseline_taken_at_ms: baseline.map(|baseline| baseline.taken_at_ms),
+        findings: audit.findings,
+        checked,
+        not_checked,
+        blind_spots: blind_spots(baseline),
+        calls: api.counters().requests - started,
+    };
+    report.sort();
+    report
+}
+
+/// Takes a [`Baseline`] of the instance at `taken_at_ms`: every user's digest, admin
+/// memberships, organisations, machines, the API keys of organisations and machines, the
+/// other lists and the instance settings.
+///
+/// # Errors
+///
+/// The first [`ApiError`]: a baseline with gaps would make later audits report things that
+/// were always there.
+pub async fn snapshot(api: &ClerkApi, taken_at_ms: i64) -> Result<Baseline, ApiError> {
+    let instance = api
+        .get_object("get instance", "/v1/instance".to_owned())
+        .await?;
+    let mut baseline = Baseline::new(id_of(&instance), object_digest(&instance), taken_at_ms);
+    let list = |operation: &'static str,
+                path: &str,
+                params: Vec<(&'static str, String)>,
+                shape,
+                page_size| ListCall {
+        operation,
+        path: path.to_owned(),
+        params,
+        shape,
+        page_size,
+    };
+    let users = api
+        .list_objects(
+            &list(
+                "list users",
+                "/v1/users",
+                vec![("order_by", "+created_at".to_owned())],
+                ListShape::Array,
+                Some(MAX_PAGE_SIZE),
+            ),
+            |_| true,
+        )
+        .await?;
+    baseline.users = users
+        .iter()
+        .map(|user| (id_of(user), UserDigest::of(user)))
+        .collect();
+    let memberships = api
+        .list_objects(
+            &list(
+                "list organization memberships",
+                "/v1/organization_memberships",
+                vec![("order_by", "+created_at".to_owned())],
+                ListShape::Wrapped("data"),
+                Some(MAX_PAGE_SIZE),
+            ),
+            |_| true,
+        )
+        .await?;
+    baseline.admin_memberships = memberships
+        .iter()
+        .filter(|m| m["role"].as_str().is_some_and(is_admin_role))
+        .map(|m| {
+            (
+                id_of(m),
+                MembershipDigest {
+                    organization_id: m
+                        .pointer("/organization/id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    user_id: m
+                        .pointer("/public_user_data/user_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    role: m["role"].as_str().unwrap_or_default().to_owned(),
+                },
+            )
+        })
+        .collect();
+    let organizations = api
+        .list_objects(
+            &list(
+                "list organizations",
+                "/v1/organizations",
+                vec![("order_by", "+created_at".to_owned())],
+                ListShape::Wrapped("data"),
+                Some(MAX_PAGE_SIZE),
+            ),
+            |_| true,
+        )
+        .await?;
+    baseline.organizations = organizations
+        .iter()
+        .map(|o| (id_of(o), object_digest(o)))
+        .collect();
+    let machines = api
+        .list_objects(
+            &list(
+                "list machines",
+                "/v1/machines",
+                Vec::new(),
+                ListShape::Wrapped("data"),
+                Some(MAX_PAGE_SIZE),
+            ),
+            |_| true,
+        )
+        .await?;
+    baseline.machines = machines
+        .iter()
+        .map(|m| (id_of(m), object_digest(m)))
+        .collect();
+    let subjects: Vec<String> = baseline
+        .organizations
+        .keys()
+        .chain(baseline.machines.keys())
+        .cloned()
+        .collect();
+    for subject in subjects {
+        let keys = api
+            .list_objects(
+                &list(
+                    "list api keys",
+                    "/v1/api_keys",
+                    vec![("subject", subject.clone())],
+                    ListShape::Wrapped("data"),
+                    Some(CREDENTIAL_PAGE_SIZE),
+                ),
+                |_| true,
+            )
+            .await?;
+        baseline
+            .api_keys
+            .extend(keys.iter().map(|key| (id_of(key), subject.clone())));
+    }
+    for collection in &COLLECTIONS {
+        let objects = api
+            .list_objects(
+                &list(
+                    collection.check,
+                    &format!("/v1/{}", collection.path),
+                    Vec::new(),
+                    collection.shape,
+                    collection.paged.then_some(MAX_PAGE_SIZE),
+                ),
+                |_| true,
+            )
+            .await?;
+        let digests: BTreeMap<String, String> = objects
+            .iter()
+            .map(|o| (id_of(o), object_digest(o)))
+            .collect();
+        baseline.objects.insert(collection.path.to_owned(), digests);
+    }
+    Ok(baseline)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::{is_admin_role, metadata_summary};
+
+    #[test]
+    fn access_granting_metadata_is_shown_with_its_value() {
+        let summary = metadata_summary(&json!({"role": "admin", "theme": "dark", "isStaff": true}));
+        assert_eq!(
+            summary.as_deref(),
+            Some("isStaff = true, role = \"admin\", theme")
+        );
+        assert_eq!(metadata_summary(&json!({})), None);
+        assert!(is_admin_role("org:admin"));
+        assert!(is_admin_role("org:billing_admin"));
+        assert!(!is_admin_role("org:member"));
+    }
+}
