@@ -8,7 +8,7 @@ use super::baseline::{Baseline, MembershipDigest, UserDigest};
 use super::catalog::{COLLECTIONS, Collection, curl, describe};
 use super::digest::object_digest;
 use super::finding::{Change, Finding, FindingKind, ObjectKind};
-use super::report::{AuditReport, AuditWindow, CheckedList, NotChecked};
+use super::report::{AuditReport, AuditWindow, CheckedList, NotChecked, rfc3339 as time};
 use crate::api::{ApiError, ClerkApi, ListCall, ListShape, MAX_PAGE_SIZE, UserQuery};
 
 /// `last_active_at` has day precision: users active in the window are those whose day is at
@@ -91,13 +91,6 @@ fn ms(object: &Value, member: &str) -> Option<i64> {
 /// A raw object's `id`.
 fn id_of(object: &Value) -> String {
     object["id"].as_str().unwrap_or_default().to_owned()
-}
-
-/// An RFC 3339 time for people.
-fn time(at_ms: i64) -> String {
-    let at =
-        std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(at_ms).unwrap_or(0));
-    humantime::format_rfc3339_seconds(at).to_string()
 }
 
 /// Metadata members that grant access, shown with their values; other members by name.

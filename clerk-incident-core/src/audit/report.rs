@@ -3,6 +3,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::finding::Finding;
+use crate::incident::{AuditedChange, EntryKind};
+
+/// Unix ms as RFC 3339 to the second, for people and the incident log.
+pub(crate) fn rfc3339(at_ms: i64) -> String {
+    let millis = u64::try_from(at_ms).unwrap_or(0);
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(millis);
+    humantime::format_rfc3339_seconds(at).to_string()
+}
 
 /// The time window an audit looks at: from the leak to the rotation (or now), Unix ms, both
 /// ends included.
@@ -18,6 +26,17 @@ impl AuditWindow {
     /// Whether `at_ms` falls in the window.
     pub fn contains(&self, at_ms: i64) -> bool {
         (self.since_ms..=self.until_ms).contains(&at_ms)
+    }
+}
+
+impl std::fmt::Display for AuditWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} to {}",
+            rfc3339(self.since_ms),
+            rfc3339(self.until_ms)
+        )
     }
 }
 
@@ -90,6 +109,35 @@ impl AuditReport {
             AuditOutcome::Clean
         } else {
             AuditOutcome::Findings
+        }
+    }
+
+    /// The incident log's record of this audit (`clerk-incident audit --incident FILE`).
+    pub fn incident_entry(&self) -> EntryKind {
+        EntryKind::Audit {
+            window: self.window.to_string(),
+            complete: self.is_complete(),
+            findings: self
+                .findings
+                .iter()
+                .map(|finding| {
+                    let change = AuditedChange::new(
+                        finding.kind.to_string(),
+                        finding.id.clone(),
+                        finding.what.clone(),
+                        finding.undo.clone(),
+                    );
+                    match finding.at_ms {
+                        Some(at) => change.at(rfc3339(at)),
+                        None => change,
+                    }
+                })
+                .collect(),
+            not_checked: self
+                .not_checked
+                .iter()
+                .map(|check| format!("{}: {}", check.check, check.error))
+                .collect(),
         }
     }
 

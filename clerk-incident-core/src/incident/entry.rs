@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::action_counts::ActionCounts;
+use super::audited_change::AuditedChange;
 use super::redact::redact;
 use super::timestamp::{self, rfc3339_millis};
 use crate::triage::{Category, Severity};
@@ -188,6 +189,20 @@ pub enum EntryKind {
         #[serde(default, skip_serializing_if = "ActionCounts::is_empty")]
         counts: ActionCounts,
     },
+    /// A key-compromise audit ran (`clerk-incident audit --incident FILE`): what it found in
+    /// its window, and whether every list could be read.
+    Audit {
+        /// The window, such as `2026-12-03T09:00:00Z to 2026-12-03T11:30:00Z`.
+        window: String,
+        /// False when a list could not be read: the findings are then incomplete.
+        complete: bool,
+        /// What the leaked key created or changed.
+        #[serde(default)]
+        findings: Vec<AuditedChange>,
+        /// The checks that could not run, each with why.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        not_checked: Vec<String>,
+    },
     /// The severity was reassessed.
     SeverityChanged {
         /// The new severity.
@@ -225,12 +240,13 @@ pub enum EntryKind {
 impl EntryKind {
     /// The `type` tags of the kinds this version knows; any other is read as
     /// [`Unknown`](Self::Unknown).
-    pub const KNOWN: [&'static str; 8] = [
+    pub const KNOWN: [&'static str; 9] = [
         "started",
         "note",
         "triage",
         "mode_change",
         "action",
+        "audit",
         "severity_changed",
         "category_changed",
         "resolved",
@@ -252,6 +268,7 @@ impl EntryKind {
             EntryKind::Triage { .. } => "triage",
             EntryKind::ModeChange { .. } => "mode_change",
             EntryKind::Action { .. } => "action",
+            EntryKind::Audit { .. } => "audit",
             EntryKind::SeverityChanged { .. } => "severity_changed",
             EntryKind::CategoryChanged { .. } => "category_changed",
             EntryKind::Resolved { .. } => "resolved",
@@ -304,6 +321,26 @@ impl EntryKind {
                     run: counts.run.map(clean),
                     ..counts
                 },
+            },
+            EntryKind::Audit {
+                window,
+                complete,
+                findings,
+                not_checked,
+            } => EntryKind::Audit {
+                window: clean(window),
+                complete,
+                findings: findings
+                    .into_iter()
+                    .map(|finding| AuditedChange {
+                        kind: clean(finding.kind),
+                        id: clean(finding.id),
+                        at: finding.at.map(clean),
+                        what: clean(finding.what),
+                        undo: clean(finding.undo),
+                    })
+                    .collect(),
+                not_checked: not_checked.into_iter().map(clean).collect(),
             },
             EntryKind::SeverityChanged { severity, reason } => EntryKind::SeverityChanged {
                 severity,
@@ -417,6 +454,12 @@ mod tests {
                 outcome: String::new(),
                 counts: ActionCounts::default(),
             },
+            EntryKind::Audit {
+                window: String::new(),
+                complete: true,
+                findings: Vec::new(),
+                not_checked: Vec::new(),
+            },
             EntryKind::SeverityChanged {
                 severity: Severity::Low,
                 reason: String::new(),
@@ -452,5 +495,28 @@ mod tests {
                 evidence: vec!["whsec_[redacted]".into(), "fine".into()],
             }
         );
+        let change = super::AuditedChange::new(
+            "api_key.created",
+            "ak_1",
+            "key sk_test_0123456789abcdef",
+            "curl -H \"Authorization: Bearer sk_live_0123456789abcdef\"",
+        );
+        let EntryKind::Audit {
+            findings,
+            not_checked,
+            ..
+        } = (EntryKind::Audit {
+            window: "w".into(),
+            complete: false,
+            findings: vec![change],
+            not_checked: vec!["users: sk_live_0123456789abcdef".into()],
+        })
+        .redacted()
+        else {
+            panic!("still an audit");
+        };
+        assert_eq!(findings[0].what, "key sk_test_[redacted]");
+        assert!(findings[0].undo.contains("sk_live_[redacted]"));
+        assert_eq!(not_checked, ["users: sk_live_[redacted]"]);
     }
 }

@@ -52,15 +52,19 @@
 //! ```
 
 mod action_counts;
+mod audited_change;
 mod entry;
 mod error;
+mod leaked_key_section;
 mod log;
+mod markdown;
 mod redact;
 pub mod report;
 mod timeline;
 mod timestamp;
 
 pub use self::action_counts::{ActionCounts, CountedImpact};
+pub use self::audited_change::AuditedChange;
 pub use self::entry::{Entry, EntryKind};
 pub use self::error::IncidentError;
 pub use self::log::IncidentLog;

@@ -49,6 +49,8 @@ use std::time::{Duration, SystemTime};
 
 use super::action_counts::ActionCounts;
 use super::entry::{Entry, EntryKind};
+use super::leaked_key_section;
+use super::markdown::{cell, code, one_line};
 use super::redact::redact;
 use super::timeline::Timeline;
 use super::timestamp;
@@ -58,7 +60,8 @@ use crate::triage::Category;
 ///
 /// Sections: a summary table (date, detection, resolution, duration, severity, category), the
 /// summary, the timeline, the root cause, the impact (users affected, auth downtime, data
-/// loss, repairs run) and the action items. Whatever the log does not record is a prompt
+/// loss, repairs run), what the leaked key changed (when the log holds an audit, or the
+/// incident is a key compromise) and the action items. Whatever the log does not record is a prompt
 /// starting with `_TODO:`. Anything in the log that looks like a secret is redacted.
 pub fn render(timeline: &Timeline) -> String {
     let clock = Clock::for_timeline(timeline);
@@ -69,6 +72,7 @@ pub fn render(timeline: &Timeline) -> String {
     table(&mut out, timeline, &clock);
     root_cause(&mut out, timeline);
     impact(&mut out, timeline, &clock, &spans);
+    leaked_key_section::render(&mut out, timeline, |at| clock.full(at));
     action_items(&mut out, timeline, &spans);
     out
 }
@@ -219,6 +223,22 @@ fn describe(entry: &Entry) -> (&'static str, String) {
             let mut details = code(command.trim());
             with_reason(&mut details, outcome);
             ("Action", details)
+        }
+        EntryKind::Audit {
+            window,
+            complete,
+            findings,
+            not_checked,
+        } => {
+            let mut details = format!("{} finding(s) in {}", findings.len(), window.trim());
+            if !complete {
+                let _ = write!(
+                    details,
+                    "; incomplete: {} list(s) not checked",
+                    not_checked.len()
+                );
+            }
+            ("Key audit", details)
         }
         EntryKind::SeverityChanged { severity, reason } => {
             let mut details = format!("now {severity}");
@@ -492,6 +512,7 @@ fn action_items(out: &mut String, timeline: &Timeline, spans: &[Span]) {
     if let Some(item) = timeline.category().and_then(category_item) {
         let _ = writeln!(out, "- [ ] {item}");
     }
+    leaked_key_section::action_items(out, timeline);
     out.push_str(
         "- [ ] _TODO: detection — how could this have been detected sooner?_\n\
          - [ ] _TODO: prevention — what change would stop it from happening again?_\n\
@@ -697,40 +718,6 @@ fn span(duration: Duration) -> String {
         (h, 0) => format!("{h} h"),
         (h, m) => format!("{h} h {m} min"),
     }
-}
-
-/// Free text on one line, redacted.
-fn one_line(text: &str) -> String {
-    redact(text)
-        .split(['\r', '\n'])
-        .filter(|part| !part.trim().is_empty())
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Free text as a table cell: one line, pipes escaped.
-fn cell(text: &str) -> String {
-    one_line(text).replace('|', "\\|")
-}
-
-/// `text` as a Markdown code span, fenced with more backticks than it contains.
-fn code(text: &str) -> String {
-    if text.is_empty() {
-        return String::new();
-    }
-    let longest = text
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or_default();
-    let fence = "`".repeat(longest + 1);
-    let pad = if text.starts_with('`') || text.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
-    format!("{fence}{pad}{text}{pad}{fence}")
 }
 
 #[cfg(test)]
