@@ -61,6 +61,14 @@ pub(crate) enum Command {
     /// against CLERK_SECRET_KEY, `verify-old-revoked` checks Clerk now rejects the old key,
     /// `checklist` prints the procedure. Keys are read from the environment only.
     Keys(crate::commands::keys::KeysCommand),
+    /// Runbook step 3, key compromise: list what a leaked secret key created or changed
+    /// between --since and --until (users, admin memberships, impersonation sessions, API
+    /// keys, machines, redirect URLs, domains, JWT templates, ...), each with why it matters
+    /// and the command that undoes it, and what no list can show. `audit snapshot` records
+    /// the baseline to compare against. Exit 0 when nothing was found, 20 with findings, 21
+    /// when a list could not be read.
+    #[command(after_help = exit_code::HELP)]
+    Audit(crate::commands::audit::AuditCommand),
     /// Runbook step 5: re-deliver the user events the app missed (`webhooks replay --help`):
     /// signed user.created / user.updated / user.deleted to the app's own endpoint, from the
     /// Backend API alone, without Svix access.

@@ -28,6 +28,10 @@ pub(crate) enum Exit {
     TriageCritical = 13,
     /// `triage`: the evidence does not decide (category unknown).
     TriageUnknown = 14,
+    /// `audit`: the leaked key's window holds findings (and every list was read).
+    AuditFindings = 20,
+    /// `audit`: a list could not be read, so the audit is incomplete (findings or not).
+    AuditIncomplete = 21,
 }
 
 impl From<Exit> for ExitCode {
@@ -51,4 +55,6 @@ Exit codes:
   11 triage: severity medium
   12 triage: severity high
   13 triage: severity critical
-  14 triage: the evidence does not decide (category unknown)";
+  14 triage: the evidence does not decide (category unknown)
+  20 audit: something was created or changed in the window
+  21 audit: a list could not be read; the audit is incomplete";

@@ -96,6 +96,7 @@ async fn run(cli: &Cli) -> exit_code::Exit {
         Command::Sessions(sessions) => commands::sessions::run(&cli.global, sessions).await,
         Command::Keys(keys) => commands::keys::run(&cli.global, keys).await,
         Command::Webhooks(webhooks) => commands::webhooks::run(&cli.global, webhooks).await,
+        Command::Audit(audit) => commands::audit::run(&cli.global, audit).await,
     }
 }
 

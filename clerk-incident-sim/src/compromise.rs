@@ -45,9 +45,6 @@ pub struct Compromise {
     pub attacker: Vec<SimAction>,
 }
 
-/// How far after "now" the leak happens by default.
-const DEFAULT_LEAK_DELAY_MS: i64 = 1_000;
-
 /// Sends the scenario's requests.
 struct Attacker<'a> {
     shared: &'a Shared,
@@ -127,7 +124,7 @@ fn id(value: &Value) -> String {
 
 impl Shared {
     /// Runs the scenario with `key`; the attacker acts at `at` (the clock is moved forward to
-    /// it if needed), by default a second from now.
+    /// it if needed), by default right after the ordinary actions.
     pub(crate) async fn compromise(
         &self,
         key: &str,
@@ -182,8 +179,15 @@ impl Shared {
             "an administrator invites a partner".to_owned(),
         );
 
-        let target = at.unwrap_or_else(|| self.clock.now_ms() + DEFAULT_LEAK_DELAY_MS);
-        let leaked_at = self.clock.advance_to(target.max(self.clock.now_ms() + 1));
+        // The leak comes just after the last ordinary change (creation times can run a
+        // millisecond ahead of the clock to stay distinct), or at `at` if that is later.
+        let latest = [&colleague, &url, &invitation]
+            .iter()
+            .filter_map(|object| object.get("created_at").and_then(Value::as_i64))
+            .max()
+            .unwrap_or_default();
+        let earliest = latest.max(self.clock.now_ms()) + 1;
+        let leaked_at = self.clock.advance_to(at.unwrap_or(earliest).max(earliest));
         let mut attack = Vec::new();
 
         let backdoor = attacker

@@ -9,12 +9,14 @@ use serde::{Deserialize, Serialize};
 /// 2. [`outage`](Self::outage): 503 or no answer at all;
 /// 3. [`rate_limit`](Self::rate_limit) (Backend API only): 429 with `Retry-After`;
 /// 4. secret key check (Backend API only): 401;
-/// 5. [`error_rate`](Self::error_rate): 500 with Clerk's error body.
+/// 5. [`failing_endpoints`](Self::failing_endpoints) (Backend API only): 500 on those
+///    endpoints;
+/// 6. [`error_rate`](Self::error_rate): 500 with Clerk's error body.
 ///
 /// The status page and the `/_sim/` control API are never faulted. The default injects
 /// nothing. Serialized as in `GET /_sim/faults`:
-/// `{"outage":null,"latency_ms":0,"error_rate":0.0,"rate_limit":null}`; every field may be
-/// left out when deserializing.
+/// `{"outage":null,"latency_ms":0,"error_rate":0.0,"rate_limit":null,"failing_endpoints":[]}`;
+/// every field may be left out when deserializing.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
@@ -27,6 +29,9 @@ pub struct Faults {
     pub error_rate: f64,
     /// A sliding-window rate limit over all Backend API requests, if any.
     pub rate_limit: Option<RateLimitFault>,
+    /// Endpoint keys ([`endpoint`](crate::endpoint), such as `GET /v1/saml_connections`)
+    /// that answer every request with a 500: one list broken while the rest works.
+    pub failing_endpoints: Vec<String>,
 }
 
 impl Faults {

@@ -68,7 +68,7 @@ impl Sim {
     /// Runs the `compromise` scenario (see [`Compromise`](crate::Compromise)): a few ordinary
     /// administrator actions, then the key leaks and an attacker uses it through the Backend
     /// API at `at` (Unix ms on the sim's clock, which moves forward to it if needed; by default
-    /// a second from now). Returns what was done, with the ids an audit must report.
+    /// right after the ordinary actions, so that the sim's clock stays with the real one). Returns what was done, with the ids an audit must report.
     ///
     /// Also `POST /_sim/scenarios/compromise` with an optional `{"at": <ms>}`.
     ///

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod audit;
 pub(crate) mod fleet;
 pub(crate) mod incident;
 pub(crate) mod keys;

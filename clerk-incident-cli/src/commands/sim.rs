@@ -162,5 +162,6 @@ fn faults(args: &SimArgs) -> Faults {
                 requests,
                 window_ms: u64::try_from(window.as_millis()).unwrap_or(u64::MAX),
             }),
+        failing_endpoints: Vec::new(),
     }
 }

@@ -1,14 +1,21 @@
-//! Drill phase for runbook step 3, a leaked secret key: create a new key, prove it opens the
-//! same instance, move to it, delete the old one and prove Clerk rejects it. The session
-//! recovery phase that follows revokes every session with the new key.
+//! Drill phase for runbook step 3, a leaked secret key: the audit baseline taken before the
+//! incident, the attacker using the leaked key (the sim's `compromise` scenario), then create
+//! a new key, prove it opens the same instance, move to it, delete the old one and prove
+//! Clerk rejects it, and audit the window from the leak: every attacker change found, nothing
+//! from before. The session recovery phase that follows revokes every session with the new
+//! key.
+
+use std::collections::BTreeSet;
 
 use std::time::Duration;
 
 use clerk_incident_core::api::{ClerkApi, SecretKey};
+use clerk_incident_core::audit::{self, AuditOutcome, AuditWindow, Baseline, ObjectKind};
 use clerk_incident_core::incident::{ActionCounts, EntryKind};
 use clerk_incident_core::rotation::{
     OldKeyStatus, rotation_retry_policy, verify_new, verify_old_revoked,
 };
+use clerk_incident_sim::Compromise;
 
 use super::{Drill, Observation, Recorder};
 use crate::terminal;
@@ -45,7 +52,7 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
     let sim = drill.sim();
     rec.phase(
         "Phase 12",
-        "key compromise: rotate the leaked secret key, prove the new one, prove the old one dead",
+        "key compromise: the attacker uses the leaked key; rotate it, prove the new one and the old one dead, audit what it changed",
     );
     let old_key = drill.secret_key();
     let new_key = new_key_for(&old_key);
@@ -56,6 +63,44 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
         .await;
         return;
     };
+
+    let mut baseline = None;
+    rec.step("audit snapshot (before)", async {
+        // Taken regularly, before any incident, as the runbook asks.
+        match audit::snapshot(&old, now_ms()).await {
+            Ok(taken) => {
+                let line = format!(
+                    "baseline of {} user(s) and {} object(s) in all",
+                    taken.users.len(),
+                    taken.len()
+                );
+                baseline = Some(taken);
+                Observation::expected(line)
+            }
+            Err(err) => Observation::unexpected(terminal::error_chain(&err)),
+        }
+    })
+    .await;
+
+    let mut compromise = None;
+    rec.step("attacker uses the key", async {
+        match sim.compromise(None).await {
+            Ok(done) => {
+                let line = format!(
+                    "{} change(s) through the Backend API from {} ({} ordinary one(s) just before)",
+                    done.attacker.len(),
+                    crate::time_arg::rfc3339(done.leaked_at),
+                    done.before.len()
+                );
+                compromise = Some(done);
+                Observation::expected(line.clone()).with_entry(EntryKind::Note {
+                    text: format!("the leaked key was used: {line}"),
+                })
+            }
+            Err(err) => Observation::unexpected(terminal::error_chain(&err)),
+        }
+    })
+    .await;
 
     rec.step("new key created", async {
         // The Dashboard's "create secret key", done on the sim.
@@ -133,6 +178,118 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
         }
     })
     .await;
+
+    let mut sessions = Vec::new();
+    rec.step("audit --since <leak>", async {
+        let Some(compromise) = &compromise else {
+            return Observation::unexpected("no compromise to audit: the attacker step failed");
+        };
+        audited(&new, compromise, baseline.as_ref(), &mut sessions).await
+    })
+    .await;
+
+    rec.step("attacker sessions revoked", async {
+        // The audit's undo for sessions; the mass revocation that follows spares the on-call
+        // admin's sessions, and an impersonation session is one of them.
+        let mut revoked = 0;
+        for id in &sessions {
+            match new.revoke_session(id).await {
+                Ok(_) => revoked += 1,
+                Err(err) => return Observation::unexpected(terminal::error_chain(&err)),
+            }
+        }
+        let line =
+            format!("{revoked} session(s) the attacker started revoked (impersonation included)");
+        Observation::expected(line.clone()).with_entry(action(
+            "the audit's undo: POST /v1/sessions/{id}/revoke",
+            line,
+        ))
+    })
+    .await;
+}
+
+/// Now, Unix ms (the drill's sim runs on the real clock).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|since| i64::try_from(since.as_millis()).ok())
+        .unwrap_or_default()
+        .max(1)
+}
+
+/// Audits the window from the leak with the new key, and checks the findings are exactly
+/// the attacker's changes.
+async fn audited(
+    api: &ClerkApi,
+    compromise: &Compromise,
+    baseline: Option<&Baseline>,
+    sessions: &mut Vec<String>,
+) -> Observation {
+    let last_change = compromise.attacker.iter().map(|action| action.at).max();
+    let window = AuditWindow {
+        since_ms: compromise.leaked_at,
+        until_ms: now_ms().max(last_change.unwrap_or_default()),
+    };
+    let report = audit::audit(api, window, baseline, &mut |_| {}).await;
+    sessions.extend(
+        report
+            .findings
+            .iter()
+            .filter(|finding| finding.kind.object == ObjectKind::Session)
+            .map(|finding| finding.id.clone()),
+    );
+    let entry = report.incident_entry();
+    let found: BTreeSet<(String, &str)> = report
+        .findings
+        .iter()
+        .map(|finding| (finding.kind.to_string(), finding.id.as_str()))
+        .collect();
+    let missed: Vec<String> = compromise
+        .attacker
+        .iter()
+        .filter(|action| !found.contains(&(action.kind.clone(), action.id.as_str())))
+        .map(|action| format!("{} {}", action.kind, action.id))
+        .collect();
+    let before: BTreeSet<&str> = compromise
+        .before
+        .iter()
+        .map(|action| action.id.as_str())
+        .collect();
+    let wrongly: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|finding| before.contains(finding.id.as_str()))
+        .map(|finding| finding.id.as_str())
+        .collect();
+    let observation = if report.outcome() == AuditOutcome::Incomplete {
+        let lists: Vec<&str> = report
+            .not_checked
+            .iter()
+            .map(|c| c.check.as_str())
+            .collect();
+        Observation::unexpected(format!("incomplete: {} not checked", lists.join(", ")))
+    } else if !missed.is_empty() {
+        Observation::unexpected(format!("missed {}", missed.join(", ")))
+    } else if !wrongly.is_empty() {
+        Observation::unexpected(format!(
+            "reported changes from before the leak: {}",
+            wrongly.join(", ")
+        ))
+    } else if report.findings.len() != compromise.attacker.len() {
+        Observation::unexpected(format!(
+            "{} finding(s) for {} attacker change(s)",
+            report.findings.len(),
+            compromise.attacker.len()
+        ))
+    } else {
+        Observation::expected(format!(
+            "all {} attacker change(s) found, none from before the leak, in {} request(s); undo each, then revoke the sessions",
+            report.findings.len(),
+            report.calls
+        ))
+    };
+    observation.with_entry(entry)
 }
 
 #[cfg(test)]

@@ -198,6 +198,7 @@ impl Audit<'_> {
         let name = [user["first_name"].as_str(), user["last_name"].as_str()]
             .into_iter()
             .flatten()
+            .filter(|part| !part.trim().is_empty())
             .collect::<Vec<_>>()
             .join(" ");
         let mut text = match (email, name.is_empty()) {

@@ -89,6 +89,17 @@ pub(crate) async fn gate(State(gate): State<Gate>, request: Request, next: Next)
         }
     }
 
+    if gate.policy != Policy::FrontendApi
+        && faults
+            .failing_endpoints
+            .iter()
+            .any(|failing| failing == gate.endpoint)
+    {
+        gate.shared.lock().counters.injected_errors += 1;
+        tracing::debug!(endpoint = gate.endpoint, "failing endpoint fault: 500");
+        return ApiError::internal().into_response();
+    }
+
     if faults.error_rate > 0.0 {
         let mut inner = gate.shared.lock();
         if inner.fault_rng.f64() < faults.error_rate {
