@@ -393,6 +393,8 @@ impl World {
         let acceptable = match subcommand {
             _ if comment.contains(", exit 0") => code == 0,
             "triage" => code == 0 || (10..=14).contains(&code),
+            // Findings are what the key-compromise section expects; incomplete is not.
+            "audit" => code == 0 || code == 20,
             "status" => [0, 3, 4, 5].contains(&code),
             _ => code == 0,
         };
@@ -412,7 +414,29 @@ fn is_assignment(word: &str) -> bool {
 
 /// The world a section starts in: Clerk down for "Clerk API down", the Dashboard's current
 /// key at hand for "Configuration error", healthy otherwise.
-fn set_scene(world: &World, section: &str) {
+async fn set_scene(world: &World, section: &str) {
+    if section == "Secret key compromised" {
+        // The baseline step 0 takes weekly, then the attacker at work with the leaked key.
+        let api = clerk_incident_core::api::ClerkApi::builder(
+            clerk_incident_core::api::SecretKey::new(world.sim.secret_key()),
+        )
+        .base_url(world.sim.base_url())
+        .build()
+        .unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        let baseline =
+            clerk_incident_core::audit::snapshot(&api, i64::try_from(now.as_millis()).unwrap())
+                .await
+                .unwrap();
+        std::fs::write(
+            world.dir.path().join("clerk-audit-baseline.json"),
+            baseline.to_json(),
+        )
+        .unwrap();
+        world.sim.compromise(None).await.unwrap();
+    }
     if section == "Configuration error" {
         world.sim.add_secret_key(NEW_KEY);
     }
@@ -456,7 +480,7 @@ async fn every_section_of_the_runbook_runs_in_order_as_written() {
             continue;
         }
         let mut world = World::start().await;
-        set_scene(&world, &section.title);
+        set_scene(&world, &section.title).await;
         for line in &setup.lines {
             world.run_line(&setup.title, line).await;
         }

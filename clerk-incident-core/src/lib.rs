@@ -53,8 +53,8 @@
 //! `percent-encoding` build query strings and path segments; `reqwest` (feature `reqwest`, default) is the ready-made HTTP client, with rustls
 //! on aws-lc-rs, the one crypto backend of the workspace.
 //! `aws-lc-rs` (already in the tree through `jsonwebtoken` and rustls, same version) computes
-//! the HMAC-SHA256 of Svix webhook signatures and compares them in constant time, so the
-//! workspace keeps one crypto backend.
+//! the HMAC-SHA256 of Svix webhook signatures and compares them in constant time, and the
+//! SHA-256 digests of the audit baseline, so the workspace keeps one crypto backend.
 //!
 //! [clerk-incident]: https://github.com/clerk-incident/clerk-incident
 
