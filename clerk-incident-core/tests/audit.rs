@@ -135,7 +135,7 @@ async fn without_a_baseline_timestamps_still_find_almost_everything_and_say_what
         } else {
             action.kind.clone()
         };
-        if kind == "domain.created" {
+        if kind == "domain.created" || kind == "instance.updated" {
             assert!(
                 !found.iter().any(|(_, id)| *id == action.id),
                 "no timestamps, no baseline"
@@ -407,5 +407,70 @@ async fn removals_and_deletions_since_the_baseline_are_findings() {
         "a baseline names its instance"
     );
     other.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn objects_changed_in_the_window_are_updates() {
+    let sim = Sim::builder().users(20).sessions(20).start().await.unwrap();
+    let api = api(&sim);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let send = |method: reqwest::Method, path: String, body: &'static str| {
+        client
+            .request(method, format!("{}{path}", sim.base_url()))
+            .bearer_auth(sim.secret_key())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let template = send(
+        reqwest::Method::POST,
+        "/v1/jwt_templates".into(),
+        r#"{"name":"app","claims":{"role":"user"}}"#,
+    )
+    .await
+    .unwrap()
+    .bytes()
+    .await
+    .unwrap();
+    let template: serde_json::Value = serde_json::from_slice(&template).unwrap();
+    let template_id = template["id"].as_str().unwrap().to_owned();
+    let org = sim.organizations()[0].id.clone();
+    let leaked_at = sim.compromise(None).await.unwrap().leaked_at;
+    let leaked_at = leaked_at.max(template["created_at"].as_i64().unwrap() + 1);
+    let path = format!("/v1/jwt_templates/{template_id}");
+    assert!(
+        send(
+            reqwest::Method::PATCH,
+            path,
+            r#"{"name":"app","claims":{"role":"admin"}}"#
+        )
+        .await
+        .unwrap()
+        .status()
+        .is_success()
+    );
+    assert!(
+        send(
+            reqwest::Method::PATCH,
+            format!("/v1/organizations/{org}"),
+            r#"{"name":"Acme Support"}"#
+        )
+        .await
+        .unwrap()
+        .status()
+        .is_success()
+    );
+
+    let report = run(&api, since(leaked_at), None).await;
+    let found = found(&report);
+    assert!(
+        found.contains(&("jwt_template.updated".to_owned(), template_id)),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("organization.updated".to_owned(), org)),
+        "{found:?}"
+    );
     sim.shutdown().await;
 }

@@ -8,7 +8,8 @@
 //! another, impersonates the organisation admin with an actor token and signs in with a
 //! sign-in token (both leave sessions), creates a machine with an M2M token, API keys, an
 //! invitation, a redirect URL, a satellite domain, allowlist and blocklist identifiers, a JWT
-//! template, an OAuth application and a SAML connection. Every request goes over HTTP to the
+//! template, an OAuth application and a SAML connection, and adds its site to the instance's
+//! allowed origins. Every request goes over HTTP to the
 //! sim itself, with the key, so it is counted and faulted like any other.
 
 use serde::{Deserialize, Serialize};
@@ -93,6 +94,37 @@ impl Attacker<'_> {
             return Err(failed(format!("{status}: {message}")));
         }
         Ok(body)
+    }
+
+    /// A request answered without a body (`204 No Content`).
+    async fn send_empty(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> Result<(), SimError> {
+        let url = format!("{}{path}", self.shared.base_url);
+        let response = self
+            .shared
+            .webhook_client
+            .request(method.clone(), &url)
+            .bearer_auth(&self.key)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .map_err(|error| SimError::Scenario {
+                step: format!("{method} {path}"),
+                reason: error.to_string(),
+            })?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(SimError::Scenario {
+                step: format!("{method} {path}"),
+                reason: response.status().to_string(),
+            })
+        }
     }
 
     async fn post(&self, path: &str, body: Value) -> Result<Value, SimError> {
@@ -423,6 +455,28 @@ impl Shared {
             let created = attacker.post(path, body).await?;
             record(&mut attack, kind, id(&created), detail.to_owned());
         }
+        let instance = attacker
+            .send(reqwest::Method::GET, "/v1/instance", None, None)
+            .await?;
+        let mut origins: Vec<Value> = instance
+            .get("allowed_origins")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        origins.push(json!("https://evil.example"));
+        attacker
+            .send_empty(
+                reqwest::Method::PATCH,
+                "/v1/instance",
+                json!({"allowed_origins": origins}),
+            )
+            .await?;
+        record(
+            &mut attack,
+            "instance.updated",
+            id(&instance),
+            "the attacker's site added to the allowed origins".to_owned(),
+        );
         tracing::info!(
             leaked_at,
             actions = attack.len(),

@@ -28,6 +28,10 @@ pub const SUMMARY: &str = "GET /api/v2/summary.json";
 /// serves).
 pub const STATUS_WIDGET: &str = "GET /proxy/{host}";
 
+/// `PATCH /v1/instance`: change the instance's settings (`allowed_origins`, ...).
+pub const UPDATE_INSTANCE: &str = "PATCH /v1/instance";
+/// `PATCH /v1/organizations/{organization_id}`: change an organisation.
+pub const UPDATE_ORGANIZATION: &str = "PATCH /v1/organizations/{organization_id}";
 /// `POST /v1/users`: create a user (`created_at` may be backdated).
 pub const CREATE_USER: &str = "POST /v1/users";
 /// `PATCH /v1/users/{user_id}`: update a user.
@@ -135,7 +139,7 @@ pub const REVOKE_SIGN_IN_TOKEN: &str = "POST /v1/sign_in_tokens/{sign_in_token_i
 pub const ACCEPT_TICKET: &str = "GET /v1/tickets/accept";
 
 /// Every endpoint key, in the order above.
-pub const ALL: [&str; 63] = [
+pub const ALL: [&str; 65] = [
     LIST_USERS,
     COUNT_USERS,
     GET_USER,
@@ -148,6 +152,8 @@ pub const ALL: [&str; 63] = [
     STATUS,
     SUMMARY,
     STATUS_WIDGET,
+    UPDATE_INSTANCE,
+    UPDATE_ORGANIZATION,
     CREATE_USER,
     UPDATE_USER,
     UPDATE_USER_METADATA,

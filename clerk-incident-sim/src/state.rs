@@ -69,6 +69,8 @@ pub(crate) struct Inner {
     /// Invitations, redirect URLs, domains, machines, API keys and the other objects the
     /// Backend API creates.
     pub(crate) objects: InstanceObjects,
+    /// Origins allowed to use the Frontend API (`PATCH /v1/instance` changes them).
+    pub(crate) allowed_origins: Vec<String>,
 }
 
 /// What [`Shared::new`] needs.
@@ -105,6 +107,7 @@ impl Shared {
             webhooks: config.webhooks,
             user_rng: fastrand::Rng::with_seed(config.seed_spec.seed ^ 0x6164_6d69_6e5f_7573),
             objects: InstanceObjects::default(),
+            allowed_origins: vec![crate::token::DEFAULT_AZP.to_owned()],
         };
         Self {
             base_url: config.base_url,

@@ -147,6 +147,37 @@ impl Store {
         self.organizations.iter().find(|org| org.id == id)
     }
 
+    /// Renames an organisation (its members' memberships follow a new slug); `updated_at`
+    /// becomes `now`, or 1 ms past its previous value. `None` if no organisation has this id.
+    pub(crate) fn update_organization(
+        &mut self,
+        id: &str,
+        name: Option<String>,
+        slug: Option<String>,
+        now: i64,
+    ) -> Option<SimOrganization> {
+        let organization = self.organizations.iter_mut().find(|org| org.id == id)?;
+        if let Some(name) = name {
+            organization.name = name;
+        }
+        if let Some(slug) = slug {
+            organization.slug = slug.clone();
+            for user in &mut self.users {
+                for membership in user
+                    .membership
+                    .iter_mut()
+                    .chain(&mut user.other_memberships)
+                {
+                    if membership.organization_id == id {
+                        membership.organization_slug = slug.clone();
+                    }
+                }
+            }
+        }
+        organization.updated_at = now.max(organization.updated_at.saturating_add(1));
+        Some(organization.clone())
+    }
+
     /// Removes an organisation and every membership in it; `None` if no organisation has
     /// this id.
     pub(crate) fn remove_organization(&mut self, id: &str) -> Option<SimOrganization> {

@@ -59,6 +59,7 @@ async fn the_attacker_acts_after_the_leak_and_leaves_traces() {
         "jwt_template.created",
         "oauth_application.created",
         "saml_connection.created",
+        "instance.updated",
     ] {
         assert!(kinds.contains(kind), "the scenario does {kind}");
     }

@@ -354,6 +354,28 @@ async fn organisations_and_memberships_follow_the_spec() {
         200,
     )
     .await;
+    let renamed = judged(
+        &sim,
+        "PATCH",
+        "/organizations/{organization_id}",
+        &format!("/v1/organizations/{org_id}"),
+        Some(json!({"name": "Shadow", "slug": "shadow", "admin_delete_enabled": false})),
+        200,
+    )
+    .await;
+    assert_eq!(renamed["slug"], "shadow");
+    assert!(renamed["updated_at"].as_i64() > org["updated_at"].as_i64());
+    let (status, _) = send(
+        &sim,
+        "PATCH",
+        "/v1/instance",
+        Some(json!({"allowed_origins": ["https://evil.example"]})),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204, "the spec answers 204");
+    let instance = judged(&sim, "GET", "/instance", "/v1/instance", None, 200).await;
+    assert_eq!(instance["allowed_origins"], json!(["https://evil.example"]));
     judged(
         &sim,
         "DELETE",

@@ -70,6 +70,16 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         gated(endpoint::JWKS, Policy::BackendApi, get(jwks::jwks)),
         gated(endpoint::INSTANCE, Policy::BackendApi, get(jwks::instance)),
         gated(
+            endpoint::UPDATE_INSTANCE,
+            Policy::BackendApi,
+            patch(jwks::update_instance),
+        ),
+        gated(
+            endpoint::UPDATE_ORGANIZATION,
+            Policy::BackendApi,
+            patch(organizations::update),
+        ),
+        gated(
             endpoint::WELL_KNOWN_JWKS,
             Policy::FrontendApi,
             get(jwks::jwks),

@@ -305,6 +305,51 @@ pub(crate) async fn create(
     json::ok(&organization_json(&organization))
 }
 
+/// `PATCH /v1/organizations/{organization_id}`: `name` and `slug` change (memberships carry
+/// the new slug); the other members of the spec are accepted.
+pub(crate) async fn update(
+    State(shared): State<Arc<Shared>>,
+    organization_id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    const FIELDS: &[&str] = &[
+        "name",
+        "slug",
+        "max_allowed_memberships",
+        "admin_delete_enabled",
+        "created_at",
+        "role_set_key",
+    ];
+    let Ok(Path(organization_id)) = organization_id else {
+        return ApiError::not_found("Organization").into_response();
+    };
+    let parsed =
+        Body::parse(body, FIELDS).and_then(|body| Ok((body.string("name")?, body.string("slug")?)));
+    let (name, slug) = match parsed {
+        Ok(parsed) => parsed,
+        Err(error) => return error.into_response(),
+    };
+    let now = shared.clock.now_ms();
+    let mut inner = shared.lock();
+    let taken = slug.as_ref().is_some_and(|slug| {
+        inner
+            .store
+            .organizations()
+            .iter()
+            .any(|org| org.slug == *slug && org.id != organization_id)
+    });
+    if taken {
+        return ApiError::identifier_exists("slug").into_response();
+    }
+    match inner
+        .store
+        .update_organization(&organization_id, name, slug, now)
+    {
+        Some(organization) => json::ok(&organization_json(&organization)),
+        None => ApiError::not_found("Organization").into_response(),
+    }
+}
+
 /// Gives `user_id` a membership: the one their tokens carry if they have none yet.
 fn add_membership(store: &mut Store, user_id: &str, membership: SimMembership) {
     if let Some(user) = store.user_mut(user_id) {

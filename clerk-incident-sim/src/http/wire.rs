@@ -282,17 +282,21 @@ pub(crate) struct InstanceJson<'a> {
     object: &'static str,
     id: &'a str,
     environment_type: &'static str,
-    allowed_origins: [&'static str; 1],
+    allowed_origins: &'a [String],
     workspace_id: Option<&'a str>,
 }
 
 impl<'a> InstanceJson<'a> {
-    pub(crate) fn new(id: &'a str, environment_type: &'static str) -> Self {
+    pub(crate) fn new(
+        id: &'a str,
+        environment_type: &'static str,
+        allowed_origins: &'a [String],
+    ) -> Self {
         Self {
             object: "instance",
             id,
             environment_type,
-            allowed_origins: [crate::token::DEFAULT_AZP],
+            allowed_origins,
             workspace_id: None,
         }
     }
