@@ -178,13 +178,21 @@ async fn a_window_with_nothing_in_it_is_clean() {
     );
     assert!(report.is_complete());
     assert!(report.checked.len() > 10, "every list was still read");
-    let long_ago = AuditWindow {
-        since_ms: 0,
-        until_ms: 86_400_000,
+    let before_the_attack = AuditWindow {
+        since_ms: compromise.before[0].at - 3_600_000,
+        until_ms: compromise.before[0].at - 1_800_000,
     };
-    assert_eq!(
-        run(&api, long_ago, None).await.outcome(),
-        AuditOutcome::Clean
+    let report = run(&api, before_the_attack, None).await;
+    let victim = compromise
+        .attacker
+        .iter()
+        .find(|a| a.kind == "user.updated")
+        .unwrap();
+    let late = report.findings.iter().find(|f| f.id == victim.id).unwrap();
+    assert!(
+        late.what.contains("last changed after the window"),
+        "a later change may hide one in the window: {}",
+        late.what
     );
     sim.shutdown().await;
 }

@@ -193,7 +193,7 @@ async fn audit_window(global: &GlobalArgs, args: &AuditArgs) -> Exit {
         && baseline.taken_at_ms > window.since_ms
     {
         terminal::notice(&format!(
-            "note: the baseline was taken at {}, after --since: changes between the two look older than they are",
+            "note: the baseline was taken at {}, after --since: it may already hold the attacker's changes, so it is used to find more, never to rule anything out; use an older one if you have it",
             rfc3339(baseline.taken_at_ms)
         ));
     }
@@ -262,8 +262,12 @@ fn print_text(report: &AuditReport, instance_id: &str) {
         "Key-compromise audit of {instance_id}, {}{baseline}",
         report.window
     ));
-    if report.findings.is_empty() {
+    if report.findings.is_empty() && report.is_complete() {
         terminal::out("Nothing the Backend API lists was created or changed in the window.");
+    } else if report.findings.is_empty() {
+        terminal::out(
+            "Nothing found in the lists that could be read; the others were NOT checked (below).",
+        );
     } else {
         terminal::out(format!(
             "{} finding(s), oldest first:",
@@ -301,6 +305,16 @@ fn print_text(report: &AuditReport, instance_id: &str) {
     }
 }
 
+/// `FILE.partial` beside `FILE`.
+fn partial_path(out: &Path) -> PathBuf {
+    let mut name = out
+        .file_name()
+        .map(std::ffi::OsStr::to_os_string)
+        .unwrap_or_default();
+    name.push(".partial");
+    out.with_file_name(name)
+}
+
 async fn snapshot(global: &GlobalArgs, args: &SnapshotArgs) -> Exit {
     let api = match api(&args.api.api_url) {
         Ok(api) => api,
@@ -309,28 +323,29 @@ async fn snapshot(global: &GlobalArgs, args: &SnapshotArgs) -> Exit {
             return exit;
         }
     };
-    let mut options = private_file::options();
-    options.write(true);
-    if args.force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
+    if args.out.exists() && !args.force {
+        terminal::problem(&format!(
+            "{} exists: pick another file, or replace it with --force",
+            args.out.display()
+        ));
+        return Exit::Usage;
     }
-    let file = options.open(&args.out).and_then(|file| {
-        private_file::restrict(&file)?;
-        Ok(file)
-    });
+    // Written beside the target and renamed over it once complete, so that a failed
+    // snapshot (a 429, a 5xx) never costs the last good baseline.
+    let partial = partial_path(&args.out);
+    let file = private_file::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&partial)
+        .and_then(|file| {
+            private_file::restrict(&file)?;
+            Ok(file)
+        });
     let mut file = match file {
         Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
-            terminal::problem(&format!(
-                "{} exists: pick another file, or replace it with --force",
-                args.out.display()
-            ));
-            return Exit::Usage;
-        }
         Err(err) => {
-            terminal::problem(&format!("cannot write {}: {err}", args.out.display()));
+            terminal::problem(&format!("cannot write {}: {err}", partial.display()));
             return Exit::Failure;
         }
     };
@@ -344,7 +359,7 @@ async fn snapshot(global: &GlobalArgs, args: &SnapshotArgs) -> Exit {
         Ok(baseline) => baseline,
         Err(err) => {
             drop(file);
-            let _ = std::fs::remove_file(&args.out);
+            let _ = std::fs::remove_file(&partial);
             terminal::problem(&format!(
                 "cannot take the baseline: {}; nothing was written",
                 terminal::error_chain(&err)
@@ -352,10 +367,12 @@ async fn snapshot(global: &GlobalArgs, args: &SnapshotArgs) -> Exit {
             return Exit::Failure;
         }
     };
-    if let Err(err) = file
+    let written = file
         .write_all(baseline.to_json().as_bytes())
         .and_then(|()| file.sync_all())
-    {
+        .and_then(|()| std::fs::rename(&partial, &args.out));
+    if let Err(err) = written {
+        let _ = std::fs::remove_file(&partial);
         terminal::problem(&format!("cannot write {}: {err}", args.out.display()));
         return Exit::Failure;
     }

