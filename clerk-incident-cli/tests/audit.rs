@@ -69,6 +69,24 @@ async fn the_audit_finds_the_attacker_records_it_and_exits_20() {
         let mode = std::fs::metadata(&baseline).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "the baseline names every user");
     }
+    let kept = std::fs::read_to_string(&baseline).unwrap();
+    sim.set_faults(Faults {
+        failing_endpoints: vec![endpoint::LIST_JWT_TEMPLATES.to_owned()],
+        ..Faults::default()
+    });
+    let failed = output(audit(
+        &sim,
+        &["snapshot", "--out", baseline.to_str().unwrap(), "--force"],
+    ))
+    .await;
+    assert_eq!(failed.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(&baseline).unwrap(),
+        kept,
+        "a failed snapshot keeps the last good baseline"
+    );
+    assert!(!dir.join("baseline.json.partial").exists());
+    sim.set_faults(Faults::default());
     let again = output(audit(
         &sim,
         &["snapshot", "--out", baseline.to_str().unwrap()],

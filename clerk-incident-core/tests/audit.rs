@@ -386,8 +386,27 @@ async fn removals_and_deletions_since_the_baseline_are_findings() {
         .await
         .unwrap();
     assert!(gone.status().is_success());
-    let victim = sim.users()[5].id.clone();
+    let admin = sim.admin_user_id().unwrap();
+    let victim = baseline
+        .users
+        .keys()
+        .find(|id| **id != admin)
+        .unwrap()
+        .clone();
     sim.delete_user(&victim).await.unwrap();
+    let org = sim.organizations()[0].id.clone();
+    let demoted = client
+        .patch(format!(
+            "{}/v1/organizations/{org}/memberships/{admin}",
+            sim.base_url()
+        ))
+        .bearer_auth(sim.secret_key())
+        .header("content-type", "application/json")
+        .body(r#"{"role": "org:member"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert!(demoted.status().is_success());
 
     let report = run(&api, since(leaked_at), Some(&baseline)).await;
     let found = found(&report);
@@ -399,7 +418,27 @@ async fn removals_and_deletions_since_the_baseline_are_findings() {
         .findings
         .iter()
         .find(|f| f.kind.to_string() == "users.deleted")
+        .unwrap_or_else(|| {
+            panic!(
+                "{:#?}",
+                report
+                    .findings
+                    .iter()
+                    .map(|f| (f.kind.to_string(), f.what.clone()))
+                    .collect::<Vec<_>>()
+            )
+        });
+    let lockout = report
+        .findings
+        .iter()
+        .find(|f| f.kind.to_string() == "organization_membership.deleted")
         .unwrap();
+    assert!(lockout.what.contains(&admin), "{}", lockout.what);
+    assert!(
+        lockout.undo.contains("\"role\":\"org:admin\""),
+        "{}",
+        lockout.undo
+    );
     assert_eq!(deleted.id, "1 user(s)");
 
     let other = Sim::builder().seed(7).start().await.unwrap();
