@@ -157,6 +157,16 @@ fn safe_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
+/// The ids of a baseline that are no longer among `now`.
+fn gone<'b>(known: impl IntoIterator<Item = &'b String>, now: &[String]) -> Vec<String> {
+    let now: BTreeSet<&str> = now.iter().map(String::as_str).collect();
+    known
+        .into_iter()
+        .filter(|id| !now.contains(id.as_str()))
+        .cloned()
+        .collect()
+}
+
 /// Whether a membership role is an admin role (`org:admin`, or a custom `…admin…`).
 fn is_admin_role(role: &str) -> bool {
     role.to_ascii_lowercase().contains("admin")
@@ -508,14 +518,7 @@ impl<'a> Audit<'a> {
             }
         }
         if let Some(baseline) = self.baseline {
-            let now: BTreeSet<&str> = self.organizations.iter().map(String::as_str).collect();
-            let gone: Vec<String> = baseline
-                .organizations
-                .keys()
-                .filter(|id| !now.contains(id.as_str()))
-                .cloned()
-                .collect();
-            for id in gone {
+            for id in gone(baseline.organizations.keys(), &self.organizations) {
                 self.find(
                     FindingKind::new(ObjectKind::Organization, Change::Deleted),
                     id,
@@ -750,14 +753,7 @@ impl<'a> Audit<'a> {
             }
         }
         if let Some(baseline) = self.baseline {
-            let now: BTreeSet<&str> = self.machines.iter().map(String::as_str).collect();
-            let gone: Vec<String> = baseline
-                .machines
-                .keys()
-                .filter(|id| !now.contains(id.as_str()))
-                .cloned()
-                .collect();
-            for id in gone {
+            for id in gone(baseline.machines.keys(), &self.machines) {
                 self.find(
                     FindingKind::new(ObjectKind::Machine, Change::Deleted),
                     id,
@@ -932,9 +928,9 @@ impl<'a> Audit<'a> {
             }
         }
         if let Some(known) = known {
-            let now: BTreeSet<String> = objects.iter().map(id_of).collect();
-            for id in known.keys().filter(|id| !now.contains(*id)) {
-                self.find(FindingKind::new(collection.object, Change::Deleted), id.clone(), None,
+            let now: Vec<String> = objects.iter().map(id_of).collect();
+            for id in gone(known.keys(), &now) {
+                self.find(FindingKind::new(collection.object, Change::Deleted), id, None,
                     format!("in the baseline, gone now ({})", collection.check),
                     "a removed entry may have protected something (a blocklist entry, a template your services need)",
                     format!("Recreate it from your own records (the baseline keeps only its id): Dashboard → {}", collection.check));

@@ -1,10 +1,11 @@
 //! `limit`/`offset` pages of the Backend API's lists, and their two shapes: a bare array, or
 //! `{"data": [...], "total_count": N}`.
 
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::json;
 
+use super::error::ApiError;
 use super::json;
 use crate::query_params::{ParamError, QueryParams};
 
@@ -47,4 +48,15 @@ pub(crate) fn wrapped<T: Serialize>(key: &str, page: &[T], total: usize) -> Resp
     body.insert(key.to_owned(), json!(page));
     body.insert("total_count".to_owned(), json!(total));
     json::ok(&body)
+}
+
+/// A page in its wrapper, or the parameter error that prevented it.
+pub(crate) fn answer<T: Serialize>(
+    key: &str,
+    result: Result<(Vec<T>, usize), ParamError>,
+) -> Response {
+    match result {
+        Ok((page, total)) => wrapped(key, &page, total),
+        Err(error) => ApiError::from(error).into_response(),
+    }
 }

@@ -16,7 +16,7 @@ use super::body::Body;
 use super::error::ApiError;
 use super::gate::presented_key;
 use super::json;
-use super::list_page::{MAX_LIMIT, PageRequest, wrapped};
+use super::list_page::{MAX_LIMIT, PageRequest, answer};
 use crate::ids;
 use crate::instance_objects::Kind;
 use crate::query_params::{ParamError, QueryParams};
@@ -70,10 +70,7 @@ pub(crate) async fn list_machines(
         }
         Ok(page.take(items))
     })();
-    match result {
-        Ok((page, total)) => wrapped("data", &page, total),
-        Err(error) => ApiError::from(error).into_response(),
-    }
+    answer("data", result)
 }
 
 /// `POST /v1/machines`: the answer carries the machine's secret key, once.
@@ -163,10 +160,7 @@ pub(crate) async fn list_api_keys(
             .collect();
         Ok(page.take(items))
     })();
-    match result {
-        Ok((page, total)) => wrapped("data", &page, total),
-        Err(error) => ApiError::from(error).into_response(),
-    }
+    answer("data", result)
 }
 
 /// `POST /v1/api_keys`: `name` and `subject` required; the answer carries the secret, once.
@@ -308,10 +302,7 @@ pub(crate) async fn list_m2m_tokens(
             .collect();
         Ok(page.take(items))
     })();
-    match result {
-        Ok((page, total)) => wrapped("m2m_tokens", &page, total),
-        Err(error) => ApiError::from(error).into_response(),
-    }
+    answer("m2m_tokens", result)
 }
 
 /// `POST /v1/m2m_tokens`, authenticated with a machine's secret key (the gate let it

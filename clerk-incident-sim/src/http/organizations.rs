@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::body::Body;
 use super::error::ApiError;
 use super::json;
-use super::list_page::{MAX_LIMIT, PageRequest, wrapped};
+use super::list_page::{MAX_LIMIT, PageRequest, answer};
 use crate::ids;
 use crate::model::{OrgRole, SimMembership, SimOrganization, SimUser};
 use crate::query_params::{ParamError, QueryParams};
@@ -99,6 +99,18 @@ fn memberships(store: &Store) -> Vec<(&SimUser, &SimMembership)> {
                 .map(move |membership| (user, membership))
         })
         .collect()
+}
+
+/// A page of memberships in Clerk's shape, and the total.
+fn rendered(
+    store: &Store,
+    (page, total): (Vec<(&SimUser, &SimMembership)>, usize),
+) -> (Vec<Value>, usize) {
+    let page = page
+        .into_iter()
+        .map(|(user, membership)| membership_json(store, user, membership))
+        .collect();
+    (page, total)
 }
 
 /// Sorts memberships by `order_by` (`created_at`, `first_name`, `last_name`,
@@ -206,10 +218,7 @@ pub(crate) async fn list(State(shared): State<Arc<Shared>>, RawQuery(query): Raw
         let (page, total) = page.take(organizations);
         Ok((page.into_iter().map(organization_json).collect(), total))
     })();
-    match result {
-        Ok((page, total)) => wrapped("data", &page, total),
-        Err(error) => ApiError::from(error).into_response(),
-    }
+    answer("data", result)
 }
 
 /// The `+`/`-` values of a repeatable id parameter.
@@ -392,19 +401,9 @@ pub(crate) async fn list_all_memberships(
         let page = PageRequest::parse(&params, MAX_LIMIT)?;
         let mut items = memberships(&inner.store);
         sort_memberships(&mut items, params.first("order_by"))?;
-        let (page, total) = page.take(items);
-        Ok::<_, ParamError>((page, total))
+        Ok::<_, ParamError>(rendered(&inner.store, page.take(items)))
     })();
-    match result {
-        Ok((page, total)) => {
-            let page: Vec<Value> = page
-                .into_iter()
-                .map(|(user, membership)| membership_json(&inner.store, user, membership))
-                .collect();
-            wrapped("data", &page, total)
-        }
-        Err(error) => ApiError::from(error).into_response(),
-    }
+    answer("data", result)
 }
 
 /// `GET /v1/organizations/{organization_id}/memberships`: `user_id` (`+`/`-`), `role`,
@@ -438,19 +437,9 @@ pub(crate) async fn list_memberships(
             .filter(|(_, m)| before.is_none_or(|before| m.created_at < before))
             .collect();
         sort_memberships(&mut items, params.first("order_by"))?;
-        let (page, total) = page.take(items);
-        Ok::<_, ParamError>((page, total))
+        Ok::<_, ParamError>(rendered(&inner.store, page.take(items)))
     })();
-    match result {
-        Ok((page, total)) => {
-            let page: Vec<Value> = page
-                .into_iter()
-                .map(|(user, membership)| membership_json(&inner.store, user, membership))
-                .collect();
-            wrapped("data", &page, total)
-        }
-        Err(error) => ApiError::from(error).into_response(),
-    }
+    answer("data", result)
 }
 
 /// A role key the sim knows (`org:admin`, `org:member`).

@@ -1,5 +1,6 @@
 //! Clerk's OpenAPI spec as the judge of the sim's answers: loads
-//! `shared/clerk-openapi/bapi-2026-05-12.yml` and checks a JSON value against the schema of
+//! `tests/clerk-openapi/bapi-2026-05-12.yml` (Clerk's own spec, MIT, with its licence beside
+//! it; version 2026-05-12, the one the workspace pins) and checks a JSON value against the schema of
 //! an operation's response: types, `nullable`, `enum`, `required`, `additionalProperties:
 //! false`, `items`, `allOf`, `oneOf`/`anyOf`. (`pattern` is not checked.)
 
@@ -15,11 +16,10 @@ pub(crate) fn spec() -> &'static Value {
     static SPEC: OnceLock<Value> = OnceLock::new();
     SPEC.get_or_init(|| {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/clerk-openapi/bapi-2026-05-12.yml");
+            .join("tests/clerk-openapi/bapi-2026-05-12.yml");
         let text = std::fs::read_to_string(&path).unwrap_or_else(|error| {
             panic!(
-                "cannot read Clerk's OpenAPI spec at {} ({error}): the sim's shape tests need the \
-                 shared/ folder beside the checkout",
+                "cannot read Clerk's OpenAPI spec at {} ({error}): it ships with the sim's tests",
                 path.display()
             )
         });
