@@ -374,8 +374,34 @@ async fn removals_and_deletions_since_the_baseline_are_findings() {
         .unwrap();
     let created: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let blocked = created["id"].as_str().unwrap().to_owned();
+    let body = client
+        .post(format!("{}/v1/machines", sim.base_url()))
+        .bearer_auth(sim.secret_key())
+        .header("content-type", "application/json")
+        .body(r#"{"name": "billing-worker"}"#)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let machine: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let machine = machine["id"].as_str().unwrap().to_owned();
     let baseline = audit::snapshot(&api, now_ms()).await.unwrap();
     let leaked_at = sim.compromise(None).await.unwrap().leaked_at;
+    let deleted_org = sim.organizations()[1].id.clone();
+    for path in [
+        format!("/v1/machines/{machine}"),
+        format!("/v1/organizations/{deleted_org}"),
+    ] {
+        let deleted = client
+            .delete(format!("{}{path}", sim.base_url()))
+            .bearer_auth(sim.secret_key())
+            .send()
+            .await
+            .unwrap();
+        assert!(deleted.status().is_success(), "{path}");
+    }
     let gone = client
         .delete(format!(
             "{}/v1/blocklist_identifiers/{blocked}",
@@ -440,6 +466,14 @@ async fn removals_and_deletions_since_the_baseline_are_findings() {
         lockout.undo
     );
     assert_eq!(deleted.id, "1 user(s)");
+    assert!(
+        found.contains(&("machine.deleted".to_owned(), machine)),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("organization.deleted".to_owned(), deleted_org)),
+        "{found:?}"
+    );
 
     let other = Sim::builder().seed(7).start().await.unwrap();
     let text = baseline.to_json();
