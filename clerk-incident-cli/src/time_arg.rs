@@ -94,6 +94,11 @@ fn split_offset(value: &str) -> (&str, i64) {
     (local, sign * (hours * 3600 + minutes * 60))
 }
 
+/// Now, in Unix ms (0 if the system clock is before 1970).
+pub(crate) fn now_ms() -> i64 {
+    unix_ms(SystemTime::now()).unwrap_or_default()
+}
+
 fn unix_ms(at: SystemTime) -> Result<i64, String> {
     let since = at
         .duration_since(UNIX_EPOCH)

@@ -3,7 +3,7 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use clerk_incident_core::api::{ClerkApi, SecretKey};
@@ -20,7 +20,7 @@ use crate::commands::incident;
 use crate::exit_code::Exit;
 use crate::global_args::{ApiUrlArg, GlobalArgs};
 use crate::terminal;
-use crate::time_arg::{parse_instant, parse_past_instant, rfc3339};
+use crate::time_arg::{now_ms, parse_instant, parse_past_instant, rfc3339};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -81,14 +81,6 @@ pub(crate) async fn run(global: &GlobalArgs, command: &AuditCommand) -> Exit {
         Some(AuditAction::Snapshot(args)) => snapshot(global, args).await,
         None => audit_window(global, &command.audit).await,
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()
-        .and_then(|since| i64::try_from(since.as_millis()).ok())
-        .unwrap_or_default()
 }
 
 /// The client of the key in the environment.

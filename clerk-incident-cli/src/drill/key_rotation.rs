@@ -19,6 +19,7 @@ use clerk_incident_sim::Compromise;
 
 use super::{Drill, Observation, Recorder};
 use crate::terminal;
+use crate::time_arg::now_ms;
 
 /// The rotated key: the old key's prefix (so its kind fits the instance) and a fixed tail.
 fn new_key_for(old: &str) -> String {
@@ -206,16 +207,6 @@ pub(super) async fn run(drill: &Drill, rec: &mut Recorder) {
         ))
     })
     .await;
-}
-
-/// Now, Unix ms (the drill's sim runs on the real clock).
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()
-        .and_then(|since| i64::try_from(since.as_millis()).ok())
-        .unwrap_or_default()
-        .max(1)
 }
 
 /// Audits the window from the leak with the new key, and checks the findings are exactly

@@ -318,13 +318,15 @@ fn identifier_type(identifier: &str) -> &'static str {
     }
 }
 
-fn allowlist_identifier(
+/// An allowlist or blocklist entry (`object` says which): the two share their shape.
+fn list_identifier(
+    object: &'static str,
     body: &Body,
     new: &NewObject<'_>,
 ) -> Result<(Value, Option<Value>), ApiError> {
     let identifier = body.required_string("identifier")?;
     let json = json!({
-        "object": "allowlist_identifier",
+        "object": object,
         "id": new.id,
         "identifier": identifier,
         "identifier_type": identifier_type(&identifier),
@@ -335,21 +337,18 @@ fn allowlist_identifier(
     Ok((json, None))
 }
 
+fn allowlist_identifier(
+    body: &Body,
+    new: &NewObject<'_>,
+) -> Result<(Value, Option<Value>), ApiError> {
+    list_identifier("allowlist_identifier", body, new)
+}
+
 fn blocklist_identifier(
     body: &Body,
     new: &NewObject<'_>,
 ) -> Result<(Value, Option<Value>), ApiError> {
-    let identifier = body.required_string("identifier")?;
-    let json = json!({
-        "object": "blocklist_identifier",
-        "id": new.id,
-        "identifier": identifier,
-        "identifier_type": identifier_type(&identifier),
-        "instance_id": new.shared.instance_id,
-        "created_at": new.now,
-        "updated_at": new.now,
-    });
-    Ok((json, None))
+    list_identifier("blocklist_identifier", body, new)
 }
 
 fn jwt_template(body: &Body, new: &NewObject<'_>) -> Result<(Value, Option<Value>), ApiError> {
